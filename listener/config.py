@@ -1,0 +1,288 @@
+"""Brand configuration: a YAML file a person edits, validated on load.
+
+Every section has defaults, so an empty file is a valid configuration. Unknown
+keys are rejected, and an error names the file, line, key, what was expected
+and what was found. Secrets never live here: the file names environment
+variables, and :func:`secret` reads them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from listener.errors import ConfigError
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_duration(value: str | int | float) -> float:
+    """``"90s"``, ``"5m"``, ``"1h"``, ``"2d"`` or a number of seconds -> seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"expected a duration like 30s, 5m, 1h or 2d, found {value!r}")
+    return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EntityConfig(Section):
+    """The brand or a competitor, and every way people refer to it."""
+
+    name: str
+    aliases: list[str] = []
+    handles: list[str] = []
+    hashtags: list[str] = []
+    # Aliases that are also common words or places ("orange", "Santander"):
+    # they count only with a sector word or another reference near them.
+    ambiguous: list[str] = []
+    context: list[str] = []
+    exclude: list[str] = []
+
+    @field_validator("handles")
+    @classmethod
+    def _handles_start_with_at(cls, values: list[str]) -> list[str]:
+        return [v if v.startswith("@") else f"@{v}" for v in values]
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtags_start_with_hash(cls, values: list[str]) -> list[str]:
+        return [v if v.startswith("#") else f"#{v}" for v in values]
+
+
+class SectorConfig(Section):
+    keywords: list[str] = []
+    exclude: list[str] = []
+
+
+class SourceConfig(BaseModel):
+    """One source to gather from. ``kind`` picks the spider or poller; keys
+    beyond the common ones are that kind's options, checked by the kind."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str
+    name: str | None = None
+    base_url: str | None = None
+    interval: float = 300.0
+    queries: list[str] = []
+    backfill: float = 86400.0
+    allow_private: bool = False
+    user_agent: str | None = None
+
+    _durations = field_validator("interval", "backfill", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v))
+    )
+
+    @property
+    def label(self) -> str:
+        return self.name or self.kind
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class ServiceHours(Section):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = list(WEEKDAYS[:5])
+    start: str = "09:00"
+    end: str = "18:00"
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
+            raise ValueError(f"expected a time like 09:00, found {value!r}")
+        return value
+
+
+class ScheduleConfig(Section):
+    timezone: str = "Europe/Madrid"
+    service_hours: ServiceHours = ServiceHours()
+    holidays: list[date] = []
+    sla_minutes: int = Field(60, gt=0)
+    recheck: list[float] = [600, 3600, 21600, 86400]
+
+    @field_validator("recheck", mode="before")
+    @classmethod
+    def _recheck_durations(cls, values: Any) -> Any:
+        if not isinstance(values, list):
+            return values
+        return [parse_duration(v) for v in values]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone like Europe/Madrid, found {value!r}")
+        return value
+
+
+class IndexConfig(Section):
+    backend: str = "sqlite"
+    # SQLite: the database file, relative to data_dir unless absolute.
+    path: str = "listener.db"
+    # Elasticsearch: where the node is and which alias to use.
+    url: str = "http://127.0.0.1:9200"
+    index: str = "listener-posts"
+    username_env: str = "LISTENER_ES_USERNAME"
+    password_env: str = "LISTENER_ES_PASSWORD"
+    api_key_env: str = "LISTENER_ES_API_KEY"
+
+
+class Config(Section):
+    brand: EntityConfig = EntityConfig(name="Cinesa", aliases=["cinesa"], handles=["@cinesa"])
+    competitors: list[EntityConfig] = []
+    sector: SectorConfig = SectorConfig()
+    languages: list[Literal["es", "ca", "en", "pt"]] = ["es", "ca", "en", "pt"]
+    sources: list[SourceConfig] = []
+    schedule: ScheduleConfig = ScheduleConfig()
+    index: IndexConfig = IndexConfig()
+    data_dir: str = "data"
+    # Extra sections owned by higher layers (alerts, web) are validated there.
+    alerts: dict[str, Any] = {}
+    web: dict[str, Any] = {}
+
+    # Where the file was read from, for messages and relative paths.
+    origin: str | None = Field(default=None, exclude=True)
+
+    @property
+    def entities(self) -> list[tuple[EntityConfig, str]]:
+        """The brand and competitors with their roles, brand first."""
+        return [(self.brand, "brand")] + [(c, "competitor") for c in self.competitors]
+
+    def data_path(self, *parts: str) -> Path:
+        """A path under the data directory (``$LISTENER_DATA_DIR`` overrides ``data_dir``)."""
+        base = Path(os.environ.get("LISTENER_DATA_DIR") or self.data_dir).expanduser()
+        return base.joinpath(*parts)
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.label == name:
+                return source
+        names = ", ".join(s.label for s in self.sources) or "none configured"
+        raise ConfigError(f"no source named {name!r} in {self.origin or 'the configuration'} (sources: {names})")
+
+
+def secret(variable: str) -> str | None:
+    """Read a secret from the environment; empty means unset."""
+    return os.environ.get(variable) or None
+
+
+def load_config(path: str | os.PathLike | None) -> Config:
+    """Load and validate a configuration file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file", hint="Create one with `listener init`.")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc})")
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, origin: str = "<config>") -> Config:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{origin}{where}: not valid YAML ({problem})")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}, line 1: expected a mapping of sections, found {type(data).__name__}")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, root, origin)) from None
+    return config.model_copy(update={"origin": origin})
+
+
+def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> str:
+    messages = []
+    for error in exc.errors():
+        loc = [part for part in error["loc"] if not _is_union_tag(part)]
+        line = _line_of(root, loc)
+        key = _format_loc(loc)
+        where = f"{origin}, line {line}" if line else origin
+        found = error.get("input")
+        if error["type"] == "extra_forbidden":
+            text = f"{where}: unknown key {key!r}"
+            parent = _model_for(loc[:-1])
+            if parent is not None:
+                text += f" (valid keys: {', '.join(sorted(parent.model_fields))})"
+        elif error["type"] == "missing":
+            text = f"{where}: {key}: missing required key"
+        else:
+            reason = error["msg"].removeprefix("Value error, ")
+            text = f"{where}: {key}: {reason}"
+            if "found" not in reason:
+                text += f", found {found!r}"
+        messages.append(text)
+    return "; ".join(messages)
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part in ("function-after", "function-before"))
+
+
+def _format_loc(loc: list) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _model_for(loc: list) -> type[BaseModel] | None:
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", None)
+        model = inner[0] if inner else annotation
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _line_of(node: yaml.Node | None, loc: list) -> int | None:
+    """The 1-based line of the deepest node along ``loc`` that exists in the file."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key, value in node.value:
+                if key.value == part:
+                    line = key.start_mark.line + 1
+                    child = value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line

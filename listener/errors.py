@@ -1,0 +1,38 @@
+"""Errors a user can act on. The CLI prints them as one sentence, never a traceback."""
+
+
+class ListenerError(Exception):
+    """Base class: the message says what failed and, where possible, how to fix it."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class ConfigError(ListenerError):
+    hint = "Fix the configuration file; `listener init` writes a valid example."
+
+
+class InputError(ListenerError):
+    """A post in an input file could not be read."""
+
+
+class BackendError(ListenerError):
+    """The index backend failed as a whole (unreachable, misconfigured)."""
+
+
+class NotFoundError(ListenerError):
+    pass
+
+
+class ConflictError(ListenerError):
+    """Someone else changed the post since it was read (optimistic concurrency)."""
+
+    hint = "Reload the post and try again."
+
+
+class TransitionError(ListenerError):
+    """A workflow status change that the workflow does not allow."""

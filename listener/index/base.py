@@ -1,0 +1,152 @@
+"""The interface every index backend implements.
+
+A backend stores :class:`~listener.records.IndexedPost` documents. Re-crawls
+write through :meth:`BaseBackend.upsert`, which never touches the team's
+workflow; people write through :meth:`BaseBackend.update_workflow`, which
+checks the version they read so that two people cannot overwrite each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from listener.errors import ConflictError, ListenerError, NotFoundError
+from listener.records import IndexedPost, Workflow
+from listener.workflow import OPEN_STATUSES, WorkflowChange, apply_change
+
+# Filterable and facetable fields. Multi-valued ones hold every value of a post.
+SINGLE_FIELDS = ("source", "language", "customer_status", "status", "assignee", "answer_state", "author")
+MULTI_FIELDS = ("entity", "role", "intent")
+FIELDS = SINGLE_FIELDS + MULTI_FIELDS
+SORTS = ("relevance", "newest", "oldest", "score")
+
+
+class QueryError(ListenerError):
+    """A search that names an unknown field or sort."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    surface: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    facets: tuple[str, ...] = ()
+    sort: str | None = None  # default: relevance with text, newest without
+    limit: int = 20
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        for name in list(self.filters) + list(self.facets):
+            if name not in FIELDS:
+                raise QueryError(f"unknown field {name!r} (valid: {', '.join(FIELDS)})")
+        if self.sort is not None and self.sort not in SORTS:
+            raise QueryError(f"unknown sort {self.sort!r} (valid: {', '.join(SORTS)})")
+        normalised = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in self.filters.items()}
+        object.__setattr__(self, "filters", normalised)
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort:
+            return self.sort
+        return "relevance" if self.text.strip() else "newest"
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[IndexedPost]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+@dataclass
+class WriteResult:
+    """What a bulk write did: ids written, and ``(id, reason)`` for each failure."""
+
+    indexed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def __iadd__(self, other: WriteResult) -> WriteResult:
+        self.indexed += other.indexed
+        self.failed += other.failed
+        return self
+
+
+def inbox_query(filters: Mapping[str, tuple[str, ...]] | None = None, limit: int = 20, offset: int = 0) -> SearchQuery:
+    """Posts to work on: surfaced, still open, most valuable and newest first."""
+    merged = {"status": OPEN_STATUSES, **(filters or {})}
+    return SearchQuery(filters=merged, surface=True, sort="score", limit=limit, offset=offset)
+
+
+class BaseBackend(ABC):
+    """Subclasses implement the storage verbs; the workflow rules live here."""
+
+    name = "base"
+
+    @abstractmethod
+    def ensure_schema(self) -> None:
+        ...
+
+    @abstractmethod
+    def upsert(self, items: Iterable[IndexedPost]) -> WriteResult:
+        """Add or refresh posts by id. Workflow fields of existing posts are kept."""
+
+    @abstractmethod
+    def get(self, post_id: str) -> IndexedPost | None:
+        ...
+
+    @abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult:
+        ...
+
+    @abstractmethod
+    def count(self, query: SearchQuery | None = None) -> int:
+        ...
+
+    @abstractmethod
+    def delete_by_author(self, author: str) -> int:
+        """Erase every post by ``author`` (a request to be forgotten); return how many."""
+
+    def refresh(self) -> None:
+        """Make recent writes visible to search (a no-op where they already are)."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    @abstractmethod
+    def _replace_workflow(self, post_id: str, expected_version: int, workflow: Workflow) -> bool:
+        """Store ``workflow`` only if the stored version is still ``expected_version``."""
+
+    def inbox(self, filters: Mapping[str, tuple[str, ...]] | None = None, limit: int = 20, offset: int = 0) -> list[IndexedPost]:
+        return self.search(inbox_query(filters, limit, offset)).hits
+
+    def update_workflow(self, post_id: str, expected_version: int, change: WorkflowChange) -> Workflow:
+        """Apply ``change`` if nobody changed the post since ``expected_version``."""
+        current = self.get(post_id)
+        if current is None:
+            raise NotFoundError(f"no post with id {post_id!r}")
+        if current.workflow.version != expected_version:
+            raise _conflict(post_id, current.workflow)
+        updated = apply_change(current.workflow, change, post_id)
+        if not self._replace_workflow(post_id, expected_version, updated):
+            latest = self.get(post_id)
+            raise _conflict(post_id, latest.workflow if latest else current.workflow)
+        return updated
+
+    def claim(self, post_id: str, actor: str, expected_version: int) -> Workflow:
+        return self.update_workflow(post_id, expected_version, WorkflowChange.claim(actor))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _conflict(post_id: str, workflow: Workflow) -> ConflictError:
+    who = f" by {workflow.assignee}" if workflow.assignee else ""
+    return ConflictError(f"post {post_id} was changed{who} since you loaded it (it is now {workflow.status}, version {workflow.version})")

@@ -1,0 +1,287 @@
+"""The embedded default: one SQLite file, full text through FTS5.
+
+FTS5's ``unicode61`` tokenizer with ``remove_diacritics 2`` folds accents, so
+"pelicula" finds "película". It does not stem; the contract tests mark that
+gap. Multi-valued fields (entities, roles, intents) live in ``post_terms`` so
+that filters and facets are index lookups.
+
+Error policy: a post that cannot be written is reported in the
+:class:`WriteResult` and the batch goes on; a broken database file raises
+:class:`BackendError` at once, since nothing after it could succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from listener.errors import BackendError
+from listener.index.base import MULTI_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult
+from listener.records import Analysis, IndexedPost, Post, Workflow
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    author TEXT,
+    created_at REAL NOT NULL,
+    language TEXT,
+    customer_status TEXT,
+    lead_score INTEGER NOT NULL DEFAULT 0,
+    surface INTEGER NOT NULL DEFAULT 0,
+    answer_state TEXT,
+    status TEXT NOT NULL DEFAULT 'new',
+    assignee TEXT,
+    version INTEGER NOT NULL DEFAULT 0,
+    post TEXT NOT NULL,
+    analysis TEXT NOT NULL,
+    workflow TEXT
+);
+CREATE INDEX IF NOT EXISTS posts_inbox ON posts (surface, status, lead_score DESC, created_at DESC);
+CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at DESC);
+CREATE INDEX IF NOT EXISTS posts_author ON posts (author);
+CREATE TABLE IF NOT EXISTS post_terms (
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    post_rowid INTEGER NOT NULL,
+    PRIMARY KEY (field, value, post_rowid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS post_terms_by_post ON post_terms (post_rowid);
+CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
+    title, text, author_name, tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+UPSERT = """
+INSERT INTO posts (id, source, author, created_at, language, customer_status, lead_score,
+                   surface, answer_state, post, analysis)
+VALUES (:id, :source, :author, :created_at, :language, :customer_status, :lead_score,
+        :surface, :answer_state, :post, :analysis)
+ON CONFLICT (id) DO UPDATE SET
+    source = excluded.source, author = excluded.author, created_at = excluded.created_at,
+    language = excluded.language, customer_status = excluded.customer_status,
+    lead_score = excluded.lead_score, surface = excluded.surface,
+    answer_state = excluded.answer_state, post = excluded.post, analysis = excluded.analysis
+RETURNING rowid
+"""
+
+WORD = re.compile(r"\w+\*?", re.UNICODE)
+
+
+class SQLiteBackend(BaseBackend):
+    name = "sqlite"
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise BackendError(f"cannot open the SQLite index at {self.path}: {exc}")
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_config(cls, config) -> SQLiteBackend:
+        path = Path(config.index.path).expanduser()
+        return cls(path if path.is_absolute() else config.data_path(config.index.path))
+
+    def ensure_schema(self) -> None:
+        with self._lock:
+            try:
+                self._db.executescript(SCHEMA)
+            except sqlite3.DatabaseError as exc:
+                raise BackendError(f"{self.path} is not a usable listener index: {exc}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- writes ---------------------------------------------------------
+
+    def upsert(self, items: Iterable[IndexedPost]) -> WriteResult:
+        result = WriteResult()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                for item in items:
+                    try:
+                        self._db.execute("SAVEPOINT item")
+                        self._write(item)
+                        self._db.execute("RELEASE item")
+                        result.indexed.append(item.id)
+                    except (sqlite3.Error, UnicodeEncodeError, ValueError) as exc:
+                        self._db.execute("ROLLBACK TO item")
+                        self._db.execute("RELEASE item")
+                        result.failed.append((item.id, str(exc)))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return result
+
+    def _write(self, item: IndexedPost) -> None:
+        post, analysis = item.post, item.analysis
+        row = {
+            "id": post.id,
+            "source": post.source,
+            "author": post.author,
+            "created_at": post.created_at.timestamp(),
+            "language": analysis.language,
+            "customer_status": analysis.customer_status,
+            "lead_score": analysis.lead_score,
+            "surface": int(analysis.surface),
+            "answer_state": item.answer_state,
+            "post": json.dumps(post.to_dict(), ensure_ascii=False),
+            "analysis": json.dumps(analysis.to_dict(), ensure_ascii=False),
+        }
+        (rowid,) = self._db.execute(UPSERT, row).fetchone()
+        self._db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
+        self._db.executemany(
+            "INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)",
+            [(f, v, rowid) for f, v in _terms(analysis)],
+        )
+        self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
+        self._db.execute(
+            "INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)",
+            (rowid, post.title or "", post.text, post.author_name or ""),
+        )
+
+    def _replace_workflow(self, post_id: str, expected_version: int, workflow: Workflow) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE posts SET workflow = ?, status = ?, assignee = ?, version = ? WHERE id = ? AND version = ?",
+                (json.dumps(workflow.to_dict(), ensure_ascii=False), workflow.status, workflow.assignee,
+                 workflow.version, post_id, expected_version),
+            )
+            return cursor.rowcount == 1
+
+    def delete_by_author(self, author: str) -> int:
+        with self._lock:
+            self._db.execute("BEGIN")
+            rowids = [r for (r,) in self._db.execute("SELECT rowid FROM posts WHERE author = ?", (author,))]
+            for rowid in rowids:
+                self._db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
+                self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
+                self._db.execute("DELETE FROM posts WHERE rowid = ?", (rowid,))
+            self._db.execute("COMMIT")
+        return len(rowids)
+
+    # -- reads ----------------------------------------------------------
+
+    def get(self, post_id: str) -> IndexedPost | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT post, analysis, answer_state, workflow FROM posts WHERE id = ?", (post_id,)
+            ).fetchone()
+        return _load(row) if row else None
+
+    def count(self, query: SearchQuery | None = None) -> int:
+        where, params = _where(query or SearchQuery())
+        with self._lock:
+            return self._db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0]
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        where, params = _where(query)
+        sort = query.effective_sort
+        if sort == "relevance" and query.text.strip():
+            sql = (
+                "SELECT p.post, p.analysis, p.answer_state, p.workflow FROM posts_fts f "
+                f"JOIN posts p ON p.rowid = f.rowid WHERE posts_fts MATCH ? AND {where} "
+                "ORDER BY bm25(posts_fts), p.created_at DESC LIMIT ? OFFSET ?"
+            )
+            page_params = [_fts_query(query.text), *params, query.limit, query.offset]
+        else:
+            order = {
+                "score": "p.lead_score DESC, p.created_at DESC",
+                "oldest": "p.created_at ASC",
+            }.get(sort, "p.created_at DESC")
+            sql = (
+                "SELECT p.post, p.analysis, p.answer_state, p.workflow FROM posts p "
+                f"WHERE {where} ORDER BY {order}, p.id LIMIT ? OFFSET ?"
+            )
+            page_params = [*params, query.limit, query.offset]
+        with self._lock:
+            try:
+                rows = self._db.execute(sql, page_params).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise BackendError(f"search failed: {exc}")
+            total = self._db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0]
+            facets = {name: self._facet(name, where, params) for name in query.facets}
+        return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
+
+    def _facet(self, name: str, where: str, params: list) -> list[tuple[str, int]]:
+        if name in MULTI_FIELDS:
+            sql = (
+                "SELECT t.value, count(*) AS n FROM post_terms t JOIN posts p ON p.rowid = t.post_rowid "
+                f"WHERE t.field = ? AND {where} GROUP BY t.value ORDER BY n DESC, t.value"
+            )
+            rows = self._db.execute(sql, [name, *params])
+        else:
+            sql = (
+                f"SELECT p.{name}, count(*) AS n FROM posts p WHERE {where} AND p.{name} IS NOT NULL "
+                f"GROUP BY p.{name} ORDER BY n DESC, p.{name}"
+            )
+            rows = self._db.execute(sql, params)
+        return [(value, n) for value, n in rows]
+
+
+def _terms(analysis: Analysis) -> list[tuple[str, str]]:
+    terms = [("entity", m.entity) for m in analysis.mentions]
+    terms += [("role", m.role) for m in analysis.mentions]
+    terms += [("intent", i) for i in analysis.intents]
+    return terms
+
+
+def _load(row) -> IndexedPost:
+    post, analysis, answer_state, workflow = row
+    return IndexedPost(
+        post=Post.from_dict(json.loads(post)),
+        analysis=Analysis.from_dict(json.loads(analysis)),
+        answer_state=answer_state or "unknown",
+        workflow=Workflow.from_dict(json.loads(workflow)) if workflow else Workflow(),
+    )
+
+
+def _fts_query(text: str) -> str:
+    """Turn what a person typed into an FTS5 query: every word must match."""
+    words = WORD.findall(text)
+    if not words:
+        return '""'
+    return " ".join(f'"{w[:-1]}"*' if w.endswith("*") else f'"{w}"' for w in words)
+
+
+def _where(query: SearchQuery) -> tuple[str, list]:
+    clauses, params = ["1"], []
+    if query.text.strip():
+        clauses.append("p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+        params.append(_fts_query(query.text))
+    for name, values in query.filters.items():
+        if not values:
+            continue
+        marks = ", ".join("?" * len(values))
+        if name in MULTI_FIELDS:
+            clauses.append(f"p.rowid IN (SELECT post_rowid FROM post_terms WHERE field = ? AND value IN ({marks}))")
+            params += [name, *values]
+        else:
+            clauses.append(f"p.{name} IN ({marks})")
+            params += list(values)
+    if query.surface is not None:
+        clauses.append("p.surface = ?")
+        params.append(int(query.surface))
+    if query.since is not None:
+        clauses.append("p.created_at >= ?")
+        params.append(query.since.timestamp())
+    if query.until is not None:
+        clauses.append("p.created_at < ?")
+        params.append(query.until.timestamp())
+    return " AND ".join(clauses), params

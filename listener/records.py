@@ -1,0 +1,194 @@
+"""The records every part of listener shares.
+
+A :class:`Post` is one public post as a source saw it. NLP adds an
+:class:`Analysis`. The team's work on a post is a :class:`Workflow`, kept apart
+so that a re-crawl never overwrites it. An :class:`IndexedPost` is the three
+together, as an index backend returns them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+
+ROLES = ("brand", "competitor")
+HOWS = ("handle", "hashtag", "name", "fuzzy")
+INTENTS = ("question", "recommendation_request", "complaint", "churn", "praise")
+CUSTOMER_STATUSES = ("customer", "prospect", "unknown")
+STATUSES = ("new", "claimed", "answered", "resolved", "dismissed")
+ANSWER_STATES = ("unanswered", "answered", "answered_by_brand", "answered_by_competitor", "unknown")
+
+
+def utc(value: datetime) -> datetime:
+    """Return ``value`` as an aware UTC datetime (naive values are taken as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO 8601 time (``Z`` suffix allowed) into aware UTC."""
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    return utc(datetime.fromisoformat(text))
+
+
+def format_time(value: datetime) -> str:
+    return utc(value).isoformat().replace("+00:00", "Z")
+
+
+def post_id(source: str, native_id: str | int) -> str:
+    """The stable id of a post: the same post crawled twice gets the same id."""
+    return f"{source}:{native_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    id: str
+    source: str
+    url: str
+    author: str | None
+    text: str
+    created_at: datetime
+    author_name: str | None = None
+    title: str | None = None
+    lang: str | None = None
+    parent_id: str | None = None
+    thread_id: str | None = None
+    reply_count: int | None = None
+    replied_by: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["created_at"] = format_time(self.created_at)
+        data["replied_by"] = list(self.replied_by)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Post:
+        """Build a post from trusted data (see :mod:`listener.jsonl` for untrusted input)."""
+        values = dict(data)
+        created = values["created_at"]
+        values["created_at"] = parse_time(created) if isinstance(created, str) else utc(created)
+        values["replied_by"] = tuple(values.get("replied_by") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A reference to the brand or a competitor inside a post's text."""
+
+    entity: str
+    role: str  # one of ROLES
+    text: str
+    start: int
+    end: int
+    how: str  # one of HOWS
+    score: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    language: str = "other"
+    mentions: tuple[Mention, ...] = ()
+    sector: bool = False
+    intents: tuple[str, ...] = ()
+    customer_status: str = "unknown"
+    lead_score: int = 0
+    reasons: tuple[str, ...] = ()
+    surface: bool = False
+    greeting: str | None = None
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.entity for m in self.mentions))
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["mentions"] = [asdict(m) for m in self.mentions]
+        data["intents"] = list(self.intents)
+        data["reasons"] = list(self.reasons)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Analysis:
+        values = dict(data)
+        values["mentions"] = tuple(Mention(**m) for m in values.get("mentions", ()))
+        values["intents"] = tuple(values.get("intents", ()))
+        values["reasons"] = tuple(values.get("reasons", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    author: str
+    text: str
+    at: datetime
+
+    def to_dict(self) -> dict:
+        return {"author": self.author, "text": self.text, "at": format_time(self.at)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Note:
+        return cls(author=data["author"], text=data["text"], at=parse_time(data["at"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """The team's work on a post. ``version`` grows by one on every change."""
+
+    status: str = "new"
+    assignee: str | None = None
+    notes: tuple[Note, ...] = ()
+    reply_draft: str | None = None
+    follow_up_at: datetime | None = None
+    version: int = 0
+    updated_at: datetime | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "assignee": self.assignee,
+            "notes": [n.to_dict() for n in self.notes],
+            "reply_draft": self.reply_draft,
+            "follow_up_at": format_time(self.follow_up_at) if self.follow_up_at else None,
+            "version": self.version,
+            "updated_at": format_time(self.updated_at) if self.updated_at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Workflow:
+        return cls(
+            status=data.get("status", "new"),
+            assignee=data.get("assignee"),
+            notes=tuple(Note.from_dict(n) for n in data.get("notes") or ()),
+            reply_draft=data.get("reply_draft"),
+            follow_up_at=parse_time(data["follow_up_at"]) if data.get("follow_up_at") else None,
+            version=data.get("version", 0),
+            updated_at=parse_time(data["updated_at"]) if data.get("updated_at") else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedPost:
+    """A post as the index holds it: crawl data, analysis, thread state and team work."""
+
+    post: Post
+    analysis: Analysis
+    answer_state: str = "unknown"
+    workflow: Workflow = field(default_factory=Workflow)
+
+    @property
+    def id(self) -> str:
+        return self.post.id
+
+    def to_dict(self) -> dict:
+        return {
+            "post": self.post.to_dict(),
+            "analysis": self.analysis.to_dict(),
+            "answer_state": self.answer_state,
+            "workflow": self.workflow.to_dict(),
+        }
+
+    def with_workflow(self, workflow: Workflow) -> IndexedPost:
+        return replace(self, workflow=workflow)
