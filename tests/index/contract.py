@@ -1,0 +1,291 @@
+"""The behaviour every index backend must show.
+
+Each backend's test module subclasses :class:`BackendContract` and provides a
+``backend`` fixture with an empty, ready index. A gap is a strict xfail with a
+reason in the subclass, never a silently skipped test.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from listener.errors import ConflictError, NotFoundError, TransitionError
+from listener.index.base import QueryError, SearchQuery
+from listener.workflow import WorkflowChange
+from tests.factories import T0, doc
+
+
+def add(backend, *docs):
+    result = backend.upsert(docs)
+    assert not result.failed, result.failed
+    backend.refresh()
+    return docs
+
+
+def ids(hits):
+    return [h.id for h in hits]
+
+
+class BackendContract:
+    # -- writing and reading -----------------------------------------------
+
+    def test_upserted_post_reads_back_with_its_analysis(self, backend):
+        (d,) = add(backend, doc("Cinesa no me devuelve el dinero", intents=("complaint",), lead_score=80))
+        got = backend.get(d.id)
+        assert got.post == d.post
+        assert got.analysis == d.analysis
+        assert got.answer_state == "unanswered"
+        assert got.workflow.status == "new" and got.workflow.version == 0
+
+    def test_get_of_unknown_id_is_none(self, backend):
+        assert backend.get("test:nope") is None
+
+    def test_upserting_the_same_post_twice_keeps_one_copy_with_the_new_text(self, backend):
+        (d,) = add(backend, doc("primera versión"))
+        add(backend, replace(d, post=replace(d.post, text="segunda versión")))
+        assert backend.count() == 1
+        assert backend.get(d.id).post.text == "segunda versión"
+
+    def test_recrawl_keeps_the_teams_workflow(self, backend):
+        (d,) = add(backend, doc())
+        backend.claim(d.id, "ana", expected_version=0)
+        backend.update_workflow(d.id, 1, WorkflowChange(actor="ana", note="llamar mañana"))
+        add(backend, replace(d, answer_state="answered_by_brand"))
+        got = backend.get(d.id)
+        assert got.workflow.status == "claimed"
+        assert got.workflow.assignee == "ana"
+        assert [n.text for n in got.workflow.notes] == ["llamar mañana"]
+        assert got.answer_state == "answered_by_brand"
+
+    def test_upsert_reports_every_written_id(self, backend):
+        docs = [doc(f"post {i}") for i in range(25)]
+        result = backend.upsert(docs)
+        assert sorted(result.indexed) == sorted(d.id for d in docs)
+        assert result.failed == []
+
+    def test_count_counts_what_a_query_matches(self, backend):
+        add(backend, doc("entradas agotadas", surface=True), doc("hola", surface=False))
+        assert backend.count() == 2
+        assert backend.count(SearchQuery(surface=True)) == 1
+
+    # -- full text ---------------------------------------------------------
+
+    def test_search_finds_a_word_in_the_text(self, backend):
+        a, _ = add(backend, doc("Las palomitas de Cinesa están frías"), doc("Yelmo tiene buenas butacas"))
+        assert ids(backend.search(SearchQuery(text="palomitas")).hits) == [a.id]
+
+    def test_search_ignores_accents_in_the_query(self, backend):
+        (a,) = add(backend, doc("Qué película tan larga"))
+        assert ids(backend.search(SearchQuery(text="pelicula")).hits) == [a.id]
+
+    def test_search_ignores_accents_in_the_text(self, backend):
+        (a,) = add(backend, doc("la pelicula empezo tarde"))
+        assert ids(backend.search(SearchQuery(text="PELÍCULA")).hits) == [a.id]
+
+    def test_search_needs_every_word(self, backend):
+        a, _ = add(backend, doc("sala tres sin aire"), doc("sala cinco perfecta"))
+        assert ids(backend.search(SearchQuery(text="sala aire")).hits) == [a.id]
+
+    def test_search_finds_spanish_inflections(self, backend):
+        (a,) = add(backend, doc("Ninguna película me gustó"))
+        assert ids(backend.search(SearchQuery(text="películas")).hits) == [a.id]
+
+    def test_search_searches_the_title(self, backend):
+        (a,) = add(backend, doc("cuerpo", post_fields={"title": "Reembolso imposible"}))
+        assert ids(backend.search(SearchQuery(text="reembolso")).hits) == [a.id]
+
+    def test_search_survives_query_syntax_characters(self, backend):
+        add(backend, doc("hola"))
+        result = backend.search(SearchQuery(text='"hola" OR (AND -: *^ ~'))
+        assert result.total >= 0
+
+    # -- filters, facets, sorting, paging -----------------------------------
+
+    def test_filter_by_source(self, backend):
+        a, _ = add(backend, doc("uno", post_fields={"source": "reddit"}), doc("dos", post_fields={"source": "rss"}))
+        assert ids(backend.search(SearchQuery(filters={"source": "reddit"})).hits) == [a.id]
+
+    def test_filter_by_entity_matches_any_mentioned_entity(self, backend):
+        a, b, _ = add(
+            backend,
+            doc("a", entities=("Cinesa", "Yelmo Cines")),
+            doc("b", entities=("Yelmo Cines",), role="competitor"),
+            doc("c", entities=("Kinépolis",), role="competitor"),
+        )
+        found = backend.search(SearchQuery(filters={"entity": ["Yelmo Cines"]})).hits
+        assert sorted(ids(found)) == sorted([a.id, b.id])
+
+    def test_filter_by_intent_and_language_together(self, backend):
+        a, _, _ = add(
+            backend,
+            doc("a", intents=("complaint", "churn"), language="es"),
+            doc("b", intents=("complaint",), language="ca"),
+            doc("c", intents=("praise",), language="es"),
+        )
+        query = SearchQuery(filters={"intent": ["complaint"], "language": ["es"]})
+        assert ids(backend.search(query).hits) == [a.id]
+
+    def test_filter_by_answer_state(self, backend):
+        a, _ = add(backend, doc("a", answer_state="answered_by_competitor"), doc("b", answer_state="unanswered"))
+        query = SearchQuery(filters={"answer_state": ["answered_by_competitor"]})
+        assert ids(backend.search(query).hits) == [a.id]
+
+    def test_filter_by_time_window(self, backend):
+        _, b, _ = add(backend, doc("a", minutes=0), doc("b", minutes=60), doc("c", minutes=120))
+        query = SearchQuery(since=T0 + timedelta(minutes=30), until=T0 + timedelta(minutes=90))
+        assert ids(backend.search(query).hits) == [b.id]
+
+    def test_facets_count_matching_posts_per_value(self, backend):
+        add(
+            backend,
+            doc("a", entities=("Cinesa", "Yelmo Cines"), intents=("question",)),
+            doc("b", entities=("Yelmo Cines",), intents=("complaint", "question")),
+            doc("c", entities=("Cinesa",), intents=("praise",), post_fields={"source": "rss"}),
+        )
+        result = backend.search(SearchQuery(facets=("entity", "intent", "source")))
+        assert dict(result.facets["entity"]) == {"Cinesa": 2, "Yelmo Cines": 2}
+        assert dict(result.facets["intent"]) == {"question": 2, "complaint": 1, "praise": 1}
+        assert dict(result.facets["source"]) == {"test": 2, "rss": 1}
+
+    def test_facets_follow_the_query(self, backend):
+        add(backend, doc("palomitas frías", entities=("Cinesa",)), doc("butacas", entities=("Yelmo Cines",)))
+        result = backend.search(SearchQuery(text="palomitas", facets=("entity",)))
+        assert dict(result.facets["entity"]) == {"Cinesa": 1}
+
+    def test_facet_values_are_ordered_by_count(self, backend):
+        add(backend, doc("a", language="ca"), doc("b", language="es"), doc("c", language="es"))
+        result = backend.search(SearchQuery(facets=("language",)))
+        assert result.facets["language"] == [("es", 2), ("ca", 1)]
+
+    def test_sort_newest_and_oldest(self, backend):
+        a, b, c = add(backend, doc("a", minutes=5), doc("b", minutes=1), doc("c", minutes=9))
+        assert ids(backend.search(SearchQuery(sort="newest")).hits) == [c.id, a.id, b.id]
+        assert ids(backend.search(SearchQuery(sort="oldest")).hits) == [b.id, a.id, c.id]
+
+    def test_sort_by_score_breaks_ties_by_newest(self, backend):
+        a, b, c = add(backend, doc("a", lead_score=40, minutes=1), doc("b", lead_score=90), doc("c", lead_score=40, minutes=5))
+        assert ids(backend.search(SearchQuery(sort="score")).hits) == [b.id, c.id, a.id]
+
+    def test_relevance_puts_the_better_match_first(self, backend):
+        weak, strong = add(backend, doc("reembolso"), doc("reembolso reembolso, quiero mi reembolso ya"))
+        assert ids(backend.search(SearchQuery(text="reembolso")).hits) == [strong.id, weak.id]
+
+    def test_paging_gives_the_total_and_one_page(self, backend):
+        add(backend, *[doc(f"post {i}", minutes=i) for i in range(7)])
+        page = backend.search(SearchQuery(sort="oldest", limit=3, offset=3))
+        assert page.total == 7
+        assert [h.post.text for h in page.hits] == ["post 3", "post 4", "post 5"]
+
+    def test_unknown_filter_field_is_a_clear_error(self, backend):
+        with pytest.raises(QueryError, match="unknown field 'colour'"):
+            backend.search(SearchQuery(filters={"colour": ["red"]}))
+
+    # -- inbox -------------------------------------------------------------
+
+    def test_inbox_shows_surfaced_open_posts_best_first(self, backend):
+        low, high, _hidden = add(
+            backend, doc("low", lead_score=30), doc("high", lead_score=95), doc("noise", lead_score=99, surface=False)
+        )
+        assert ids(backend.inbox()) == [high.id, low.id]
+
+    def test_dismissed_and_resolved_posts_leave_the_inbox(self, backend):
+        a, b, c = add(backend, doc("a"), doc("b"), doc("c"))
+        backend.update_workflow(a.id, 0, WorkflowChange(actor="ana", status="dismissed"))
+        backend.update_workflow(b.id, 0, WorkflowChange(actor="ana", status="answered"))
+        backend.update_workflow(b.id, 1, WorkflowChange(actor="ana", status="resolved"))
+        backend.refresh()
+        assert ids(backend.inbox()) == [c.id]
+
+    def test_inbox_filters_by_assignee(self, backend):
+        a, _ = add(backend, doc("a"), doc("b"))
+        backend.claim(a.id, "ana", 0)
+        backend.refresh()
+        assert ids(backend.inbox({"assignee": ["ana"]})) == [a.id]
+
+    # -- workflow ------------------------------------------------------------
+
+    def test_claim_assigns_the_post_and_bumps_the_version(self, backend):
+        (d,) = add(backend, doc())
+        workflow = backend.claim(d.id, "ana", expected_version=0)
+        assert (workflow.status, workflow.assignee, workflow.version) == ("claimed", "ana", 1)
+        assert backend.get(d.id).workflow == workflow
+
+    def test_a_stale_claim_is_refused_and_the_first_claim_stands(self, backend):
+        (d,) = add(backend, doc())
+        backend.claim(d.id, "ana", expected_version=0)
+        with pytest.raises(ConflictError, match="ana"):
+            backend.claim(d.id, "luis", expected_version=0)
+        assert backend.get(d.id).workflow.assignee == "ana"
+
+    def test_claiming_a_post_someone_else_holds_is_refused(self, backend):
+        (d,) = add(backend, doc())
+        backend.claim(d.id, "ana", expected_version=0)
+        with pytest.raises(ConflictError, match="already claimed by ana"):
+            backend.claim(d.id, "luis", expected_version=1)
+
+    def test_simultaneous_claims_have_exactly_one_winner(self, backend):
+        (d,) = add(backend, doc())
+        outcomes = []
+
+        def claim(person):
+            try:
+                backend.claim(d.id, person, expected_version=0)
+                outcomes.append(person)
+            except ConflictError:
+                outcomes.append("conflict")
+
+        threads = [threading.Thread(target=claim, args=(p,)) for p in ("ana", "luis", "marta", "pau")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        winners = [o for o in outcomes if o != "conflict"]
+        assert len(winners) == 1
+        assert backend.get(d.id).workflow.assignee == winners[0]
+
+    def test_a_status_the_workflow_does_not_allow_is_refused(self, backend):
+        (d,) = add(backend, doc())
+        with pytest.raises(TransitionError, match="can move to"):
+            backend.update_workflow(d.id, 0, WorkflowChange(actor="ana", status="resolved"))
+        assert backend.get(d.id).workflow.status == "new"
+
+    def test_notes_draft_and_follow_up_are_kept(self, backend):
+        (d,) = add(backend, doc())
+        follow_up = T0 + timedelta(days=2)
+        backend.update_workflow(d.id, 0, WorkflowChange(actor="ana", note="primera nota"))
+        backend.update_workflow(d.id, 1, WorkflowChange(actor="luis", note="segunda", reply_draft="Hola, ¿nos escribes por DM?", follow_up_at=follow_up))
+        workflow = backend.get(d.id).workflow
+        assert [(n.author, n.text) for n in workflow.notes] == [("ana", "primera nota"), ("luis", "segunda")]
+        assert workflow.reply_draft == "Hola, ¿nos escribes por DM?"
+        assert workflow.follow_up_at == follow_up
+
+    def test_workflow_change_of_unknown_post_is_not_found(self, backend):
+        with pytest.raises(NotFoundError):
+            backend.claim("test:nope", "ana", 0)
+
+    def test_status_filter_sees_workflow_changes(self, backend):
+        a, _ = add(backend, doc("a"), doc("b"))
+        backend.update_workflow(a.id, 0, WorkflowChange(actor="ana", status="answered"))
+        backend.refresh()
+        result = backend.search(SearchQuery(filters={"status": ["answered"]}, facets=("status",)))
+        assert ids(result.hits) == [a.id]
+        assert dict(result.facets["status"]) == {"answered": 1}
+
+    # -- erasure -------------------------------------------------------------
+
+    def test_delete_by_author_erases_only_that_authors_posts(self, backend):
+        a, b, c = add(
+            backend,
+            doc("uno", post_fields={"author": "pepe"}),
+            doc("dos", post_fields={"author": "pepe"}),
+            doc("tres", post_fields={"author": "maria"}),
+        )
+        assert backend.delete_by_author("pepe") == 2
+        backend.refresh()
+        assert backend.get(a.id) is None and backend.get(b.id) is None
+        assert ids(backend.search(SearchQuery(facets=("entity",))).hits) == [c.id]
+        assert backend.search(SearchQuery(text="uno")).total == 0
