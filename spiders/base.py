@@ -1,0 +1,233 @@
+"""What every source spider shares: options, queries, cursors and error reports.
+
+A kind subclasses :class:`SourceSpider`, names itself with ``kind``, declares
+its options as a pydantic model and turns responses into :class:`Post` items
+through pure ``parse_*`` functions. It yields :class:`Cursor` items to report
+how far a query got; the runner hands both back to the caller, which stores the
+posts and only then the cursors.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import scrapy
+from pydantic import BaseModel, ConfigDict, ValidationError
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from listener.config import Config, SourceConfig
+from listener.errors import ConfigError
+from listener.records import Post
+
+logger = logging.getLogger(__name__)
+
+# Sent with (message=str) whenever a source reports a problem; the runner collects them.
+source_error = object()
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """How far ``key`` (usually a query) got: the next run starts after ``value``."""
+
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class Page:
+    """What a parser found in one response: posts, where to go next, and what it skipped."""
+
+    posts: list[Post] = field(default_factory=list)
+    next: Any = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The words a source searches for, from the brand, competitors and sector."""
+
+    names: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Config) -> Terms:
+        names, handles, hashtags = [], [], []
+        for entity, _role in config.entities:
+            names += [entity.name, *entity.aliases]
+            handles += entity.handles
+            hashtags += entity.hashtags
+        return cls(_unique(names), _unique(handles), _unique(hashtags), _unique(config.sector.keywords))
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for value in values:
+        value = value.strip()
+        if value and value.lower() not in seen:
+            seen[value.lower()] = value
+    return tuple(seen.values())
+
+
+def validate_options(model: type[BaseModel], source: SourceConfig) -> BaseModel:
+    """The source's kind-specific options, or a :class:`ConfigError` naming source and key."""
+    try:
+        return model.model_validate(source.options)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"]) or "(options)"
+            if error["type"] == "extra_forbidden":
+                problems.append(f"unknown option {key!r}")
+            else:
+                problems.append(f"option {key!r}: {error['msg']}, found {error.get('input')!r}")
+        common = sorted(SourceConfig.model_fields)
+        valid = ", ".join(sorted(model.model_fields)) or "none"
+        raise ConfigError(
+            f"source {source.label!r} (kind {source.kind}): {'; '.join(problems)} "
+            f"(valid options: {valid}; common keys: {', '.join(common)})"
+        ) from None
+
+
+_BREAKS = re.compile(r"(?i)<br\s*/?>|</p>\s*<p[^>]*>|<p[^>]*>")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def html_text(value: str | None) -> str:
+    """Plain text from the small HTML that APIs put in post bodies."""
+    if not value:
+        return ""
+    text = _TAGS.sub("", _BREAKS.sub("\n\n", value))
+    return html.unescape(text).strip()
+
+
+def report(crawler, reason: str, url: str | None, detail: str) -> None:
+    """Log a problem with source and URL, count it as ``source/errors/<reason>`` and pass it on."""
+    spider = crawler.spider
+    label = getattr(getattr(spider, "source", None), "label", getattr(spider, "name", "?"))
+    message = f"{label}: {reason}: {detail}" + (f" ({url})" if url else "")
+    logger.warning("%s", message)
+    crawler.stats.inc_value(f"source/errors/{reason}")
+    crawler.signals.send_catch_log(source_error, message=message)
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of every source kind, built from ``(config, source, cursors)``."""
+
+    kind: ClassVar[str] = ""
+    default_base_url: ClassVar[str] = ""
+    options_model: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, config: Config, source: SourceConfig, cursors: dict[str, str] | None = None, **kwargs):
+        super().__init__(name=source.label, **kwargs)
+        self.config = config
+        self.source = source
+        self.cursors = dict(cursors or {})
+        self.options = validate_options(self.options_model, source)
+        self.base_url = (source.base_url or self.default_base_url).rstrip("/")
+        self.started = datetime.now(timezone.utc)
+        if source.user_agent:
+            self.user_agent = source.user_agent
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
+        return spider
+
+    # -- queries and cursors -------------------------------------------------
+
+    def queries(self) -> list[str]:
+        """The source's explicit queries, or ones built from the configuration."""
+        return list(self.source.queries) or self.build_queries(Terms.from_config(self.config))
+
+    def build_queries(self, terms: Terms) -> list[str]:
+        """One query per name, handle, hashtag and keyword; kinds override for their syntax."""
+        return [*terms.names, *(h.lstrip("@") for h in terms.handles), *terms.hashtags, *terms.keywords]
+
+    def since(self, key: str) -> datetime:
+        """Where ``key`` starts: after its cursor if it is a time, else the back-fill window."""
+        value = self.cursors.get(key)
+        if value is not None:
+            try:
+                return datetime.fromtimestamp(float(value), timezone.utc)
+            except ValueError:
+                pass
+        return datetime.fromtimestamp(self.started.timestamp() - self.source.backfill, timezone.utc)
+
+    # -- requests and responses ----------------------------------------------
+
+    def url(self, path: str, params: dict[str, Any] | None = None) -> str:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        return f"{self.base_url}{path}" + (f"?{urlencode(query, doseq=True)}" if query else "")
+
+    def request(self, url: str, callback, **kwargs) -> scrapy.Request:
+        """A request whose failures are reported instead of ending the run."""
+        kwargs.setdefault("errback", self.on_failure)
+        kwargs.setdefault("headers", self.headers())
+        return scrapy.Request(url, callback=callback, **kwargs)
+
+    def headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def load_json(self, response) -> Any | None:
+        """The JSON body, or ``None`` after reporting an HTML page or a truncated body."""
+        body = response.body
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if "html" in ctype or body.lstrip()[:1] == b"<":
+            self.problem("not_json", response.url, f"expected JSON, got an HTML page (status {response.status})")
+            return None
+        try:
+            return json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            self.problem("bad_json", response.url, f"{exc} in {len(body)} bytes")
+            return None
+
+    def page_posts(self, page: Page, response) -> list[Post]:
+        """Report what the parser skipped and return its posts."""
+        for problem in page.problems:
+            self.problem("bad_item", response.url, problem)
+        self.crawler.stats.inc_value("source/posts", len(page.posts))
+        return page.posts
+
+    def problem(self, reason: str, url: str | None, detail: str) -> None:
+        report(self.crawler, reason, url, detail)
+
+    def on_failure(self, failure) -> None:
+        request = failure.request
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return  # the middleware that ignored it has reported why
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.problem(f"http_{status}", request.url, f"HTTP {status}")
+        elif "download max size" in str(failure.value) or "max size" in str(failure.value):
+            self.problem("too_large", request.url, str(failure.value))
+        else:
+            self.problem("download", request.url, f"{failure.type.__name__}: {failure.value}")
+
+    def _on_spider_error(self, failure, response, spider) -> None:
+        if spider is self:
+            self.problem("parse", response.url, f"{failure.type.__name__}: {failure.value}")
+
+    def hold(self, url: str, seconds: float) -> None:
+        """Send no request to ``url``'s host for ``seconds`` (a server asked us to back off)."""
+        from spiders.backoff import BackoffMiddleware
+
+        middleware = self.crawler.get_downloader_middleware(BackoffMiddleware)
+        if middleware is not None:
+            middleware.hold(url, time.time() + seconds)

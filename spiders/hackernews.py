@@ -1,0 +1,165 @@
+"""Hacker News through the Algolia search API: stories and comments, newest first.
+
+``/api/v1/search_by_date`` with ``numericFilters=created_at_i>CURSOR`` gives
+what is new since the last run; ``/api/v1/items/:id`` gives a post's reply tree,
+from which ``reply_count`` and ``replied_by`` come. No authentication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from listener.records import Post, post_id
+from spiders.base import Cursor, Page, SourceSpider, Terms, html_text
+
+ITEM_URL = "https://news.ycombinator.com/item?id={}"
+
+
+class HackerNewsOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[Literal["story", "comment", "ask_hn", "show_hn", "poll"]] = ["story", "comment"]
+    hits_per_page: int = Field(100, ge=1, le=1000)
+    max_pages: int = Field(10, ge=1)
+    threads: bool = True
+    max_threads: int = Field(50, ge=0)
+
+
+def parse_search(payload: Any, source: str) -> Page:
+    """Posts from a ``search_by_date`` response; ``next`` is the next page number or None."""
+    page = Page()
+    if not isinstance(payload, dict) or not isinstance(payload.get("hits"), list):
+        page.problems.append("response has no 'hits' list")
+        return page
+    for hit in payload["hits"]:
+        try:
+            page.posts.append(parse_hit(hit, source))
+        except (KeyError, TypeError, ValueError) as exc:
+            page.problems.append(f"hit {hit.get('objectID') if isinstance(hit, dict) else hit!r}: {exc!r}")
+    number, pages = payload.get("page"), payload.get("nbPages")
+    if isinstance(number, int) and isinstance(pages, int) and number + 1 < pages:
+        page.next = number + 1
+    return page
+
+
+def parse_hit(hit: dict, source: str) -> Post:
+    native = str(hit["objectID"])
+    tags = hit.get("_tags") or []
+    created = datetime.fromtimestamp(int(hit["created_at_i"]), timezone.utc)
+    story = hit.get("story_id")
+    if "comment" in tags or hit.get("comment_text") is not None:
+        return Post(
+            id=post_id(source, native),
+            source=source,
+            url=ITEM_URL.format(native),
+            author=hit.get("author"),
+            text=html_text(hit.get("comment_text")),
+            created_at=created,
+            title=hit.get("story_title"),
+            parent_id=post_id(source, hit["parent_id"]) if hit.get("parent_id") is not None else None,
+            thread_id=post_id(source, story) if story is not None else None,
+        )
+    text = html_text(hit.get("story_text")) or (hit.get("url") or "")
+    return Post(
+        id=post_id(source, native),
+        source=source,
+        url=ITEM_URL.format(native),
+        author=hit.get("author"),
+        text=text,
+        created_at=created,
+        title=hit.get("title"),
+        thread_id=post_id(source, native),
+        reply_count=hit.get("num_comments"),
+    )
+
+
+def parse_item(payload: Any) -> tuple[int, tuple[str, ...]]:
+    """From an ``items/:id`` tree: how many replies there are and who wrote them (first seen first)."""
+    if not isinstance(payload, dict):
+        raise ValueError("item is not an object")
+    own = payload.get("author")
+    authors: dict[str, None] = {}
+    count = 0
+    stack = list(reversed(payload.get("children") or []))
+    while stack:
+        child = stack.pop()
+        if not isinstance(child, dict):
+            continue
+        count += 1
+        if child.get("author") and child["author"] != own:
+            authors.setdefault(child["author"])
+        stack.extend(reversed(child.get("children") or []))
+    return count, tuple(authors)
+
+
+class HackerNewsSpider(SourceSpider):
+    kind = "hackernews"
+    default_base_url = "https://hn.algolia.com"
+    options_model = HackerNewsOptions
+
+    def build_queries(self, terms: Terms) -> list[str]:
+        # Algolia matches words; handles and hashtags are names with a prefix there.
+        return [*terms.names, *terms.keywords]
+
+    async def start(self):
+        self.threads_left = self.options.max_threads
+        for query in self.queries():
+            yield self.search(query, 0, int(self.since(query).timestamp()), newest=None)
+
+    def search(self, query: str, page: int, since: int, newest: int | None):
+        params = {
+            "query": query,
+            "tags": f"({','.join(self.options.tags)})",
+            "numericFilters": f"created_at_i>{since}",
+            "hitsPerPage": self.options.hits_per_page,
+            "page": page,
+        }
+        return self.request(self.url("/api/v1/search_by_date", params), self.parse_page,
+                            cb_kwargs={"query": query, "since": since, "newest": newest})
+
+    def parse_page(self, response, query: str, since: int, newest: int | None):
+        payload = self.load_json(response)
+        if payload is None:
+            return
+        page = parse_search(payload, self.source.label)
+        for post in self.page_posts(page, response):
+            stamp = int(post.created_at.timestamp())
+            newest = stamp if newest is None else max(newest, stamp)
+            yield from self.with_thread(post)
+        if page.next is not None and page.next < self.options.max_pages:
+            yield self.search(query, page.next, since, newest)
+            return
+        if page.next is not None:
+            self.crawler.stats.inc_value("source/truncated")
+        if newest is not None:
+            yield Cursor(query, str(newest))
+
+    def with_thread(self, post: Post):
+        known_empty = post.reply_count == 0
+        if not self.options.threads or known_empty or self.threads_left <= 0:
+            yield post
+            return
+        self.threads_left -= 1
+        native = post.id.split(":", 1)[1]
+        yield self.request(self.url(f"/api/v1/items/{native}"), self.parse_thread,
+                           cb_kwargs={"post": post}, errback=self.thread_failed)
+
+    def parse_thread(self, response, post: Post):
+        payload = self.load_json(response)
+        if payload is not None:
+            try:
+                count, repliers = parse_item(payload)
+            except ValueError as exc:
+                self.problem("bad_item", response.url, str(exc))
+            else:
+                post = replace(post, reply_count=count, replied_by=repliers)
+        yield post
+
+    def thread_failed(self, failure):
+        self.on_failure(failure)
+        yield failure.request.cb_kwargs["post"]
+

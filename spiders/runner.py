@@ -1,0 +1,169 @@
+"""Run one crawl of one source in a fresh subprocess.
+
+Twisted's reactor cannot be restarted, so each crawl gets its own Python
+process: :func:`crawl` can be called any number of times from the CLI, the
+scheduler or tests. The child reads ``{config, source, cursors, settings}`` as
+JSON on stdin and writes one JSON line per event to its stdout (posts as they
+are scraped, cursors, errors, and the stats last); its own log goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from listener.config import Config, SourceConfig
+from listener.errors import ConfigError
+from listener.records import Post
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlResult:
+    """What one crawl produced. Store ``posts`` first, then persist ``cursors``."""
+
+    posts: list[Post] = field(default_factory=list)
+    cursors: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def spider_class(source: SourceConfig) -> type:
+    from spiders import SOURCE_KINDS
+
+    try:
+        return SOURCE_KINDS[source.kind]
+    except KeyError:
+        raise ConfigError(
+            f"source {source.label!r}: unknown kind {source.kind!r} (kinds: {', '.join(sorted(SOURCE_KINDS))})"
+        ) from None
+
+
+def crawl(
+    config: Config,
+    source: SourceConfig,
+    cursors: dict[str, str] | None = None,
+    *,
+    settings: dict[str, Any] | None = None,
+    timeout: float | None = None,
+) -> CrawlResult:
+    """Crawl ``source`` once, starting after ``cursors``; raises ConfigError for a bad source."""
+    from spiders.base import validate_options
+
+    validate_options(spider_class(source).options_model, source)
+    request = {
+        "config": config.model_dump(mode="json"),
+        "source": source.model_dump(mode="json"),
+        "cursors": dict(cursors or {}),
+        "settings": dict(settings or {}),
+    }
+    result = CrawlResult(cursors=dict(cursors or {}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spiders.runner"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": _pythonpath()},
+    )
+    process.stdin.write(json.dumps(request).encode())
+    process.stdin.close()
+    timer = threading.Timer(timeout, process.kill) if timeout else None
+    if timer:
+        timer.daemon = True
+        timer.start()
+    try:
+        _collect(process, result)
+        process.wait()
+    finally:
+        if timer:
+            timer.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0:
+        why = f"killed after {timeout:g}s" if timeout and process.returncode < 0 else f"exited with code {process.returncode}"
+        result.errors.append(f"{source.label}: crawler process {why}")
+    return result
+
+
+def _collect(process: subprocess.Popen, result: CrawlResult) -> None:
+    for line in process.stdout:
+        event = json.loads(line)
+        if "post" in event:
+            result.posts.append(Post.from_dict(event["post"]))
+        elif "cursor" in event:
+            key, value = event["cursor"]
+            result.cursors[key] = value
+        elif "error" in event:
+            result.errors.append(event["error"])
+        elif "stats" in event:
+            result.stats = event["stats"]
+
+
+def _pythonpath() -> str:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    current = os.environ.get("PYTHONPATH")
+    return root + (os.pathsep + current if current else "")
+
+
+def _child() -> int:
+    """The subprocess: run the crawl and write events to the original stdout."""
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # stray prints go to stderr, never into the event stream
+    sys.stdout = sys.stderr
+    request = json.load(sys.stdin)
+
+    def emit(**event) -> None:
+        out.write(json.dumps(event, default=str) + "\n")
+
+    try:
+        _run(request, emit)
+    except Exception as exc:  # the parent reports it; the traceback goes to the log
+        logger.exception("crawl failed")
+        emit(error=f"{request['source'].get('name') or request['source']['kind']}: crawl failed: {exc}")
+        return 1
+    return 0
+
+
+def _run(request: dict, emit) -> None:
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from spiders import settings as default_settings
+    from spiders.base import Cursor, source_error
+
+    config = Config.model_validate(request["config"])
+    source = SourceConfig.model_validate(request["source"])
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    settings.update(request["settings"], priority="cmdline")
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(spider_class(source))
+
+    def scraped(item, **_):
+        if isinstance(item, Post):
+            emit(post=item.to_dict())
+        elif isinstance(item, Cursor):
+            emit(cursor=[item.key, item.value])
+
+    def closed(spider, reason, **_):
+        stats = dict(crawler.stats.get_stats())
+        stats["finish_reason"] = reason
+        emit(stats=stats)
+
+    crawler.signals.connect(scraped, signal=signals.item_scraped)
+    crawler.signals.connect(lambda message, **_: emit(error=message), signal=source_error, weak=False)
+    crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
+    process.crawl(crawler, config=config, source=source, cursors=request["cursors"])
+    process.start()
+
+
+if __name__ == "__main__":
+    sys.exit(_child())

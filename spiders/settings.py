@@ -1,0 +1,44 @@
+"""Scrapy settings for every listener crawl (``scrapy.cfg`` points here).
+
+A source's own values (``user_agent``) and a kind's ``custom_settings`` go on
+top; :func:`spiders.crawl` takes further overrides (tests set the delays to 0).
+"""
+
+BOT_NAME = "listener"
+
+USER_AGENT = "listener/0.1 (public social listening crawler; set user_agent in the source to add a contact)"
+
+# APIs are polled politely and in small numbers; HTML kinds switch on
+# ROBOTSTXT_OBEY and AutoThrottle in their own custom_settings.
+ROBOTSTXT_OBEY = False
+AUTOTHROTTLE_ENABLED = False
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+DOWNLOAD_TIMEOUT = 30
+
+# A hostile or broken server cannot make us read a 2 GB body.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+COOKIES_ENABLED = False
+# No consoles into a crawl: Scrapy's remote-control server runs code it is sent.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+LOG_LEVEL = "INFO"
+
+# Retries are BackoffMiddleware's: it reads Retry-After and rate-limit headers.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+BACKOFF_BASE_DELAY = 1.0
+BACKOFF_MAX_DELAY = 120.0
+
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.addresses.AddressGuardMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.backoff.BackoffMiddleware": 550,
+}
