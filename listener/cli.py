@@ -1,0 +1,236 @@
+"""The ``listener`` command. Library first: each command is a thin layer that
+turns arguments into library calls and library errors into one sentence."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from listener.config import Config, load_config
+from listener.errors import ListenerError
+from listener.jsonl import Rejection, read_posts
+
+CONFIG_HELP = "Brand configuration (YAML). Default: $LISTENER_CONFIG, else ./listener.yaml, else built-in defaults."
+
+
+def resolve_config(path: str | None) -> Config:
+    path = path or os.environ.get("LISTENER_CONFIG")
+    if path is None and Path("listener.yaml").exists():
+        path = "listener.yaml"
+    return load_config(path)
+
+
+config_option = click.option("--config", "-c", "config_path", metavar="FILE", help=CONFIG_HELP)
+
+
+class ListenerGroup(click.Group):
+    """Prints a :class:`ListenerError` as one sentence with its hint, exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ListenerError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            ctx.exit(2)
+        except BrokenPipeError:
+            sys.stderr.close()
+            ctx.exit(0)
+
+
+@click.group(cls=ListenerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--verbose", "-v", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="listener")
+def main(verbose: int) -> None:
+    """Find the people a brand should talk to."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("path", default="listener.yaml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write an example configuration to PATH (default: listener.yaml)."""
+    target = Path(path)
+    if target.exists() and not force:
+        raise ListenerError(f"{target} already exists", hint="Pass --force to overwrite it.")
+    text = resources.files("listener").joinpath("data/example.yaml").read_text(encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
+    load_config(target)
+    click.echo(f"Wrote {target}. Edit the brand and competitors, then: listener ingest --config {target} POSTS.jsonl")
+
+
+def _posts(path: str) -> Iterator[tuple[int, object]]:
+    if path == "-":
+        yield from read_posts(sys.stdin.buffer, "<stdin>")
+        return
+    try:
+        with open(path, "rb") as stream:
+            yield from read_posts(stream, path)
+    except FileNotFoundError:
+        raise ListenerError(f"{path}: no such file")
+
+
+@main.command()
+@config_option
+@click.argument("path", metavar="FILE|-")
+def analyze(config_path: str | None, path: str) -> None:
+    """Analyse posts (JSON Lines) and print one enriched line per post, in order."""
+    from listener.pipeline import Pipeline
+
+    pipeline = Pipeline(resolve_config(config_path))
+    rejected = 0
+    posts = []
+    for _, item in _posts(path):
+        if isinstance(item, Rejection):
+            rejected += 1
+            click.echo(str(item), err=True)
+            continue
+        posts.append(item)
+        if len(posts) >= 256:
+            _print_analyses(pipeline, posts)
+            posts = []
+    _print_analyses(pipeline, posts)
+    if rejected:
+        raise ListenerError(f"{rejected} line(s) could not be read (see above)")
+
+
+def _print_analyses(pipeline, posts) -> None:
+    for post, analysis in pipeline.analyze(posts):
+        if isinstance(analysis, Rejection):
+            click.echo(f"{post.id}: {analysis.reason}", err=True)
+            continue
+        click.echo(json.dumps({"id": post.id, "analysis": analysis.to_dict()}, ensure_ascii=False))
+
+
+@main.command()
+@config_option
+@click.argument("path", metavar="FILE|-")
+@click.option("--batch-size", default=500, show_default=True, help="Posts per analysis and write batch.")
+def ingest(config_path: str | None, path: str, batch_size: int) -> None:
+    """Analyse posts (JSON Lines) and add them to the index."""
+    from listener.index import open_backend
+    from listener.pipeline import Pipeline
+
+    config = resolve_config(config_path)
+    size = None if path == "-" else _count_lines(path)
+    with open_backend(config) as backend:
+        pipeline = Pipeline(config, backend)
+        with click.progressbar(length=size, label="Ingesting", file=sys.stderr) as bar:
+            report = pipeline.ingest((item for _, item in _posts(path)), batch_size, progress=bar.update)
+    click.echo(report.summary())
+    for reason in report.rejected[:50]:
+        click.echo(f"  rejected: {reason}", err=True)
+    if len(report.rejected) > 50:
+        click.echo(f"  … and {len(report.rejected) - 50} more", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _count_lines(path: str) -> int | None:
+    try:
+        with open(path, "rb") as stream:
+            return sum(1 for line in stream if line.strip())
+    except FileNotFoundError:
+        raise ListenerError(f"{path}: no such file")
+
+
+def _filters(pairs: tuple[str, ...]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ListenerError(f"filter {pair!r} is not FIELD=VALUE", hint="For example: --filter entity=Cinesa")
+        filters.setdefault(name, []).append(value)
+    return filters
+
+
+filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="FIELD=VALUE", help="Only posts with this value (repeatable).")
+
+
+@main.command()
+@config_option
+@filter_option
+@click.option("--limit", "-n", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per post.")
+def inbox(config_path: str | None, filters: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Posts to answer: surfaced, still open, most valuable first."""
+    from listener.index import inbox_query, open_backend
+    from listener.present import inbox_table
+
+    config = resolve_config(config_path)
+    with open_backend(config) as backend:
+        hits = backend.inbox(_filters(filters), limit=limit)
+        total = backend.count(inbox_query(_filters(filters)))
+    if as_json:
+        for hit in hits:
+            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+        return
+    click.echo(inbox_table(hits, config, total=total))
+
+
+@main.command()
+@config_option
+@click.argument("query", default="")
+@filter_option
+@click.option("--facet", "facets", multiple=True, metavar="FIELD", help="Count posts per value of FIELD (repeatable).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "score"]))
+@click.option("--limit", "-n", default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The whole result as JSON.")
+def search(config_path, query, filters, facets, sort, limit, as_json) -> None:
+    """Full-text search with filters and facet counts."""
+    from listener.index import SearchQuery, open_backend
+    from listener.present import search_text
+
+    config = resolve_config(config_path)
+    request = SearchQuery(text=query, filters=_filters(filters), facets=tuple(facets), sort=sort, limit=limit)
+    with open_backend(config) as backend:
+        result = backend.search(request)
+    if as_json:
+        data = {"total": result.total, "hits": [h.to_dict() for h in result.hits], "facets": result.facets}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(search_text(result))
+
+
+@main.command()
+@config_option
+@click.option("--author", required=True, help="The author's handle, exactly as stored.")
+def erase(config_path: str | None, author: str) -> None:
+    """Delete every post by an author (a request to be forgotten)."""
+    from listener.index import open_backend
+
+    with open_backend(resolve_config(config_path)) as backend:
+        deleted = backend.delete_by_author(author)
+    click.echo(f"Erased {deleted} post(s) by {author}.")
+
+
+@main.command()
+@click.option("--data-dir", default="data/demo", show_default=True, type=click.Path(file_okay=False), help="Where the demo index goes (emptied first).")
+@click.option("--limit", "-n", default=12, show_default=True, help="Inbox rows to show.")
+def demo(data_dir: str, limit: int) -> None:
+    """Run listener end to end on a bundled demo corpus and show the inbox."""
+    from listener.demo import run_demo
+
+    run_demo(Path(data_dir), limit=limit, echo=click.echo)
+
+
+@main.command(name="eval")
+@config_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def evaluate(config_path: str | None, path: str) -> None:
+    """Score the analysis against a labelled JSON Lines file (P/R/F1 per label)."""
+    from nlp import Analyzer
+    from nlp.evaluate import evaluate as run_evaluation
+
+    report = run_evaluation(Analyzer(resolve_config(config_path)), path)
+    click.echo(report.format())

@@ -1,0 +1,84 @@
+import pytest
+
+from listener.config import load_config, parse_config, parse_duration
+from listener.errors import ConfigError
+
+ISSUE_EXAMPLE = """\
+brand:  {name: Cinesa, aliases: [cinesa], handles: ["@cinesa"], hashtags: ["#Cinesa"]}
+competitors:
+  - {name: Yelmo Cines, aliases: [yelmo cines, yelmo], handles: ["@yelmocines"], hashtags: []}
+sector: {keywords: [cine, entradas, película]}
+languages: [es, ca, en, pt]
+"""
+
+
+def test_the_documented_example_is_valid():
+    config = parse_config(ISSUE_EXAMPLE)
+    assert config.brand.handles == ["@cinesa"]
+    assert [c.name for c in config.competitors] == ["Yelmo Cines"]
+    assert config.index.backend == "sqlite"
+
+
+def test_an_empty_file_gives_working_defaults():
+    config = parse_config("")
+    assert config.brand.name and config.schedule.sla_minutes == 60
+
+
+def test_unknown_key_names_file_line_and_valid_keys():
+    text = ISSUE_EXAMPLE + "index:\n  backend: sqlite\n  colour: blue\n"
+    with pytest.raises(ConfigError) as error:
+        parse_config(text, "brand.yaml")
+    message = str(error.value)
+    assert "brand.yaml, line 8" in message
+    assert "unknown key 'index.colour'" in message
+    assert "backend" in message  # lists the valid keys
+
+
+def test_wrong_type_names_the_key_expected_and_found():
+    text = "brand:\n  name: Cinesa\n  aliases: 42\n"
+    with pytest.raises(ConfigError) as error:
+        parse_config(text, "c.yaml")
+    assert "c.yaml, line 3: brand.aliases" in str(error.value)
+    assert "list" in str(error.value) and "42" in str(error.value)
+
+
+def test_missing_required_key_is_named():
+    with pytest.raises(ConfigError, match=r"competitors\[0\].name: missing required key"):
+        parse_config("competitors:\n  - {aliases: [x]}\n")
+
+
+def test_invalid_yaml_names_the_line():
+    with pytest.raises(ConfigError, match=r"line 2: not valid YAML"):
+        parse_config("brand:\n\tname: x\n")
+
+
+def test_handles_and_hashtags_get_their_prefix():
+    config = parse_config("brand: {name: X, handles: [xbank], hashtags: [XBank]}")
+    assert config.brand.handles == ["@xbank"] and config.brand.hashtags == ["#XBank"]
+
+
+def test_unknown_time_zone_is_refused():
+    with pytest.raises(ConfigError, match="IANA time zone"):
+        parse_config("schedule: {timezone: Mars/Olympus}")
+
+
+def test_source_durations_accept_units():
+    config = parse_config("sources:\n  - {kind: rss, interval: 5m, backfill: 2d}\n")
+    assert config.sources[0].interval == 300 and config.sources[0].backfill == 172800
+
+
+@pytest.mark.parametrize("text, seconds", [("30s", 30), ("5m", 300), ("1h", 3600), ("1.5h", 5400), (90, 90)])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def test_missing_file_suggests_init(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path / "nope.yaml")
+    assert "no such configuration file" in str(error.value)
+    assert "listener init" in error.value.hint
+
+
+def test_data_dir_can_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LISTENER_DATA_DIR", str(tmp_path))
+    assert parse_config("").data_path("x.db") == tmp_path / "x.db"
