@@ -5,48 +5,34 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from collections.abc import Iterator
-from importlib import resources
+from importlib import import_module, resources
 from pathlib import Path
 
 import click
 
-from listener.config import Config, load_config
+from listener.clitools import ListenerGroup, config_option, resolve_config
+from listener.config import load_config
 from listener.errors import ListenerError
 from listener.jsonl import Rejection, read_posts
 
-CONFIG_HELP = "Brand configuration (YAML). Default: $LISTENER_CONFIG, else ./listener.yaml, else built-in defaults."
+# Commands of the layers above the core, imported only when used.
+LAZY_COMMANDS: dict[str, str] = {}
 
 
-def resolve_config(path: str | None) -> Config:
-    path = path or os.environ.get("LISTENER_CONFIG")
-    if path is None and Path("listener.yaml").exists():
-        path = "listener.yaml"
-    return load_config(path)
+class LazyListenerGroup(ListenerGroup):
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS and name not in self.commands:
+            module, _, attribute = LAZY_COMMANDS[name].partition(":")
+            self.add_command(getattr(import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
 
-config_option = click.option("--config", "-c", "config_path", metavar="FILE", help=CONFIG_HELP)
-
-
-class ListenerGroup(click.Group):
-    """Prints a :class:`ListenerError` as one sentence with its hint, exit status 2."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ListenerError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
-            if exc.hint:
-                click.echo(f"Hint: {exc.hint}", err=True)
-            ctx.exit(2)
-        except BrokenPipeError:
-            sys.stderr.close()
-            ctx.exit(0)
-
-
-@click.group(cls=ListenerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyListenerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--verbose", "-v", count=True, help="More log output (-vv for debug).")
 @click.version_option(package_name="listener")
 def main(verbose: int) -> None:

@@ -47,6 +47,7 @@ class PostInput(BaseModel):
     thread_id: str | None = None
     reply_count: int | None = None
     replied_by: list[str] = []
+    first_reply_at: datetime | None = None
 
     @field_validator("id", "source")
     @classmethod
@@ -55,10 +56,10 @@ class PostInput(BaseModel):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("created_at")
+    @field_validator("created_at", "first_reply_at")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        return utc(value)
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return utc(value) if value is not None else None
 
     def to_post(self) -> Post:
         return Post(
@@ -75,6 +76,7 @@ class PostInput(BaseModel):
             thread_id=self.thread_id,
             reply_count=self.reply_count,
             replied_by=tuple(self.replied_by),
+            first_reply_at=self.first_reply_at,
         )
 
 

@@ -57,10 +57,12 @@ class Post:
     thread_id: str | None = None
     reply_count: int | None = None
     replied_by: tuple[str, ...] = ()
+    first_reply_at: datetime | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["created_at"] = format_time(self.created_at)
+        data["first_reply_at"] = format_time(self.first_reply_at) if self.first_reply_at else None
         data["replied_by"] = list(self.replied_by)
         return data
 
@@ -71,6 +73,8 @@ class Post:
         created = values["created_at"]
         values["created_at"] = parse_time(created) if isinstance(created, str) else utc(created)
         values["replied_by"] = tuple(values.get("replied_by") or ())
+        first_reply = values.get("first_reply_at")
+        values["first_reply_at"] = parse_time(first_reply) if isinstance(first_reply, str) else first_reply
         return cls(**values)
 
 

@@ -232,6 +232,7 @@ def crawl_fields(item: IndexedPost) -> dict:
         "title": post.title,
         "text": post.text,
         "created_at": format_time(post.created_at),
+        "first_reply_at": format_time(post.first_reply_at) if post.first_reply_at else None,
         "language": analysis.language,
         "entity": list(analysis.entities),
         "role": sorted({m.role for m in analysis.mentions}),

@@ -78,6 +78,7 @@ MAPPINGS = {
         "title": _text(True),
         "text": _text(True),
         "created_at": {"type": "date"},
+        "first_reply_at": {"type": "date"},
         "language": KEYWORD,
         "entity": KEYWORD,
         "role": KEYWORD,

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS posts (
     source TEXT NOT NULL,
     author TEXT,
     created_at REAL NOT NULL,
+    first_reply_at REAL,
     language TEXT,
     customer_status TEXT,
     lead_score INTEGER NOT NULL DEFAULT 0,
@@ -60,12 +61,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
 """
 
 UPSERT = """
-INSERT INTO posts (id, source, author, created_at, language, customer_status, lead_score,
-                   surface, answer_state, post, analysis)
-VALUES (:id, :source, :author, :created_at, :language, :customer_status, :lead_score,
-        :surface, :answer_state, :post, :analysis)
+INSERT INTO posts (id, source, author, created_at, first_reply_at, language, customer_status,
+                   lead_score, surface, answer_state, post, analysis)
+VALUES (:id, :source, :author, :created_at, :first_reply_at, :language, :customer_status,
+        :lead_score, :surface, :answer_state, :post, :analysis)
 ON CONFLICT (id) DO UPDATE SET
     source = excluded.source, author = excluded.author, created_at = excluded.created_at,
+    first_reply_at = excluded.first_reply_at,
     language = excluded.language, customer_status = excluded.customer_status,
     lead_score = excluded.lead_score, surface = excluded.surface,
     answer_state = excluded.answer_state, post = excluded.post, analysis = excluded.analysis
@@ -136,6 +138,7 @@ class SQLiteBackend(BaseBackend):
             "source": post.source,
             "author": post.author,
             "created_at": post.created_at.timestamp(),
+            "first_reply_at": post.first_reply_at.timestamp() if post.first_reply_at else None,
             "language": analysis.language,
             "customer_status": analysis.customer_status,
             "lead_score": analysis.lead_score,

@@ -1,0 +1,1 @@
+"""Continuous listening: scheduled crawls, answer re-checks, SLA clocks, spikes and alerts."""
