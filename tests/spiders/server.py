@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +41,7 @@ class Recorded:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    at: float = 0.0  # time.monotonic() when it arrived
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -89,7 +91,7 @@ class LocalServer:
         length = int(handler.headers.get("Content-Length") or 0)
         if length:
             handler.rfile.read(length)
-        request = Recorded(handler.command, parts.path, parse_qs(parts.query), dict(handler.headers.items()))
+        request = Recorded(handler.command, parts.path, parse_qs(parts.query), dict(handler.headers.items()), time.monotonic())
         with self._lock:
             self.requests.append(request)
             reply = self._reply(request, handler.path)

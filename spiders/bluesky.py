@@ -1,0 +1,226 @@
+"""Bluesky: ``app.bsky.feed.searchPosts`` for mentions, ``getPostThread`` for who replied.
+
+Without credentials the public AppView answers. With ``LISTENER_BLUESKY_HANDLE``
+and ``LISTENER_BLUESKY_APP_PASSWORD`` set, the spider first opens a session
+(``com.atproto.server.createSession``) on the account's PDS and sends its access
+token with every request; the PDS proxies ``app.bsky.*`` calls to the AppView.
+Searches are sorted by ``latest`` and start at ``since`` = the query's cursor.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from listener.config import secret
+from listener.records import Post, format_time, parse_time, post_id
+from spiders.base import Cursor, Page, SourceSpider, Terms
+
+PUBLIC_APPVIEW = "https://public.api.bsky.app"
+DEFAULT_PDS = "https://bsky.social"
+HANDLE_ENV = "LISTENER_BLUESKY_HANDLE"
+PASSWORD_ENV = "LISTENER_BLUESKY_APP_PASSWORD"
+THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
+
+
+class BlueskyOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lang: str | None = None
+    limit: int = Field(100, ge=1, le=100)
+    max_pages: int = Field(5, ge=1)
+    threads: bool = True
+    max_threads: int = Field(50, ge=0)
+    thread_depth: int = Field(6, ge=1, le=1000)
+
+
+def post_url(handle_or_did: str, uri: str) -> str:
+    return f"https://bsky.app/profile/{handle_or_did}/post/{uri.rsplit('/', 1)[-1]}"
+
+
+def parse_post(view: dict, source: str) -> tuple[Post, str | None]:
+    """A ``postView`` as a post, and a problem to report (or None) when the author is missing."""
+    uri = view["uri"]
+    record = view["record"]
+    author = view.get("author") if isinstance(view.get("author"), dict) else None
+    did = uri.removeprefix("at://").split("/", 1)[0]
+    handle = author.get("handle") if author else None
+    if handle == "handle.invalid":
+        handle = None
+    name = (author.get("displayName") or None) if author else None
+    created = record.get("createdAt") or view["indexedAt"]
+    reply = record.get("reply") or {}
+    parent = (reply.get("parent") or {}).get("uri")
+    root = (reply.get("root") or {}).get("uri")
+    langs = record.get("langs") or []
+    post = Post(
+        id=post_id(source, uri),
+        source=source,
+        url=post_url(handle or did, uri),
+        author=handle or (author.get("did") if author else None),
+        author_name=name,
+        text=record.get("text") or "",
+        created_at=parse_time(created),
+        lang=langs[0] if langs else None,
+        parent_id=post_id(source, parent) if parent else None,
+        thread_id=post_id(source, root or uri),
+        reply_count=view.get("replyCount"),
+    )
+    return post, None if author else f"post {uri} has no author"
+
+
+def parse_search(payload: Any, source: str) -> Page:
+    """Posts from a ``searchPosts`` response; ``next`` is the page cursor or None."""
+    page = Page()
+    if not isinstance(payload, dict) or not isinstance(payload.get("posts"), list):
+        page.problems.append("response has no 'posts' list")
+        return page
+    for view in payload["posts"]:
+        try:
+            post, problem = parse_post(view, source)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            uri = view.get("uri") if isinstance(view, dict) else view
+            page.problems.append(f"post {uri!r}: {exc!r}")
+            continue
+        page.posts.append(post)
+        if problem:
+            page.problems.append(problem)
+    if payload["posts"] and isinstance(payload.get("cursor"), str):
+        page.next = payload["cursor"]
+    return page
+
+
+def parse_thread(payload: Any) -> tuple[int, tuple[str, ...]]:
+    """From a ``getPostThread`` response: how many replies it holds and who wrote them.
+
+    Blocked and deleted replies count as replies but have no author to name.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("thread"), dict):
+        raise ValueError("response has no 'thread' object")
+    thread = payload["thread"]
+    if thread.get("$type") != THREAD_VIEW:
+        raise ValueError(f"thread is {thread.get('$type')!r}, not a post")
+    own = ((thread.get("post") or {}).get("author") or {}).get("handle")
+    repliers: dict[str, None] = {}
+    count = 0
+    stack = list(reversed(thread.get("replies") or []))
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        count += 1
+        if node.get("$type") != THREAD_VIEW:
+            continue
+        handle = ((node.get("post") or {}).get("author") or {}).get("handle")
+        if handle and handle != own and handle != "handle.invalid":
+            repliers.setdefault(handle)
+        stack.extend(reversed(node.get("replies") or []))
+    return count, tuple(repliers)
+
+
+class BlueskySpider(SourceSpider):
+    kind = "bluesky"
+    default_base_url = PUBLIC_APPVIEW
+    options_model = BlueskyOptions
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.credentials = (secret(HANDLE_ENV), secret(PASSWORD_ENV))
+        if all(self.credentials) and not self.source.base_url:
+            self.base_url = DEFAULT_PDS
+        self.token: str | None = None
+
+    def build_queries(self, terms: Terms) -> list[str]:
+        # Lucene-like syntax: phrases in quotes; handles of other networks mean nothing here.
+        words = [*terms.names, *terms.hashtags, *terms.keywords]
+        return [f'"{w}"' if " " in w else w for w in words]
+
+    async def start(self):
+        self.threads_left = self.options.max_threads
+        handle, password = self.credentials
+        if handle and password:
+            yield self.request(
+                self.url("/xrpc/com.atproto.server.createSession"), self.parse_session, method="POST",
+                body=json.dumps({"identifier": handle, "password": password}),
+                headers={"Accept": "application/json", "Content-Type": "application/json"},
+            )
+            return
+        for request in self.searches():
+            yield request
+
+    def parse_session(self, response):
+        payload = self.load_json(response)
+        token = payload.get("accessJwt") if isinstance(payload, dict) else None
+        if not token:
+            self.problem("auth", response.url, "the session response has no accessJwt")
+            return
+        self.token = token
+        yield from self.searches()
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def searches(self):
+        for query in self.queries():
+            yield self.search(query, self.since(query), None, 0, None)
+
+    def search(self, query: str, since: datetime, cursor: str | None, number: int, newest: float | None):
+        params = {
+            "q": query, "sort": "latest", "since": format_time(since), "limit": self.options.limit,
+            "lang": self.options.lang, "cursor": cursor,
+        }
+        return self.request(self.url("/xrpc/app.bsky.feed.searchPosts", params), self.parse_page,
+                            cb_kwargs={"query": query, "since": since, "number": number, "newest": newest})
+
+    def parse_page(self, response, query: str, since: datetime, number: int, newest: float | None):
+        payload = self.load_json(response)
+        if payload is None:
+            return
+        page = parse_search(payload, self.source.label)
+        ceiling = self.started.timestamp()
+        for post in self.page_posts(page, response):
+            if post.created_at <= since:
+                continue  # ``since`` is inclusive and filters on the index time, not createdAt
+            stamp = min(post.created_at.timestamp(), ceiling)  # a clock ahead must not skip posts
+            newest = stamp if newest is None else max(newest, stamp)
+            yield from self.with_thread(post)
+        if page.next is not None and number + 1 < self.options.max_pages:
+            yield self.search(query, since, page.next, number + 1, newest)
+            return
+        if page.next is not None:
+            self.crawler.stats.inc_value("source/truncated")
+        if newest is not None:
+            yield Cursor(query, str(newest))
+
+    def with_thread(self, post: Post):
+        if not self.options.threads or not post.reply_count or self.threads_left <= 0:
+            yield post
+            return
+        self.threads_left -= 1
+        uri = post.id.split(":", 1)[1]
+        params = {"uri": uri, "depth": self.options.thread_depth, "parentHeight": 0}
+        yield self.request(self.url("/xrpc/app.bsky.feed.getPostThread", params), self.parse_replies,
+                           cb_kwargs={"post": post}, errback=self.thread_failed)
+
+    def parse_replies(self, response, post: Post):
+        payload = self.load_json(response)
+        if payload is not None:
+            try:
+                count, repliers = parse_thread(payload)
+            except ValueError as exc:
+                self.problem("bad_item", response.url, str(exc))
+            else:
+                post = replace(post, reply_count=max(count, post.reply_count or 0), replied_by=repliers)
+        yield post
+
+    def thread_failed(self, failure):
+        self.on_failure(failure)
+        yield failure.request.cb_kwargs["post"]
+

@@ -1,0 +1,115 @@
+"""RSS and Atom feeds (news, blogs, alerts feeds) read with feedparser.
+
+Each feed URL is fetched once per run; entries newer than the feed's cursor
+become posts. A feed URL may hold ``{query}``, filled with each query (for
+search feeds such as a news site's ``/rss/search?q={query}``). Alerts feeds
+that wrap every link in a redirect (``/url?...&url=<target>``) get the target.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs, quote_plus, urljoin, urlsplit
+
+import feedparser
+from pydantic import BaseModel, ConfigDict, Field
+
+from listener.records import Post, post_id
+from spiders.base import Cursor, Page, SourceSpider, html_text
+
+
+class RSSOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feeds: list[str] = Field(min_length=1)
+
+
+class NotAFeedError(ValueError):
+    """The body is not an RSS or Atom feed (an HTML error page, a login wall)."""
+
+
+def unwrap(link: str) -> str:
+    """The target of a redirect link like ``https://www.google.com/url?...&url=<target>``."""
+    parts = urlsplit(link)
+    if parts.path == "/url":
+        target = parse_qs(parts.query).get("url") or parse_qs(parts.query).get("q")
+        if target and target[0].startswith(("http://", "https://")):
+            return target[0]
+    return link
+
+
+def parse_feed(body: bytes, source: str, url: str = "") -> Page:
+    """Posts from a feed body; entries without an id or a date are reported and skipped."""
+    feed = feedparser.parse(body, response_headers={"content-location": url} if url else None)
+    if not feed.entries and (feed.bozo or not feed.version):
+        reason = feed.get("bozo_exception") or "no entries and no feed version"
+        raise NotAFeedError(f"not an RSS or Atom feed: {reason}")
+    lang = (feed.feed.get("language") or "").split("-")[0].lower() or None
+    page = Page()
+    for entry in feed.entries:
+        try:
+            post = parse_entry(entry, source, lang)
+        except ValueError as exc:
+            page.problems.append(str(exc))
+            continue
+        page.posts.append(post)
+    return page
+
+
+def parse_entry(entry: Any, source: str, lang: str | None = None) -> Post:
+    link = unwrap(entry.get("link") or "")
+    native = entry.get("id") or link
+    if not native:
+        raise ValueError(f"entry {entry.get('title')!r} has neither an id nor a link")
+    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    if stamp is None:
+        raise ValueError(f"entry {native} has no date")
+    bodies = [c.get("value", "") for c in entry.get("content") or []] + [entry.get("summary") or ""]
+    text = html_text(max(bodies, key=len))
+    return Post(
+        id=post_id(source, native),
+        source=source,
+        url=link or native,
+        author=(entry.get("author") or "").strip() or None,
+        text=text,
+        created_at=datetime.fromtimestamp(calendar.timegm(stamp), timezone.utc),
+        title=html_text(entry.get("title")) or None,
+        lang=lang,
+    )
+
+
+class RSSSpider(SourceSpider):
+    kind = "rss"
+    options_model = RSSOptions
+
+    def feed_urls(self) -> list[str]:
+        urls: list[str] = []
+        for feed in self.options.feeds:
+            templates = [feed.replace("{query}", quote_plus(q)) for q in self.queries()] if "{query}" in feed else [feed]
+            urls += [urljoin(self.base_url + "/", t) if self.base_url else t for t in templates]
+        return list(dict.fromkeys(urls))
+
+    def headers(self) -> dict[str, str]:
+        return {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+
+    async def start(self):
+        for url in self.feed_urls():
+            yield self.request(url, self.parse_page, cb_kwargs={"key": url})
+
+    def parse_page(self, response, key: str):
+        try:
+            page = parse_feed(response.body, self.source.label, response.url)
+        except NotAFeedError as exc:
+            self.problem("not_feed", response.url, f"{exc} (status {response.status})")
+            return
+        since = self.since(key)
+        newest = None
+        for post in self.page_posts(page, response):
+            if post.created_at <= since:
+                continue
+            newest = max(newest or 0.0, min(post.created_at.timestamp(), self.started.timestamp()))
+            yield post
+        if newest is not None:
+            yield Cursor(key, str(newest))
