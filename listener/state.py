@@ -1,0 +1,289 @@
+"""Operational state of continuous listening, in one SQLite file beside the index.
+
+It holds what a restart must not lose and the index has no place for: how far
+each source and query got (cursors), what each scheduled run did (for
+``listener status``), which alerts were already sent, and which posts are due
+for an answer re-check. Several processes may open it at once (the scheduler,
+``listener crawl``, ``listener status``): WAL mode, a busy timeout, and one short
+transaction per call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from listener.errors import ListenerError
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cursors (
+    source TEXT NOT NULL,
+    query_key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (source, query_key)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    posts INTEGER NOT NULL DEFAULT 0,
+    errors TEXT NOT NULL DEFAULT '[]',
+    next_run_at REAL
+);
+CREATE INDEX IF NOT EXISTS runs_by_source ON runs (source, id DESC);
+CREATE TABLE IF NOT EXISTS sent_alerts (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    sent_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rechecks (
+    post_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    due_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rechecks_due ON rechecks (due_at);
+"""
+
+
+class StateError(ListenerError):
+    hint = "Check that the data directory is writable; delete state.db to start over (cursors are lost)."
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of one source: when it started and ended, what it fetched, what failed."""
+
+    id: int
+    source: str
+    started_at: datetime
+    finished_at: datetime | None
+    posts: int
+    errors: tuple[str, ...]
+    next_run_at: datetime | None
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """A post to re-poll for replies; ``step`` indexes the back-off schedule."""
+
+    post_id: str
+    source: str
+    step: int
+    due_at: datetime
+
+
+def _stamp(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+def _time(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+
+
+def _now() -> float:
+    return datetime.now(timezone.utc).timestamp()
+
+
+class StateStore:
+    """Cursors, run records, sent-alert keys and re-check schedules in SQLite."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"cannot open the listener state at {self.path}: {exc}") from None
+
+    @classmethod
+    def from_config(cls, config) -> StateStore:
+        return cls(config.data_path("state.db"))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _write(self, sql: str, rows: Iterable[tuple] | tuple = ()) -> sqlite3.Cursor:
+        """One statement (or one per row) in one short immediate transaction."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    if isinstance(rows, tuple):
+                        cursor = self._db.execute(sql, rows)
+                    else:
+                        cursor = self._db.executemany(sql, list(rows))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"cannot write the listener state at {self.path}: {exc}") from None
+            return cursor
+
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"cannot read the listener state at {self.path}: {exc}") from None
+
+    # -- cursors ----------------------------------------------------------
+
+    def load_cursors(self, source: str) -> dict[str, str]:
+        """Where each query of ``source`` got to, by query key."""
+        rows = self._read("SELECT query_key, value FROM cursors WHERE source = ?", (source,))
+        return dict(rows)
+
+    def save_cursors(self, source: str, cursors: Mapping[str, str]) -> None:
+        """Store cursors of ``source``; call only after the posts they cover are indexed."""
+        now = _now()
+        self._write(
+            "INSERT INTO cursors (source, query_key, value, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (source, query_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [(source, key, str(value), now) for key, value in cursors.items()],
+        )
+
+    # -- runs -------------------------------------------------------------
+
+    def start_run(self, source: str, at: datetime | None = None) -> int:
+        cursor = self._write("INSERT INTO runs (source, started_at) VALUES (?, ?)", (source, _stamp(at) or _now()))
+        return int(cursor.lastrowid)
+
+    def finish_run(
+        self,
+        run_id: int,
+        posts: int,
+        errors: Iterable[str] = (),
+        next_run_at: datetime | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        self._write(
+            "UPDATE runs SET finished_at = ?, posts = ?, errors = ?, next_run_at = ? WHERE id = ?",
+            (_stamp(at) or _now(), posts, json.dumps(list(errors), ensure_ascii=False), _stamp(next_run_at), run_id),
+        )
+
+    def set_next_run(self, source: str, next_run_at: datetime | None) -> None:
+        """Record when the latest run's successor is due (the scheduler knows it after the run)."""
+        self._write(
+            "UPDATE runs SET next_run_at = ? WHERE id = (SELECT MAX(id) FROM runs WHERE source = ?)",
+            (_stamp(next_run_at), source),
+        )
+
+    def last_run(self, source: str) -> RunRecord | None:
+        runs = self.runs(source, limit=1)
+        return runs[0] if runs else None
+
+    def runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """Newest first, for one source or all."""
+        where, args = ("WHERE source = ?", (source,)) if source is not None else ("", ())
+        rows = self._read(
+            f"SELECT id, source, started_at, finished_at, posts, errors, next_run_at FROM runs {where} "
+            "ORDER BY id DESC LIMIT ?",
+            (*args, limit),
+        )
+        return [
+            RunRecord(r[0], r[1], _time(r[2]), _time(r[3]), r[4], tuple(json.loads(r[5])), _time(r[6]))
+            for r in rows
+        ]
+
+    def sources(self) -> list[str]:
+        """Every source with a run or a cursor on record."""
+        rows = self._read("SELECT source FROM runs UNION SELECT source FROM cursors ORDER BY 1")
+        return [r[0] for r in rows]
+
+    def prune_runs(self, keep: int = 200) -> int:
+        """Forget all but the newest ``keep`` runs of each source; return how many went."""
+        cursor = self._write(
+            "DELETE FROM runs WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER "
+            "(PARTITION BY source ORDER BY id DESC) AS n FROM runs) WHERE n > ?)",
+            (keep,),
+        )
+        return cursor.rowcount
+
+    # -- sent alerts ------------------------------------------------------
+
+    def claim_alert(self, key: str, kind: str = "alert") -> bool:
+        """Record ``key`` as sent; False if it already was (so the caller must not send)."""
+        cursor = self._write(
+            "INSERT INTO sent_alerts (key, kind, sent_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, kind, _now()),
+        )
+        return cursor.rowcount == 1
+
+    def release_alert(self, key: str) -> None:
+        """Forget ``key`` (its delivery failed everywhere, so a later attempt may send it)."""
+        self._write("DELETE FROM sent_alerts WHERE key = ?", (key,))
+
+    def alert_sent(self, key: str) -> bool:
+        return bool(self._read("SELECT 1 FROM sent_alerts WHERE key = ?", (key,)))
+
+    # -- answer re-checks -------------------------------------------------
+
+    def schedule_recheck(self, post_id: str, source: str, step: int, due_at: datetime, replace: bool = False) -> bool:
+        """Plan a re-check; an existing plan for the post is kept unless ``replace``. True if written."""
+        conflict = (
+            "DO UPDATE SET source = excluded.source, step = excluded.step, due_at = excluded.due_at"
+            if replace
+            else "DO NOTHING"
+        )
+        cursor = self._write(
+            f"INSERT INTO rechecks (post_id, source, step, due_at) VALUES (?, ?, ?, ?) ON CONFLICT (post_id) {conflict}",
+            (post_id, source, step, _stamp(due_at)),
+        )
+        return cursor.rowcount == 1
+
+    def due_rechecks(self, now: datetime, source: str | None = None, limit: int = 100) -> list[Recheck]:
+        """Re-checks due at ``now``, oldest first."""
+        where, args = ("AND source = ?", (source,)) if source is not None else ("", ())
+        rows = self._read(
+            f"SELECT post_id, source, step, due_at FROM rechecks WHERE due_at <= ? {where} ORDER BY due_at LIMIT ?",
+            (_stamp(now), *args, limit),
+        )
+        return [Recheck(r[0], r[1], r[2], _time(r[3])) for r in rows]
+
+    def recheck(self, post_id: str) -> Recheck | None:
+        rows = self._read("SELECT post_id, source, step, due_at FROM rechecks WHERE post_id = ?", (post_id,))
+        return Recheck(rows[0][0], rows[0][1], rows[0][2], _time(rows[0][3])) if rows else None
+
+    def drop_recheck(self, post_id: str) -> None:
+        """Stop re-checking a post (answered, or the schedule ran out)."""
+        self._write("DELETE FROM rechecks WHERE post_id = ?", (post_id,))
+
+    def pending_rechecks(self) -> int:
+        return self._read("SELECT COUNT(*) FROM rechecks")[0][0]
+
+
+def open_state(config) -> StateStore:
+    """The state store of ``config``'s data directory."""
+    return StateStore.from_config(config)
