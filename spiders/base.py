@@ -166,7 +166,7 @@ class SourceSpider(scrapy.Spider):
         if value is not None:
             try:
                 return datetime.fromtimestamp(float(value), timezone.utc)
-            except ValueError:
+            except (ValueError, OverflowError, OSError):
                 pass
         return datetime.fromtimestamp(self.started.timestamp() - self.source.backfill, timezone.utc)
 
