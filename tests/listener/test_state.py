@@ -150,7 +150,7 @@ def _claim_many(path: str, results) -> None:
 
 def test_several_processes_claim_each_alert_key_exactly_once(path):
     StateStore(path).close()
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")
     results = context.Queue()
     workers = [context.Process(target=_claim_many, args=(str(path), results)) for _ in range(3)]
     for worker in workers:
