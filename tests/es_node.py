@@ -371,7 +371,7 @@ def _mvn(args: list[str], cwd: Path, what: str) -> None:
 
 def _es_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("ES_", "JAVA_"))}
-    return env | {"ES_JAVA_HOME": str(java_home())}
+    return env | {"ES_JAVA_HOME": str(java_home()), "CLI_JAVA_OPTS": "-XX:-UsePerfData"}
 
 
 def _sources_digest(folder: Path) -> str:
