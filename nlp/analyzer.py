@@ -1,50 +1,112 @@
-"""The analyzer: a post in, an analysis out."""
+"""The analyzer: a post in, an analysis out.
+
+One blank spaCy pipeline per language (``spacy.blank(lang)``, and ``xx`` for
+posts in other languages) runs listener's components in this order:
+
+    listener_author -> listener_brands -> listener_sector -> listener_intents
+    -> listener_customer -> listener_lead -> listener_greeting
+
+Each post is routed to the pipeline of its language (see :mod:`nlp.language`).
+Nothing is downloaded: the pipelines are blank and the lexicons ship in
+``nlp/data``.
+"""
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
-import py3langid
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
 
 from listener.config import Config
-from listener.records import Analysis, Mention, Post
+from listener.records import Analysis, Post
+from nlp.attributes import register
+from nlp.components import author, brands, customer, greeting, intents, lead, sector  # noqa: F401  (factories)
+from nlp.language import LanguageDetector
 
-GREETINGS = {"es": "Hola", "ca": "Hola", "en": "Hi", "pt": "Olá", "other": "Hi"}
+logger = logging.getLogger(__name__)
+
+OTHER = "other"
+SPACY_CODE = {OTHER: "xx"}
+# Longer posts are cut here: nothing a person writes needs more to be understood.
+MAX_CHARS = 100_000
+
+
+def analysed_text(post: Post) -> str:
+    """The text the analysis reads; mention offsets point into it (title, a blank line, then the text)."""
+    text = post.text or ""
+    if post.title:
+        text = f"{post.title}\n\n{text}"
+    return text[:MAX_CHARS]
+
+
+def build_pipeline(language: str, config: Config) -> Language:
+    """The blank pipeline of ``language`` with every listener component configured from ``config``."""
+    nlp = spacy.blank(SPACY_CODE.get(language, language))
+    entities = [dict(entity.model_dump(), role=role) for entity, role in config.entities]
+    handles = [[h.lstrip("@"), entity.name] for entity, _ in config.entities for h in entity.handles]
+    nlp.add_pipe("listener_author", config={"handles": handles})
+    nlp.add_pipe("listener_brands", config={"entities": entities, "sector_keywords": list(config.sector.keywords)})
+    nlp.add_pipe("listener_sector", config={"keywords": list(config.sector.keywords), "exclude": list(config.sector.exclude)})
+    nlp.add_pipe("listener_intents")
+    nlp.add_pipe("listener_customer")
+    nlp.add_pipe("listener_lead", config={"brand": config.brand.name})
+    nlp.add_pipe("listener_greeting")
+    return nlp
 
 
 class Analyzer:
-    def __init__(self, config: Config):
-        self.config = config
-        self._languages = list(config.languages)
-        self._identifier = py3langid.langid.LanguageIdentifier.from_modelpath(py3langid.langid.MODEL_DIR / py3langid.langid.MODEL_FILE)
-        self._identifier.set_languages(["es", "ca", "en", "pt", "fr", "it", "de", "gl", "eu"])
-        self._aliases = []
-        for entity, role in config.entities:
-            for alias in [entity.name, *entity.aliases, *entity.handles, *entity.hashtags]:
-                self._aliases.append((alias.lower(), entity.name, role))
+    """Analyse posts for one brand configuration; build once, reuse for every post."""
 
-    def analyze(self, post: Post) -> Analysis:
-        text = post.text or ""
-        lowered = text.lower()
-        mentions = []
-        for alias, name, role in self._aliases:
-            for match in re.finditer(re.escape(alias), lowered):
-                mentions.append(Mention(name, role, text[match.start():match.end()], match.start(), match.end(), "name", 100))
-        language = self._identifier.classify(text)[0] if text.strip() else "other"
-        if language not in self._languages:
-            language = "other"
-        intents = ("question",) if "?" in text else ()
-        return Analysis(
-            language=language,
-            mentions=tuple(mentions),
-            intents=intents,
-            lead_score=50 if intents and mentions else 0,
-            reasons=("asks a question",) if intents else (),
-            surface=bool(intents and mentions),
-            greeting=GREETINGS[language],
+    def __init__(self, config: Config):
+        register()
+        self.config = config
+        self.languages = tuple(config.languages)
+        self.detector = LanguageDetector(self.languages)
+        self.pipelines = {lang: build_pipeline(lang, config) for lang in (*self.languages, OTHER)}
+        logger.info(
+            "nlp: brand %s, %d competitor(s), %d sector keyword(s), languages %s",
+            config.brand.name, len(config.competitors), len(config.sector.keywords), ", ".join(self.languages),
         )
 
+    def analyze(self, post: Post) -> Analysis:
+        return next(self.analyze_many([post], batch_size=1))
+
     def analyze_many(self, posts: Iterable[Post], batch_size: int = 256) -> Iterator[Analysis]:
-        for post in posts:
-            yield self.analyze(post)
+        """Analyse posts in batches; the analyses come out in the order the posts went in."""
+        iterator = iter(posts)
+        while batch := list(islice(iterator, batch_size)):
+            yield from self._analyze_batch(batch)
+
+    def _analyze_batch(self, posts: list[Post]) -> list[Analysis]:
+        groups: dict[str, list[tuple[int, Doc]]] = {}
+        for position, post in enumerate(posts):
+            text = analysed_text(post)
+            language = self.detector.detect(text)
+            doc = self.pipelines[language].make_doc(text)
+            doc._.listener_post = post
+            doc._.listener_language = language
+            groups.setdefault(language, []).append((position, doc))
+        results: list[Analysis | None] = [None] * len(posts)
+        for language, items in groups.items():
+            docs = self.pipelines[language].pipe(doc for _, doc in items)
+            for (position, _), doc in zip(items, docs):
+                results[position] = to_analysis(doc)
+        return results  # type: ignore[return-value]
+
+
+def to_analysis(doc: Doc) -> Analysis:
+    return Analysis(
+        language=doc._.listener_language,
+        mentions=doc._.listener_mentions,
+        sector=doc._.listener_sector,
+        intents=doc._.listener_intents,
+        customer_status=doc._.listener_customer_status,
+        lead_score=doc._.listener_lead_score,
+        reasons=doc._.listener_reasons,
+        surface=doc._.listener_surface,
+        greeting=doc._.listener_greeting,
+    )

@@ -1,0 +1,1 @@
+"""spaCy components of the listener pipeline; importing a module registers its factory."""

@@ -1,0 +1,43 @@
+"""Who posted it: one of the companies itself, or a spammer?"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.attributes import register
+from nlp.lexicons import Lexicon
+from nlp.text import fold
+
+URL = re.compile(r"https?://|www\.")
+
+
+class AuthorCheck:
+    """Sets ``listener_own`` (the company whose account posted it) and ``listener_spam``."""
+
+    def __init__(self, lang: str, handles: list[list[str]], max_hashtags: int = 6, max_links: int = 2):
+        self.lexicon = Lexicon.load(lang)
+        self.handles = {fold(handle.lstrip("@")): entity for handle, entity in handles}
+        self.max_hashtags = max_hashtags
+        self.max_links = max_links
+
+    def __call__(self, doc: Doc) -> Doc:
+        post = doc._.listener_post
+        author = fold((getattr(post, "author", None) or "").lstrip("@"))
+        doc._.listener_own = self.handles.get(author)
+        doc._.listener_spam = self.is_spam(doc.text)
+        return doc
+
+    def is_spam(self, text: str) -> bool:
+        if self.lexicon["spam"].search(fold(text)):
+            return True
+        return text.count("#") > self.max_hashtags or len(URL.findall(text)) > self.max_links
+
+
+# handles: [handle without "@", entity name] pairs ("@" keys are registry references to spaCy's config).
+@Language.factory("listener_author", default_config={"handles": [], "max_hashtags": 6, "max_links": 2})
+def make_author_check(nlp: Language, name: str, handles: list[list[str]], max_hashtags: int, max_links: int) -> AuthorCheck:
+    register()
+    return AuthorCheck(nlp.lang, handles, max_hashtags, max_links)

@@ -1,0 +1,243 @@
+"""Find the brand and its competitors: @handles, #hashtags, names, run-together names, typos.
+
+A name that is also a place or an everyday word ("Santander", "orange") is
+*ambiguous*: it counts only with a company word near it, or another reference to
+the same company in the post, and never right after a place word ("vivo en
+Sabadell") or inside an excluded phrase ("Racing de Santander").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from listener.records import Mention
+from nlp.attributes import register
+from nlp.lexicons import Lexicon, homonyms
+from nlp.patterns import PhraseSet, compile_phrase
+from nlp.scorers import get_scorer
+from nlp.text import HASHTAG, compact, fold, split_hashtag
+
+SEPARATOR = r"[\s\-_.']*"
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    key: str  # the name written together, folded: "bancosabadell"
+    entity: str
+    role: str
+    ambiguous: bool
+    parts: tuple[str, ...]  # its words: ("banco", "sabadell")
+
+
+@dataclass(slots=True)
+class Hit:
+    start: int
+    end: int
+    form: Form
+    how: str
+    score: int = 100
+    rest: str = ""  # what else a hashtag says ("banc" in "#bancsabadell")
+
+
+class BrandMatcher:
+    def __init__(self, lang: str, entities: list[dict], sector_keywords: list[str], stop_words: frozenset[str],
+                 scorer: str = "osa", threshold: float = 80.0, min_fuzzy_length: int = 5, window: int = 80):
+        lexicon = Lexicon.load(lang)
+        shipped_ambiguous, shipped_exclude = homonyms()
+        self.scorer = get_scorer(scorer)
+        self.threshold = threshold
+        self.min_fuzzy_length = min_fuzzy_length
+        self.window = window
+        self.forms: dict[str, Form] = {}
+        self.handles: dict[str, Form] = {}
+        self.hashtags: dict[str, Form] = {}
+        self.exclude: dict[str, PhraseSet] = {}
+        self.context: dict[str, PhraseSet] = {}
+        shared_context = list(lexicon["context"].phrases) + list(sector_keywords)
+        for entity in entities:
+            name, role = entity["name"], entity["role"]
+            ambiguous = {compact(a) for a in entity.get("ambiguous") or ()} | {compact(a) for a in shipped_ambiguous}
+            exclude = list(entity.get("exclude") or ())
+            for alias in [name, *(entity.get("aliases") or ()), *(entity.get("ambiguous") or ())]:
+                key = compact(alias)
+                if not key or key in self.forms:
+                    continue
+                parts = tuple(p for p in (compact(w) for w in fold(alias).split()) if p)
+                self.forms[key] = Form(key, name, role, key in ambiguous or len(key) <= 3, parts)
+                exclude += shipped_exclude.get(fold(alias).strip(), ())
+            for handle in entity.get("handles") or ():
+                key = fold(handle.lstrip("@"))
+                self.handles.setdefault(key, Form(key, name, role, False, (key,)))
+            for hashtag in entity.get("hashtags") or ():
+                key = compact(hashtag)
+                self.hashtags.setdefault(key, Form(key, name, role, False, (key,)))
+            self.exclude[name] = PhraseSet(exclude)
+            self.context[name] = PhraseSet([*(entity.get("context") or ()), *shared_context])
+        self.name_regex = self._alternation(
+            [SEPARATOR.join(re.escape(p) for p in form.parts) for form in self.forms.values()],
+            r"(?<![\w@#])(?:{})(?!\w)",
+        )
+        self.handle_regex = self._alternation([re.escape(h) for h in self.handles], r"(?<![\w@])@(?:{})(?![\w])")
+        self.place_regex = self._alternation(
+            [compile_phrase(p) for p in lexicon["place_before"].phrases], r"(?:{})[^\w]*$"
+        )
+        context_words = {compact(w) for w in shared_context}
+        self.context_words = frozenset(w for w in context_words if w)
+        self.known_words = frozenset(fold(w) for w in stop_words) | {fold(w) for w in lexicon.words["common_words"]} | {
+            fold(w) for k in sector_keywords for w in k.split()
+        }
+        self.fuzzy_forms = [f for f in self.forms.values() if not f.ambiguous and len(f.key) >= min_fuzzy_length]
+        self.fuzzy_keys = [f.key for f in self.fuzzy_forms]
+        self.fuzzy_index = {(f.key[0], length) for f in self.fuzzy_forms for length in range(len(f.key) - 2, len(f.key) + 3)}
+
+    @staticmethod
+    def _alternation(parts: list[str], template: str) -> re.Pattern | None:
+        if not parts:
+            return None
+        return re.compile(template.format("|".join(sorted(parts, key=len, reverse=True))))
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        folded = fold(text)
+        hits = self._handles(folded) + self._hashtags(text)
+        hits += self._names(folded, hits)
+        hits += self._fuzzy(doc, folded, hits)
+        hits = self._resolve(folded, hits)
+        doc._.listener_mentions = tuple(
+            Mention(h.form.entity, h.form.role, text[h.start:h.end], h.start, h.end, h.how, h.score)
+            for h in sorted(hits, key=lambda h: h.start)
+        )
+        return doc
+
+    def _handles(self, folded: str) -> list[Hit]:
+        if self.handle_regex is None or "@" not in folded:
+            return []
+        return [Hit(m.start(), m.end(), self.handles[m.group()[1:]], "handle") for m in self.handle_regex.finditer(folded)]
+
+    def _hashtags(self, text: str) -> list[Hit]:
+        if "#" not in text:
+            return []
+        hits = []
+        for match in HASHTAG.finditer(text):
+            found = self._hashtag_form(match.group(1))
+            if found:
+                form, rest = found
+                hits.append(Hit(match.start(), match.end(), form, "hashtag", rest=rest))
+        return hits
+
+    def _hashtag_form(self, body: str) -> tuple[Form, str] | None:
+        key = compact(body)
+        if key in self.hashtags:
+            return self.hashtags[key], ""
+        if key in self.forms:
+            return self.forms[key], ""
+        words = split_hashtag(body)
+        best: tuple[Form, str] | None = None
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + 4) + 1):
+                joined = "".join(words[i:j])
+                form = self.forms.get(joined)
+                if form and (best is None or len(form.key) > len(best[0].key)):
+                    best = form, "".join(words[:i] + words[j:])
+        if best:
+            return best
+        for form in self.forms.values():
+            if len(form.key) < 5 and len(form.parts) == 1:
+                continue
+            if key.startswith(form.key) or key.endswith(form.key) or (len(form.parts) > 1 and form.key in key):
+                if best is None or len(form.key) > len(best[0].key):
+                    best = form, key.replace(form.key, "", 1)
+        return best
+
+    def _names(self, folded: str, taken: list[Hit]) -> list[Hit]:
+        if self.name_regex is None:
+            return []
+        hits = []
+        for match in self.name_regex.finditer(folded):
+            if any(h.start < match.end() and match.start() < h.end for h in taken):
+                continue
+            form = self.forms.get(compact(match.group()))
+            if form:
+                hits.append(Hit(match.start(), match.end(), form, "name"))
+        return hits
+
+    def _fuzzy(self, doc: Doc, folded: str, taken: list[Hit]) -> list[Hit]:
+        if not self.fuzzy_keys:
+            return []
+        candidates = []
+        for token in doc:
+            length = len(token)
+            if length < self.min_fuzzy_length - 1 or not token.is_alpha:
+                continue
+            word = folded[token.idx: token.idx + length]
+            if (word[0], length) not in self.fuzzy_index or word in self.known_words or word in self.forms:
+                continue
+            if any(h.start < token.idx + length and token.idx < h.end for h in taken):
+                continue
+            candidates.append((token.idx, token.idx + length, word))
+        if not candidates:
+            return []
+        scores = self.scorer.matrix([c[2] for c in candidates], self.fuzzy_keys, self.threshold)
+        hits = []
+        for (start, end, word), row in zip(candidates, scores):
+            best = int(row.argmax())
+            score = float(row[best])
+            form = self.fuzzy_forms[best]
+            if score < self.threshold or word[0] != form.key[0] or not self._close(word, form.key):
+                continue
+            hits.append(Hit(start, end, form, "fuzzy", int(round(score))))
+        return hits
+
+    @staticmethod
+    def _close(word: str, key: str) -> bool:
+        from rapidfuzz.distance import OSA
+
+        return OSA.distance(word, key) <= (1 if len(key) < 8 else 2)
+
+    def _resolve(self, folded: str, hits: list[Hit]) -> list[Hit]:
+        kept = []
+        sure = {h.form.entity for h in hits if not h.form.ambiguous}
+        for hit in hits:
+            entity = hit.form.entity
+            if any(m.start() < hit.end and hit.start < m.end() for m in self.exclude[entity].finditer(folded)):
+                continue
+            if hit.form.ambiguous and entity not in sure and not self._company_reading(folded, hit):
+                continue
+            kept.append(hit)
+        return kept
+
+    def _company_reading(self, folded: str, hit: Hit) -> bool:
+        """Whether an ambiguous name means the company: a company word near it, and no place word before it."""
+        context = self.context[hit.form.entity]
+        if hit.rest and hit.rest in self.context_words:
+            return True
+        before = folded[max(0, hit.start - 40): hit.start]
+        place = self.place_regex.search(before) if self.place_regex is not None else None
+        if place and not self._ends_with(context, before[: place.start()]):
+            return False
+        window = folded[max(0, hit.start - self.window): hit.start] + " | " + folded[hit.end: hit.end + self.window]
+        return context.search(window) is not None
+
+    @staticmethod
+    def _ends_with(phrases: PhraseSet, text: str) -> bool:
+        """Whether ``text`` ends with one of ``phrases`` ("cliente" in "soy cliente de Sabadell")."""
+        last = None
+        for last in phrases.finditer(text[-30:]):
+            pass
+        return last is not None and not text[-30:][last.end():].strip(" ,.:")
+
+
+@Language.factory(
+    "listener_brands",
+    default_config={"entities": [], "sector_keywords": [], "scorer": "osa", "threshold": 80.0,
+                    "min_fuzzy_length": 5, "window": 80},
+)
+def make_brand_matcher(nlp: Language, name: str, entities: list[dict], sector_keywords: list[str], scorer: str,
+                       threshold: float, min_fuzzy_length: int, window: int) -> BrandMatcher:
+    register()
+    return BrandMatcher(nlp.lang, entities, sector_keywords, frozenset(nlp.Defaults.stop_words), scorer, threshold,
+                        min_fuzzy_length, window)

@@ -1,0 +1,84 @@
+"""How to greet the author: by first name only when the name and handle are safe.
+
+A name is unsafe when the display name or the handle holds a word from any
+language's ``offensive.txt``, after folding accents, undoing leetspeak
+(``ElCabr0n``) and dropping spaces and punctuation (``P u t a``). Then, and
+when the name does not look like a person's first name, the greeting is the
+neutral one of the post's language ("Hola", "Hi", "Olá").
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.attributes import register
+from nlp.lexicons import DATA, Lexicon
+from nlp.text import CAMEL, LEET, fold, squash
+
+NAME = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)?$")
+
+
+def _not_names(path: Path = DATA / "not_names.txt") -> frozenset[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(fold(w.strip()) for w in lines if w.strip() and not w.startswith("#"))
+
+
+class OffensiveNames:
+    """Spots offensive words in names, whatever the spelling tricks."""
+
+    def __init__(self, words: list[str], short: int = 4):
+        squashed = {squash(w) for w in words if squash(w)}
+        self.long = tuple(sorted(w for w in squashed if len(w) > short))
+        self.short = frozenset(w for w in squashed if len(w) <= short)
+
+    def __call__(self, name: str | None) -> bool:
+        if not name:
+            return False
+        squashed = squash(name)
+        if any(word in squashed for word in self.long):
+            return True
+        if any(squashed.startswith(w) or squashed.endswith(w) for w in self.short):
+            return True
+        pieces = [squash(p) for chunk in re.split(r"[\W_]+", name.translate(LEET)) for p in CAMEL.findall(chunk) or [chunk]]
+        return any(p in self.short for p in pieces)
+
+
+class Greeter:
+    def __init__(self, lang: str, max_name_length: int = 20):
+        self.greeting = Lexicon.load(lang).greeting
+        self.offensive = OffensiveNames(list(Lexicon.load("other").offensive))
+        self.not_names = _not_names()
+        self.max_name_length = max_name_length
+
+    def __call__(self, doc: Doc) -> Doc:
+        post = doc._.listener_post
+        name = self.first_name(getattr(post, "author_name", None))
+        safe = not self.offensive(getattr(post, "author_name", None)) and not self.offensive(getattr(post, "author", None))
+        if name and safe and not doc._.listener_own:
+            doc._.listener_greeting = f"{self.greeting} {name}"
+        else:
+            doc._.listener_greeting = self.greeting
+        return doc
+
+    def first_name(self, display: str | None) -> str | None:
+        if not display:
+            return None
+        words = display.split()
+        if not words:
+            return None
+        first = words[0].strip(".,;:!¡?¿\"'()")
+        if not NAME.match(first) or not 2 <= len(first) <= self.max_name_length or fold(first) in self.not_names:
+            return None
+        if first.isupper() or first.islower():
+            first = first.capitalize()
+        return first
+
+
+@Language.factory("listener_greeting", default_config={"max_name_length": 20})
+def make_greeter(nlp: Language, name: str, max_name_length: int) -> Greeter:
+    register()
+    return Greeter(nlp.lang, max_name_length)

@@ -1,0 +1,111 @@
+"""What the author wants: question, recommendation request, complaint, churn, praise.
+
+Rules over the language's phrase lists (``nlp/data/<lang>/patterns.yaml``):
+
+- a sentence is a question when it has "?" or "¿", starts like a question, or
+  holds an indirect question ("alguien sabe si"); a "?" sentence that is
+  rhetorical ("¿en serio?") is not, unless it also seeks information;
+- a complaint is a problem phrase, a sarcastic praise, or ALL-CAPS shouting
+  that is not praise;
+- praise next to a complaint in the same sentence, or with a sarcasm cue, is
+  sarcasm, not praise; thanks are praise only when nothing is asked or
+  complained about;
+- a phrase right after a negation ("no tengo ninguna queja") does not count.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.attributes import register
+from nlp.lexicons import Lexicon
+from nlp.patterns import PhraseSet
+from nlp.text import WORD, fold
+
+SENTENCE = re.compile(r"[^.!?¡¿\n]*(?:[.!?\n]+|$)|¿[^?]*\?*|¡[^!]*!*")
+OPENER = re.compile(
+    r"^[\s¿¡\"'(]*(?:(?:@\w+|#\w+|hola|buenas|buenos dias|buenas tardes|bon dia|bona tarda|ola|oi|hey|hi|hello"
+    r"|oye|ei|eh|una pregunta|pregunta|question|quick question|duda|dubte|duvida|gente|chicos|amigos|people)"
+    r"[\s,:;!.]*)*"
+)
+NEGATION = re.compile(r"(?<!\w)(?:no|ni|nunca|sin|ningun\w*|not|never|no one|nao|nem|cap|sense|mai|without)\W+(?:\w+\W+)?$")
+
+
+class IntentClassifier:
+    def __init__(self, lang: str, caps_words: int = 3, caps_ratio: float = 0.6):
+        self.lexicon = Lexicon.load(lang)
+        self.caps_words = caps_words
+        self.caps_ratio = caps_ratio
+        start = self.lexicon["question_start"]
+        self.question_start = re.compile(f"(?:{start.regex.pattern})") if start else None
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        folded = fold(text)
+        lex = self.lexicon
+        sentences = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if text[m.start():m.end()].strip()]
+        intents = []
+        if any(self._is_question(text, folded, s, e) for s, e in sentences):
+            intents.append("question")
+        if self._hits(lex["recommendation"], folded):
+            intents.append("recommendation_request")
+        complaints = self._hits(lex["complaint"], folded)
+        sarcasm = self._hits(lex["sarcasm"], folded)
+        praise = self._hits(lex["praise"], folded)
+        praise = [p for p in praise if not any(self._same_sentence(sentences, p, c) for c in complaints)]
+        if sarcasm:
+            praise = []
+        shouting = not praise and self._shouting(text, doc)
+        if complaints or sarcasm or shouting:
+            intents.append("complaint")
+        if self._hits(lex["churn"], folded):
+            intents.append("churn")
+        if not praise and not intents and not sarcasm and self._hits(lex["thanks"], folded):
+            praise = [(0, 0)]
+        if praise:
+            intents.append("praise")
+        doc._.listener_intents = tuple(intents)
+        return doc
+
+    def _is_question(self, text: str, folded: str, start: int, end: int) -> bool:
+        sentence = folded[start:end]
+        asks = "?" in sentence or sentence.lstrip().startswith("¿")
+        if not asks:
+            opener = OPENER.match(sentence)
+            rest = sentence[opener.end():] if opener else sentence
+            asks = bool(self.question_start and self.question_start.match(rest))
+        if not asks and self.lexicon["question"].search(sentence):
+            asks = True
+        if asks and self.lexicon["rhetorical"].search(sentence) and not self.lexicon["info_seeking"].search(sentence):
+            return False
+        return asks
+
+    @staticmethod
+    def _hits(phrases: PhraseSet, folded: str) -> list[tuple[int, int]]:
+        hits = []
+        for match in phrases.finditer(folded):
+            if not match.group().startswith(("no ", "ni ", "nao ", "not ", "sin ", "sense ")) and NEGATION.search(folded[max(0, match.start() - 24):match.start()]):
+                continue
+            hits.append((match.start(), match.end()))
+        return hits
+
+    @staticmethod
+    def _same_sentence(sentences: list[tuple[int, int]], a: tuple[int, int], b: tuple[int, int]) -> bool:
+        return any(s <= a[0] < e and s <= b[0] < e for s, e in sentences)
+
+    def _shouting(self, text: str, doc: Doc) -> bool:
+        if sum(c.isupper() for c in text) < 10:
+            return False
+        mentioned = {m.text for m in doc._.listener_mentions}
+        words = [w for w in WORD.findall(text) if len(w) >= 3 and w not in mentioned and not w.isdigit()]
+        upper = [w for w in words if w.isupper()]
+        return len(upper) >= self.caps_words and len(upper) >= self.caps_ratio * len(words)
+
+
+@Language.factory("listener_intents", default_config={"caps_words": 3, "caps_ratio": 0.6})
+def make_intent_classifier(nlp: Language, name: str, caps_words: int, caps_ratio: float) -> IntentClassifier:
+    register()
+    return IntentClassifier(nlp.lang, caps_words, caps_ratio)

@@ -1,0 +1,56 @@
+"""Is the post about the sector? Configured keywords in any inflection, or a company named."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.attributes import register
+from nlp.patterns import PhraseSet
+from nlp.text import compact, fold
+
+VOWELS = "aeiou"
+
+
+def keyword_pattern(keyword: str) -> str:
+    """``película`` -> ``pelicul\\w{0,4}`` (películas, peliculón); short words take only a plural."""
+    words = [compact(w) for w in fold(keyword).split() if compact(w)]
+    if not words:
+        return ""
+    last = words[-1]
+    stem = last
+    if stem.endswith("es") and len(stem) > 5:
+        stem = stem[:-2]
+    elif stem.endswith("s") and len(stem) > 4:
+        stem = stem[:-1]
+    if stem[-1] in VOWELS and len(stem) > 5:
+        stem = stem[:-1]
+    tail = re.escape(stem) + r"\w{0,4}" if len(stem) >= 5 else re.escape(last) + r"(?:s|es)?"
+    return r"[^\w]+".join([*(re.escape(w) for w in words[:-1]), tail])
+
+
+class SectorMatcher:
+    def __init__(self, keywords: list[str], exclude: list[str]):
+        patterns = sorted({p for p in (keyword_pattern(k) for k in keywords) if p}, key=len, reverse=True)
+        self.regex = re.compile(r"(?<!\w)(?:{})(?!\w)".format("|".join(patterns))) if patterns else None
+        self.exclude = PhraseSet(exclude)
+
+    def __call__(self, doc: Doc) -> Doc:
+        terms = []
+        if self.regex is not None:
+            folded = fold(doc.text)
+            excluded = [(m.start(), m.end()) for m in self.exclude.finditer(folded)]
+            for match in self.regex.finditer(folded):
+                if not any(s < match.end() and match.start() < e for s, e in excluded):
+                    terms.append(doc.text[match.start():match.end()])
+        doc._.listener_sector_terms = tuple(terms)
+        doc._.listener_sector = bool(terms) or bool(doc._.listener_mentions)
+        return doc
+
+
+@Language.factory("listener_sector", default_config={"keywords": [], "exclude": []})
+def make_sector_matcher(nlp: Language, name: str, keywords: list[str], exclude: list[str]) -> SectorMatcher:
+    register()
+    return SectorMatcher(keywords, exclude)

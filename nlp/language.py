@@ -1,0 +1,51 @@
+"""Which language a post is in: es, ca, en, pt or other.
+
+py3langid (its model ships with the package) gives a first answer; short
+Catalan is often read as Spanish, so a check of our own counts words and
+spellings found in one of the two languages only (``markers`` in
+``nlp/data/{es,ca}/patterns.yaml``) and decides between them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+from nlp.lexicons import Lexicon
+
+NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
+WORDS = re.compile(r"[^\W\d_]+(?:['’·][^\W\d_]+)*")
+CATALAN_SPELLING = re.compile(r"l·l|\b[dlmnst]['’]\w|\w['’](?:l|ls|m|n|s|t|ns|hi|ho)\b|ny|ç|[àèò]|\bés\b")
+SPANISH_SPELLING = re.compile(r"ñ|[¿¡]|[áó]n\b|ción|ía\b")
+# Languages the identifier may answer besides ours, so that French is not forced into Spanish.
+OTHERS = ("fr", "it", "de", "nl", "gl", "eu", "ro", "oc")
+
+
+class LanguageDetector:
+    def __init__(self, languages: tuple[str, ...] = ("es", "ca", "en", "pt")):
+        self.languages = tuple(languages)
+        self.identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+        self.identifier.set_languages(sorted(set(("es", "ca", "en", "pt") + OTHERS)))
+        self.markers = {lang: frozenset(Lexicon.load(lang).words["markers"]) for lang in ("es", "ca")}
+
+    def detect(self, text: str) -> str:
+        clean = NOISE.sub(" ", text or "")
+        words = WORDS.findall(clean.lower())
+        if not words or sum(len(w) for w in words) < 3:
+            return "other"
+        language, probability = self.identifier.classify(clean)
+        if language in ("es", "ca", "gl", "oc", "it") or probability < 0.5:
+            language = self._spanish_or_catalan(clean.lower(), words) or language
+        if language == "gl":
+            language = "pt" if probability < 0.5 else "other"
+        return language if language in self.languages else "other"
+
+    def _spanish_or_catalan(self, lowered: str, words: list[str]) -> str | None:
+        spanish = sum(w in self.markers["es"] for w in words) + len(SPANISH_SPELLING.findall(lowered))
+        catalan = sum(w in self.markers["ca"] for w in words) + len(CATALAN_SPELLING.findall(lowered))
+        if catalan > spanish:
+            return "ca"
+        if spanish > catalan:
+            return "es"
+        return None

@@ -1,0 +1,93 @@
+"""Load the per-language lexicons in ``nlp/data`` (see ``nlp/data/README.md``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from nlp.patterns import PhraseSet
+
+DATA = Path(__file__).parent / "data"
+LANGUAGES = ("es", "ca", "en", "pt")
+# Pipelines for posts in none of LANGUAGES use every lexicon at once.
+OTHER = "other"
+
+PHRASE_SECTIONS = (
+    "question_start", "question", "not_question", "rhetorical", "info_seeking",
+    "recommendation", "complaint", "churn", "praise", "thanks", "sarcasm",
+    "customer", "prospect", "place_before", "spam", "context",
+)
+WORD_SECTIONS = ("markers", "common_words")
+
+
+class LexiconError(ValueError):
+    pass
+
+
+class Lexicon:
+    """The phrases and words of one language; ``Lexicon.load("other")`` merges all."""
+
+    def __init__(self, language: str, sections: dict, offensive: list[str]):
+        self.language = language
+        self.greeting = sections.get("greeting", "Hi")
+        self.phrases = {name: PhraseSet(sections.get(name) or ()) for name in PHRASE_SECTIONS}
+        self.words = {name: frozenset(sections.get(name) or ()) for name in WORD_SECTIONS}
+        self.offensive = tuple(offensive)
+
+    def __getitem__(self, section: str) -> PhraseSet:
+        return self.phrases[section]
+
+    @staticmethod
+    @lru_cache(maxsize=None)
+    def load(language: str) -> Lexicon:
+        if language == OTHER or language == "xx":
+            return _merged()
+        if language not in LANGUAGES:
+            raise LexiconError(f"no lexicon for language {language!r}; available: {', '.join(LANGUAGES)} or {OTHER!r}")
+        return Lexicon(language, _read_yaml(DATA / language / "patterns.yaml"), _read_words(DATA / language / "offensive.txt"))
+
+
+def _merged() -> Lexicon:
+    sections: dict = {"greeting": "Hi"}
+    offensive: list[str] = []
+    for language in LANGUAGES:
+        data = _read_yaml(DATA / language / "patterns.yaml")
+        for name in PHRASE_SECTIONS + WORD_SECTIONS:
+            sections.setdefault(name, []).extend(data.get(name) or ())
+        offensive += _read_words(DATA / language / "offensive.txt")
+    return Lexicon(OTHER, sections, offensive)
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise LexiconError(f"{path}: cannot read the lexicon ({exc}); see nlp/data/README.md for its format") from None
+    unknown = set(data) - set(PHRASE_SECTIONS) - set(WORD_SECTIONS) - {"greeting"}
+    if unknown:
+        valid = ", ".join(("greeting",) + PHRASE_SECTIONS + WORD_SECTIONS)
+        raise LexiconError(f"{path}: unknown section(s) {', '.join(sorted(unknown))} (valid sections: {valid})")
+    return data
+
+
+def _read_words(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise LexiconError(f"{path}: cannot read the word list ({exc})") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+@lru_cache(maxsize=None)
+def homonyms() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """Names that are also places or words, and phrases that are never the company."""
+    path = DATA / "homonyms.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise LexiconError(f"{path}: cannot read the homonyms ({exc})") from None
+    ambiguous = frozenset(str(name).lower() for name in data.get("ambiguous") or ())
+    exclude = {str(name).lower(): tuple(phrases or ()) for name, phrases in (data.get("exclude") or {}).items()}
+    return ambiguous, exclude

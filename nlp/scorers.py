@@ -1,0 +1,45 @@
+"""Fuzzy scorers, chosen by name. Scores are reported from 0 to 100."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein, OSA
+
+
+@dataclass(frozen=True)
+class Scorer:
+    name: str
+    function: Callable
+    scale: float  # multiply the function's result by this to get 0..100
+
+    def matrix(self, queries: Sequence[str], choices: Sequence[str], cutoff: float) -> np.ndarray:
+        """Scores of every query against every choice, 0 below ``cutoff`` (0..100)."""
+        scores = process.cdist(queries, choices, scorer=self.function, score_cutoff=cutoff / self.scale)
+        return scores * self.scale
+
+
+SCORERS: dict[str, Scorer] = {
+    # Optimal string alignment: a swap of two letters costs one edit ("cinsea").
+    "osa": Scorer("osa", OSA.normalized_similarity, 100.0),
+    "damerau": Scorer("damerau", DamerauLevenshtein.normalized_similarity, 100.0),
+    "levenshtein": Scorer("levenshtein", Levenshtein.normalized_similarity, 100.0),
+    "ratio": Scorer("ratio", fuzz.ratio, 1.0),
+}
+
+
+class UnknownScorerError(ValueError):
+    pass
+
+
+def get_scorer(name: str) -> Scorer:
+    try:
+        return SCORERS[name]
+    except KeyError:
+        raise UnknownScorerError(
+            f"unknown fuzzy scorer {name!r}; choose one of {', '.join(SCORERS)} "
+            "(the brand matcher's 'scorer' option)"
+        ) from None

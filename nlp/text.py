@@ -1,0 +1,62 @@
+"""Text helpers shared by the components: folding, words, hashtags, leetspeak.
+
+:func:`fold` keeps the length of the text, so an offset found in the folded
+text is the same offset in the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+WORD = re.compile(r"[^\W_]+(?:['’·][^\W_]+)*")
+HASHTAG = re.compile(r"(?<![\w#])#([^\W_][\w]*)")
+CAMEL = re.compile(r"[A-ZÀ-ÖØ-Þ]+(?![a-zß-öø-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+|\d+")
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
+                      "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"})
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    lowered = char.lower()
+    if len(lowered) != 1:
+        lowered = char
+    base = unicodedata.normalize("NFD", lowered)[0]
+    if base.isascii():
+        return base.lower()
+    return lowered
+
+
+_FOLD_TABLE = {i: _fold_char(chr(i)) for i in range(0x250)}
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, keeping one character for each character."""
+    folded = text.translate(_FOLD_TABLE)
+    if folded.isascii():
+        return folded
+    return "".join(c if ord(c) < 0x250 else _fold_char(c) for c in folded)
+
+
+def squash(text: str) -> str:
+    """Fold, undo leetspeak and drop everything but letters: ``El Cabr0n`` -> ``elcabron``."""
+    text = fold(text).translate(LEET)
+    letters = "".join(c for c in text if c.isalpha())
+    return re.sub(r"(.)\1{2,}", r"\1\1", letters)
+
+
+def compact(text: str) -> str:
+    """An alias written together: ``Banco Sabadell`` -> ``bancosabadell``."""
+    return "".join(c for c in fold(text) if c.isalnum())
+
+
+def split_hashtag(body: str) -> list[str]:
+    """``CinesaNoContesta`` -> ``["cinesa", "no", "contesta"]`` (one word if not camel case)."""
+    parts = CAMEL.findall(body)
+    return [fold(p) for p in parts] if len(parts) > 1 else [fold(body)]
+
+
+def letters_ratio_upper(words: list[str]) -> float:
+    letters = [c for w in words for c in w if c.isalpha()]
+    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
