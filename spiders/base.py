@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -54,6 +54,26 @@ class Page:
     posts: list[Post] = field(default_factory=list)
     next: Any = None
     problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """What a post's replies tell: how many, who wrote them (first seen first) and when the first came."""
+
+    count: int = 0
+    repliers: tuple[str, ...] = ()
+    first_reply_at: datetime | None = None
+
+    def apply(self, post: Post) -> Post:
+        return replace(post, reply_count=max(self.count, post.reply_count or 0), replied_by=self.repliers,
+                       first_reply_at=self.first_reply_at)
+
+    @classmethod
+    def of(cls, replies: list[tuple[str | None, datetime | None]], poster: str | None) -> Thread:
+        """From ``(author, time)`` pairs: deleted authors and the poster are not repliers."""
+        authors = [a for a, _ in replies if a and a != poster]
+        times = [t for a, t in replies if t is not None and a != poster]
+        return cls(len(replies), tuple(dict.fromkeys(authors)), min(times) if times else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +161,6 @@ class SourceSpider(scrapy.Spider):
         self.options = validate_options(self.options_model, source)
         self.base_url = (source.base_url or self.default_base_url).rstrip("/")
         self.started = datetime.now(timezone.utc)
-        if source.user_agent:
-            self.user_agent = source.user_agent
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

@@ -7,14 +7,13 @@ from which ``reply_count`` and ``replied_by`` come. No authentication.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms, html_text
+from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 
@@ -77,23 +76,21 @@ def parse_hit(hit: dict, source: str) -> Post:
     )
 
 
-def parse_item(payload: Any) -> tuple[int, tuple[str, ...]]:
-    """From an ``items/:id`` tree: how many replies there are and who wrote them (first seen first)."""
+def parse_item(payload: Any) -> Thread:
+    """The replies under an ``items/:id`` tree, at every depth."""
     if not isinstance(payload, dict):
         raise ValueError("item is not an object")
-    own = payload.get("author")
-    authors: dict[str, None] = {}
-    count = 0
+    replies = []
     stack = list(reversed(payload.get("children") or []))
     while stack:
         child = stack.pop()
         if not isinstance(child, dict):
             continue
-        count += 1
-        if child.get("author") and child["author"] != own:
-            authors.setdefault(child["author"])
+        stamp = child.get("created_at_i")
+        when = datetime.fromtimestamp(int(stamp), timezone.utc) if isinstance(stamp, int) else None
+        replies.append((child.get("author"), when))
         stack.extend(reversed(child.get("children") or []))
-    return count, tuple(authors)
+    return Thread.of(replies, payload.get("author"))
 
 
 class HackerNewsSpider(SourceSpider):
@@ -152,11 +149,9 @@ class HackerNewsSpider(SourceSpider):
         payload = self.load_json(response)
         if payload is not None:
             try:
-                count, repliers = parse_item(payload)
+                post = parse_item(payload).apply(post)
             except ValueError as exc:
                 self.problem("bad_item", response.url, str(exc))
-            else:
-                post = replace(post, reply_count=count, replied_by=repliers)
         yield post
 
     def thread_failed(self, failure):

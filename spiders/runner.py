@@ -66,7 +66,7 @@ def crawl(
     }
     result = CrawlResult(cursors=dict(cursors or {}))
     process = subprocess.Popen(
-        [sys.executable, "-m", "spiders.runner"],
+        [sys.executable, "-c", "import sys; from spiders.runner import _child; sys.exit(_child())"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": _pythonpath()},
@@ -144,7 +144,9 @@ def _run(request: dict, emit) -> None:
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.update(request["settings"], priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    if source.user_agent:
+        settings.set("USER_AGENT", source.user_agent, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_class(source))
 
     def scraped(item, **_):
@@ -164,6 +166,3 @@ def _run(request: dict, emit) -> None:
     process.crawl(crawler, config=config, source=source, cursors=request["cursors"])
     process.start()
 
-
-if __name__ == "__main__":
-    sys.exit(_child())

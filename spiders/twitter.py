@@ -9,14 +9,13 @@ replies gets one more search, ``conversation_id:<id>``, to learn who replied.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, format_time, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms
+from spiders.base import Cursor, Page, SourceSpider, Terms, Thread
 
 SEARCH = "/2/tweets/search/recent"
 TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,public_metrics,lang,referenced_tweets"
@@ -82,10 +81,9 @@ def newest_id(payload: Any) -> str | None:
     return (meta or {}).get("newest_id")
 
 
-def repliers(page: Page, poster: str | None) -> tuple[str, ...]:
-    """Who wrote the replies in a conversation search, the poster left out."""
-    authors = [p.author for p in page.posts if p.author and p.author != poster and p.parent_id]
-    return tuple(dict.fromkeys(authors))
+def conversation(page: Page, poster: str | None) -> Thread:
+    """The replies found by a ``conversation_id:`` search (the conversation's root left out)."""
+    return Thread.of([(p.author, p.created_at) for p in page.posts if p.parent_id], poster)
 
 
 class TwitterSpider(SourceSpider):
@@ -174,7 +172,7 @@ class TwitterSpider(SourceSpider):
     def parse_thread(self, response, post: Post):
         payload = self.load_json(response)
         if payload is not None:
-            post = replace(post, replied_by=repliers(parse_search(payload, self.source.label), post.author))
+            post = conversation(parse_search(payload, self.source.label), post.author).apply(post)
         yield post
 
     def thread_failed(self, failure):

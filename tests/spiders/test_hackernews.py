@@ -51,9 +51,14 @@ def test_deleted_author_is_kept_as_none():
 
 
 def test_item_tree_gives_reply_count_and_repliers_without_the_poster():
-    count, repliers = parse_item(fixture("hackernews", "item_41000001.json"))
-    assert count == 3
-    assert repliers == ("cinesa", "moviebuff")
+    thread = parse_item(fixture("hackernews", "item_41000001.json"))
+    assert thread.count == 3
+    assert thread.repliers == ("cinesa", "moviebuff")
+
+
+def test_first_reply_time_is_the_earliest_reply_by_someone_else():
+    thread = parse_item(fixture("hackernews", "item_41000001.json"))
+    assert thread.first_reply_at == datetime(2025, 3, 2, 9, 40, tzinfo=timezone.utc)
 
 
 def _filtered_search(request):

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 from listener.config import Config, EntityConfig
 from listener.records import parse_time
-from spiders.twitter import parse_search, repliers
+from spiders.twitter import conversation, parse_search
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer
 
@@ -41,8 +41,9 @@ def test_empty_result_has_no_posts():
 
 
 def test_conversation_repliers_leave_out_the_poster():
-    page = parse_search(fixture("twitter", "conversation.json"), "x")
-    assert repliers(page, "@pepa_cine") == ("@cinesa",)
+    thread = conversation(parse_search(fixture("twitter", "conversation.json"), "x"), "@pepa_cine")
+    assert thread.repliers == ("@cinesa",)
+    assert thread.count == 2
 
 
 def _api(request):

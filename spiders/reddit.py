@@ -1,0 +1,218 @@
+"""Reddit: site-wide and per-subreddit search, subreddit ``new`` listings, thread comments.
+
+With ``LISTENER_REDDIT_CLIENT_ID`` and ``LISTENER_REDDIT_CLIENT_SECRET`` set,
+the spider gets an application-only OAuth token and reads ``oauth.reddit.com``;
+otherwise it reads the public ``.json`` listings. Listings are newest first:
+paging (``after``) stops at the first post older than the cursor. A post with
+comments gets one more request, ``/comments/<id>``, to learn who replied.
+Reddit asks for a descriptive User-Agent; set ``user_agent`` on the source to
+name your deployment and contact.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from pydantic import BaseModel, ConfigDict, Field
+
+from listener.records import Post, post_id
+from spiders.base import Cursor, Page, SourceSpider, Terms, Thread
+
+PUBLIC_URL = "https://www.reddit.com"
+OAUTH_URL = "https://oauth.reddit.com"
+DELETED = ("[deleted]", "[removed]")
+
+
+class RedditOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subreddits: list[str] = []
+    search: bool = True
+    new: bool = True
+    threads: bool = True
+    max_threads: int = Field(25, ge=0)
+    limit: int = Field(100, ge=1, le=100)
+    max_pages: int = Field(5, ge=1)
+    client_id_env: str = "LISTENER_REDDIT_CLIENT_ID"
+    client_secret_env: str = "LISTENER_REDDIT_CLIENT_SECRET"
+
+
+def parse_listing(payload: Any, source: str) -> Page:
+    """Posts (``t3``) from a listing; ``next`` is the ``after`` fullname."""
+    page = Page()
+    data = payload.get("data") if isinstance(payload, dict) and payload.get("kind") == "Listing" else None
+    if not isinstance(data, dict) or not isinstance(data.get("children"), list):
+        page.problems.append("response is not a Listing")
+        return page
+    for child in data["children"]:
+        if not isinstance(child, dict) or child.get("kind") != "t3":
+            continue
+        try:
+            page.posts.append(parse_link(child["data"], source))
+        except (KeyError, TypeError, ValueError) as exc:
+            page.problems.append(f"post {(child.get('data') or {}).get('name')}: {exc!r}")
+    page.next = data.get("after")
+    return page
+
+
+def parse_link(data: dict, source: str) -> Post:
+    fullname = data.get("name") or f"t3_{data['id']}"
+    author = data.get("author")
+    text = data.get("selftext") or ""
+    if not text and not data.get("is_self", True):
+        text = data.get("url") or ""
+    return Post(
+        id=post_id(source, fullname),
+        source=source,
+        url=PUBLIC_URL + data["permalink"],
+        author=None if author in DELETED else author,
+        text=text,
+        created_at=datetime.fromtimestamp(float(data["created_utc"]), timezone.utc),
+        title=data.get("title"),
+        thread_id=post_id(source, fullname),
+        reply_count=data.get("num_comments"),
+    )
+
+
+def parse_comments(payload: Any, poster: str | None) -> Thread:
+    """The comments of ``/comments/<id>`` at every depth; ``more`` stubs count without names."""
+    if not isinstance(payload, list) or len(payload) < 2 or not isinstance(payload[1], dict):
+        raise ValueError("expected [post listing, comment listing]")
+    replies, hidden = [], 0
+    stack = list(reversed(payload[1].get("data", {}).get("children") or []))
+    while stack:
+        child = stack.pop()
+        if not isinstance(child, dict):
+            continue
+        data = child.get("data") or {}
+        if child.get("kind") == "more":
+            hidden += int(data.get("count") or 0)
+            continue
+        if child.get("kind") != "t1":
+            continue
+        author = data.get("author")
+        stamp = data.get("created_utc")
+        when = datetime.fromtimestamp(float(stamp), timezone.utc) if isinstance(stamp, (int, float)) else None
+        replies.append((None if author in DELETED else author, when))
+        nested = data.get("replies")
+        if isinstance(nested, dict):
+            stack.extend(reversed(nested.get("data", {}).get("children") or []))
+    thread = Thread.of(replies, poster)
+    return replace(thread, count=thread.count + hidden)
+
+
+class RedditSpider(SourceSpider):
+    kind = "reddit"
+    options_model = RedditOptions
+    # Reddit's format: <platform>:<app id>:<version> (<who>); a source's user_agent replaces it.
+    custom_settings = {"USER_AGENT": "python:listener:v0.1 (public social listening; set user_agent to add a contact)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token: str | None = None
+
+    def build_queries(self, terms: Terms) -> list[str]:
+        words = [*terms.names, *terms.keywords]
+        return [f'"{w}"' if " " in w else w for w in words]
+
+    def headers(self) -> dict[str, str]:
+        headers = super().headers()
+        if self.token:
+            headers["Authorization"] = f"bearer {self.token}"
+        return headers
+
+    def api(self, path: str, params: dict) -> str:
+        base = (self.source.base_url or (OAUTH_URL if self.token else PUBLIC_URL)).rstrip("/")
+        query = {k: v for k, v in {**params, "raw_json": 1}.items() if v is not None}
+        return f"{base}{path}{'' if self.token else '.json'}?{urlencode(query)}"
+
+    async def start(self):
+        self.threads_left = self.options.max_threads
+        client_id = os.environ.get(self.options.client_id_env)
+        secret = os.environ.get(self.options.client_secret_env)
+        if client_id and secret:
+            auth = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+            token_url = (self.source.base_url or PUBLIC_URL).rstrip("/") + "/api/v1/access_token"
+            yield scrapy.FormRequest(token_url, formdata={"grant_type": "client_credentials"},
+                                     headers={"Authorization": f"Basic {auth}"},
+                                     callback=self.parse_token, errback=self.on_failure, dont_filter=True)
+            return
+        for request in self.listings():
+            yield request
+
+    def parse_token(self, response):
+        payload = self.load_json(response)
+        self.token = payload.get("access_token") if isinstance(payload, dict) else None
+        if not self.token:
+            self.problem("auth", response.url, "no access_token in the token response")
+            return
+        yield from self.listings()
+
+    def listings(self):
+        queries = self.queries()
+        if self.options.search:
+            for query in queries:
+                yield self.listing(f"search:{query}", "/search", {"q": query, "sort": "new", "type": "link"})
+        for name in self.options.subreddits:
+            sub = name.removeprefix("r/").strip("/")
+            for query in queries if self.options.search else ():
+                yield self.listing(f"r/{sub} search:{query}", f"/r/{sub}/search",
+                                   {"q": query, "sort": "new", "restrict_sr": 1, "type": "link"})
+            if self.options.new:
+                yield self.listing(f"r/{sub}/new", f"/r/{sub}/new", {})
+
+    def listing(self, key: str, path: str, params: dict, after: str | None = None, newest: float | None = None,
+                pages: int = 1):
+        url = self.api(path, {**params, "limit": self.options.limit, "after": after})
+        return self.request(url, self.parse_page, cb_kwargs={
+            "key": key, "path": path, "params": params, "newest": newest, "pages": pages})
+
+    def parse_page(self, response, key: str, path: str, params: dict, newest: float | None, pages: int):
+        payload = self.load_json(response)
+        if payload is None:
+            return
+        page = parse_listing(payload, self.source.label)
+        since = self.since(key)
+        reached_old = False
+        for post in self.page_posts(page, response):
+            if post.created_at <= since:
+                reached_old = True
+                continue
+            stamp = post.created_at.timestamp()
+            newest = stamp if newest is None else max(newest, stamp)
+            yield from self.with_thread(post)
+        if page.next and not reached_old and pages < self.options.max_pages:
+            yield self.listing(key, path, params, page.next, newest, pages + 1)
+            return
+        if page.next and not reached_old:
+            self.crawler.stats.inc_value("source/truncated")
+        if newest is not None:
+            yield Cursor(key, f"{newest:.0f}")
+
+    def with_thread(self, post: Post):
+        if not self.options.threads or not post.reply_count or self.threads_left <= 0:
+            yield post
+            return
+        self.threads_left -= 1
+        native = post.id.split(":", 1)[1].removeprefix("t3_")
+        url = self.api(f"/comments/{native}", {"limit": 100})
+        yield self.request(url, self.parse_thread, cb_kwargs={"post": post}, errback=self.thread_failed)
+
+    def parse_thread(self, response, post: Post):
+        payload = self.load_json(response)
+        if payload is not None:
+            try:
+                post = parse_comments(payload, post.author).apply(post)
+            except ValueError as exc:
+                self.problem("bad_item", response.url, str(exc))
+        yield post
+
+    def thread_failed(self, failure):
+        self.on_failure(failure)
+        yield failure.request.cb_kwargs["post"]

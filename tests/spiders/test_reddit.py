@@ -1,0 +1,99 @@
+import base64
+
+from spiders.reddit import parse_comments, parse_listing
+from tests.spiders.helpers import fixture, local_source, run
+from tests.spiders.server import LocalServer, Reply
+
+
+def test_self_post_keeps_title_text_and_comment_count():
+    post = parse_listing(fixture("reddit", "search.json"), "reddit").posts[0]
+    assert post.id == "reddit:t3_1j1abce"
+    assert post.title == "Cinesa card worth it?"
+    assert post.text.startswith("Is the Cinesa card worth it")
+    assert post.author == "tapas_lover" and post.reply_count == 3
+    assert post.url == "https://www.reddit.com/r/Barcelona/comments/1j1abce/cinesa_card_worth_it/"
+
+
+def test_deleted_author_becomes_none_and_link_post_uses_its_url():
+    post = parse_listing(fixture("reddit", "search.json"), "reddit").posts[1]
+    assert post.author is None
+    assert post.text == "https://example.com/news/cinesa-prices"
+
+
+def test_after_leads_to_the_next_page():
+    assert parse_listing(fixture("reddit", "search.json"), "reddit").next == "t3_1j1abcd"
+    assert parse_listing(fixture("reddit", "search_page2.json"), "reddit").next is None
+
+
+def test_non_listing_is_a_problem_not_a_crash():
+    page = parse_listing({"message": "Forbidden", "error": 403}, "reddit")
+    assert page.posts == [] and page.problems
+
+
+def test_comment_tree_counts_more_and_names_repliers_except_poster_and_deleted():
+    thread = parse_comments(fixture("reddit", "comments_1j1abce.json"), "tapas_lover")
+    assert thread.count == 5
+    assert thread.repliers == ("Cinesa",)
+
+
+def _routes(token_required=False):
+    def search(request):
+        if token_required and request.headers.get("Authorization") != "bearer " + fixture("reddit", "token.json")["access_token"]:
+            return Reply(401, {"message": "Unauthorized", "error": 401})
+        if request.param("after") == "t3_1j1abcd":
+            return fixture("reddit", "search_page2.json")
+        return fixture("reddit", "search.json")
+
+    comments = Reply(body=fixture("reddit", "comments_1j1abce.json"))
+    return {
+        "/search.json": search, "/search": search,
+        "/comments/1j1abce.json": comments, "/comments/1j1abce": comments,
+        "/api/v1/access_token": fixture("reddit", "token.json"),
+        "/r/cinesa/new.json": fixture("reddit", "search_page2.json"),
+        "/r/cinesa/search.json": {"kind": "Listing", "data": {"after": None, "children": []}},
+    }
+
+
+def test_public_crawl_pages_with_after_and_learns_repliers():
+    with LocalServer(_routes()) as server:
+        result = run(local_source("reddit", server.url, queries=["cinesa"]))
+    assert [r.param("after") for r in server.requests if r.path == "/search.json"] == [None, "t3_1j1abcd"]
+    post = next(p for p in result.posts if p.id == "reddit:t3_1j1abce")
+    assert post.replied_by == ("Cinesa",)
+    assert len(result.posts) == 3
+    assert result.cursors == {"search:cinesa": "1740910500"}
+
+
+def test_requests_carry_a_descriptive_user_agent():
+    with LocalServer(_routes()) as server:
+        run(local_source("reddit", server.url, queries=["cinesa"]))
+    assert server.requests[0].headers["User-Agent"].startswith("python:listener:")
+
+
+def test_rerun_stops_at_the_cursor():
+    with LocalServer(_routes()) as server:
+        result = run(local_source("reddit", server.url, queries=["cinesa"], threads=False),
+                     cursors={"search:cinesa": "1740905000"})
+    assert [p.id for p in result.posts] == ["reddit:t3_1j1abce"]
+    assert sum(1 for r in server.requests if r.path == "/search.json") == 1
+
+
+def test_oauth_token_is_fetched_and_used_when_configured(monkeypatch):
+    monkeypatch.setenv("LISTENER_REDDIT_CLIENT_ID", "app-id")
+    monkeypatch.setenv("LISTENER_REDDIT_CLIENT_SECRET", "app-secret")
+    with LocalServer(_routes(token_required=True)) as server:
+        result = run(local_source("reddit", server.url, queries=["cinesa"]))
+    token_request = server.requests[0]
+    assert token_request.path == "/api/v1/access_token" and token_request.method == "POST"
+    assert token_request.headers["Authorization"] == "Basic " + base64.b64encode(b"app-id:app-secret").decode()
+    assert "/search" in server.paths()  # OAuth paths have no .json
+    assert len(result.posts) == 3 and result.errors == []
+
+
+def test_subreddits_get_search_and_new_listings():
+    with LocalServer(_routes()) as server:
+        result = run(local_source("reddit", server.url, queries=["cinesa"], subreddits=["r/cinesa"], threads=False))
+    assert "/r/cinesa/new.json" in server.paths()
+    sub_search = next(r for r in server.requests if r.path == "/r/cinesa/search.json")
+    assert sub_search.param("restrict_sr") == "1" and sub_search.param("sort") == "new"
+    assert "r/cinesa/new" in result.cursors
