@@ -231,8 +231,9 @@ class SourceSpider(scrapy.Spider):
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # the middleware that ignored it has reported why
         if failure.check(HttpError):
-            status = failure.value.response.status
-            self.problem(f"http_{status}", request.url, f"HTTP {status}")
+            response = failure.value.response
+            body = response.body[:300].decode("utf-8", "replace").strip()
+            self.problem(f"http_{response.status}", request.url, f"HTTP {response.status}" + (f": {body}" if body else ""))
         elif "download max size" in str(failure.value) or "max size" in str(failure.value):
             self.problem("too_large", request.url, str(failure.value))
         else:

@@ -54,7 +54,11 @@ def crawl(
     settings: dict[str, Any] | None = None,
     timeout: float | None = None,
 ) -> CrawlResult:
-    """Crawl ``source`` once, starting after ``cursors``; raises ConfigError for a bad source."""
+    """Crawl ``source`` once, starting after ``cursors``; raises ConfigError for a bad source.
+
+    ``settings`` override Scrapy settings for this crawl; past ``timeout``
+    seconds the crawl is killed and what it sent so far is kept.
+    """
     from spiders.base import validate_options
 
     validate_options(spider_class(source).options_model, source)
@@ -158,7 +162,7 @@ def _run(request: dict, emit) -> None:
     def closed(spider, reason, **_):
         stats = dict(crawler.stats.get_stats())
         stats["finish_reason"] = reason
-        emit(stats=stats)
+        emit(stats=json.loads(json.dumps(stats, default=str)))
 
     crawler.signals.connect(scraped, signal=signals.item_scraped)
     crawler.signals.connect(lambda message, **_: emit(error=message), signal=source_error, weak=False)

@@ -1,0 +1,174 @@
+"""Stack Exchange API 2.3: questions from ``/search/advanced`` on the configured sites.
+
+Newest first (``sort=creation``) from ``fromdate`` = the cursor; pages follow
+``has_more``. ``is_answered`` and ``answer_count`` come with each question; the
+answers of a page's answered questions are fetched in one request to learn who
+answered. The API's ``backoff`` field is obeyed (no request to the host for
+that many seconds) and a run stops when ``quota_remaining`` reaches 0. An app
+key from ``LISTENER_STACKEXCHANGE_KEY`` raises the daily quota.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from listener.records import Post, post_id
+from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
+
+
+class StackExchangeOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sites: list[str] = Field(["stackoverflow"], min_length=1)
+    tagged: list[str] = []
+    pagesize: int = Field(100, ge=1, le=100)
+    max_pages: int = Field(5, ge=1)
+    threads: bool = True
+    key_env: str = "LISTENER_STACKEXCHANGE_KEY"
+
+
+def _time(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value), timezone.utc)
+
+
+def _owner(item: dict) -> tuple[str | None, str | None]:
+    """(handle, display name); a deleted account keeps its old name but no handle."""
+    owner = item.get("owner") or {}
+    name = html.unescape(owner["display_name"]) if owner.get("display_name") else None
+    if owner.get("user_type") == "does_not_exist":
+        return None, name
+    return name, name
+
+
+def parse_questions(payload: Any, source: str, site: str) -> Page:
+    """Questions from a ``/search/advanced`` wrapper; ``next`` is True when ``has_more``."""
+    page = Page()
+    if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+        page.problems.append("response has no 'items' list")
+        return page
+    for item in payload["items"]:
+        try:
+            author, name = _owner(item)
+            native = item["question_id"]
+            page.posts.append(Post(
+                id=post_id(source, f"{site}:{native}"),
+                source=source,
+                url=item.get("link") or f"https://{site}.com/q/{native}",
+                author=author,
+                author_name=name,
+                title=html.unescape(item["title"]),
+                text=html_text(item.get("body")) or html.unescape(item["title"]),
+                created_at=_time(item["creation_date"]),
+                thread_id=post_id(source, f"{site}:{native}"),
+                reply_count=int(item.get("answer_count") or 0),
+            ))
+        except (KeyError, TypeError, ValueError) as exc:
+            page.problems.append(f"question {item.get('question_id') if isinstance(item, dict) else item!r}: {exc!r}")
+    page.next = bool(payload.get("has_more"))
+    return page
+
+
+def parse_answers(payload: Any) -> dict[int, Thread]:
+    """Answers grouped by question: count, who answered and when the first answer came."""
+    replies: dict[int, list] = {}
+    for item in (payload or {}).get("items") or []:
+        if isinstance(item, dict) and "question_id" in item:
+            author, _ = _owner(item)
+            when = _time(item["creation_date"]) if "creation_date" in item else None
+            replies.setdefault(item["question_id"], []).append((author, when))
+    return {question: Thread.of(answers, None) for question, answers in replies.items()}
+
+
+def api_state(payload: Any) -> tuple[float, int | None]:
+    """The ``backoff`` seconds and ``quota_remaining`` a response carries."""
+    if not isinstance(payload, dict):
+        return 0.0, None
+    return float(payload.get("backoff") or 0), payload.get("quota_remaining")
+
+
+class StackExchangeSpider(SourceSpider):
+    kind = "stackexchange"
+    default_base_url = "https://api.stackexchange.com"
+    options_model = StackExchangeOptions
+
+    def build_queries(self, terms: Terms) -> list[str]:
+        return [*terms.names, *terms.keywords]
+
+    async def start(self):
+        self.key = os.environ.get(self.options.key_env)
+        self.out_of_quota = False
+        for site in self.options.sites:
+            for query in self.queries():
+                yield self.search(site, query, 1, newest=None)
+
+    def search(self, site: str, query: str, page: int, newest: int | None):
+        key = f"{site}:{query}"
+        params = {
+            "order": "desc", "sort": "creation", "q": query, "site": site, "page": page,
+            "pagesize": self.options.pagesize, "fromdate": int(self.since(key).timestamp()) + 1,
+            "tagged": ";".join(self.options.tagged) or None, "filter": "withbody", "key": self.key,
+        }
+        return self.request(self.url("/2.3/search/advanced", params), self.parse_page,
+                            cb_kwargs={"site": site, "query": query, "page": page, "newest": newest})
+
+    def follow_api(self, payload, response) -> bool:
+        """Obey ``backoff`` and ``quota_remaining``; False once the quota is spent."""
+        backoff, remaining = api_state(payload)
+        if backoff:
+            self.crawler.stats.inc_value("source/backoff/api")
+            self.hold(response.url, backoff)
+        if remaining is not None:
+            self.crawler.stats.set_value("source/quota_remaining", remaining)
+        if remaining == 0 and not self.out_of_quota:
+            self.out_of_quota = True
+            self.problem("quota_exhausted", response.url, "quota_remaining is 0; the next run continues from the cursors")
+        return not self.out_of_quota
+
+    def parse_page(self, response, site: str, query: str, page: int, newest: int | None):
+        payload = self.load_json(response)
+        if payload is None:
+            return
+        more_allowed = self.follow_api(payload, response)
+        result = parse_questions(payload, self.source.label, site)
+        posts = self.page_posts(result, response)
+        for post in posts:
+            stamp = int(post.created_at.timestamp())
+            newest = stamp if newest is None else max(newest, stamp)
+        answered = [p for p in posts if p.reply_count]
+        if self.options.threads and answered and more_allowed:
+            yield self.answers(site, posts, answered)
+        else:
+            yield from posts
+        if result.next and page < self.options.max_pages and more_allowed:
+            yield self.search(site, query, page + 1, newest)
+            return
+        if result.next and not more_allowed:
+            return  # unfinished: the cursor stays where it was
+        if result.next:
+            self.crawler.stats.inc_value("source/truncated")
+        if newest is not None:
+            yield Cursor(f"{site}:{query}", str(newest))
+
+    def answers(self, site: str, posts: list[Post], answered: list[Post]):
+        ids = ";".join(p.id.rsplit(":", 1)[1] for p in answered)
+        params = {"order": "asc", "sort": "creation", "site": site, "pagesize": 100, "key": self.key}
+        return self.request(self.url(f"/2.3/questions/{ids}/answers", params), self.parse_answers,
+                            cb_kwargs={"posts": posts}, errback=self.answers_failed)
+
+    def parse_answers(self, response, posts: list[Post]):
+        payload = self.load_json(response)
+        threads = parse_answers(payload) if payload is not None else {}
+        if payload is not None:
+            self.follow_api(payload, response)
+        for post in posts:
+            thread = threads.get(int(post.id.rsplit(":", 1)[1]))
+            yield thread.apply(post) if thread else post
+
+    def answers_failed(self, failure):
+        self.on_failure(failure)
+        yield from failure.request.cb_kwargs["posts"]
