@@ -9,6 +9,7 @@ spellings found in one of the two languages only (``markers`` in
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
@@ -22,11 +23,17 @@ SPANISH_SPELLING = re.compile(r"ñ|[¿¡]|[áó]n\b|ción|ía\b")
 OTHERS = ("fr", "it", "de", "nl", "gl", "eu", "ro", "oc")
 
 
+@lru_cache(maxsize=1)
+def _identifier() -> LanguageIdentifier:
+    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    identifier.set_languages(sorted(set(("es", "ca", "en", "pt") + OTHERS)))
+    return identifier
+
+
 class LanguageDetector:
     def __init__(self, languages: tuple[str, ...] = ("es", "ca", "en", "pt")):
         self.languages = tuple(languages)
-        self.identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-        self.identifier.set_languages(sorted(set(("es", "ca", "en", "pt") + OTHERS)))
+        self.identifier = _identifier()
         self.markers = {lang: frozenset(Lexicon.load(lang).words["markers"]) for lang in ("es", "ca")}
 
     def detect(self, text: str) -> str:

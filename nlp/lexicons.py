@@ -11,8 +11,9 @@ from nlp.patterns import PhraseSet
 
 DATA = Path(__file__).parent / "data"
 LANGUAGES = ("es", "ca", "en", "pt")
-# Pipelines for posts in none of LANGUAGES use every lexicon at once.
+# Posts in none of LANGUAGES are read with the English phrases.
 OTHER = "other"
+FALLBACK = "en"
 
 PHRASE_SECTIONS = (
     "question_start", "question", "not_question", "rhetorical", "info_seeking",
@@ -40,24 +41,23 @@ class Lexicon:
         return self.phrases[section]
 
     @staticmethod
-    @lru_cache(maxsize=None)
     def load(language: str) -> Lexicon:
-        if language == OTHER or language == "xx":
-            return _merged()
+        if language in (OTHER, "xx"):
+            language = FALLBACK
         if language not in LANGUAGES:
             raise LexiconError(f"no lexicon for language {language!r}; available: {', '.join(LANGUAGES)} or {OTHER!r}")
-        return Lexicon(language, _read_yaml(DATA / language / "patterns.yaml"), _read_words(DATA / language / "offensive.txt"))
+        return _load(language)
 
 
-def _merged() -> Lexicon:
-    sections: dict = {"greeting": "Hi"}
-    offensive: list[str] = []
-    for language in LANGUAGES:
-        data = _read_yaml(DATA / language / "patterns.yaml")
-        for name in PHRASE_SECTIONS + WORD_SECTIONS:
-            sections.setdefault(name, []).extend(data.get(name) or ())
-        offensive += _read_words(DATA / language / "offensive.txt")
-    return Lexicon(OTHER, sections, offensive)
+@lru_cache(maxsize=None)
+def _load(language: str) -> Lexicon:
+    return Lexicon(language, _read_yaml(DATA / language / "patterns.yaml"), _read_words(DATA / language / "offensive.txt"))
+
+
+@lru_cache(maxsize=None)
+def offensive_words() -> tuple[str, ...]:
+    """The offensive words of every language: an insult is one whatever the post's language."""
+    return tuple(w for language in LANGUAGES for w in _read_words(DATA / language / "offensive.txt"))
 
 
 def _read_yaml(path: Path) -> dict:

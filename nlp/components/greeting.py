@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.attributes import register
-from nlp.lexicons import DATA, Lexicon
+from nlp.lexicons import DATA, Lexicon, offensive_words
 from nlp.text import CAMEL, LEET, fold, squash
 
 NAME = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)?$")
@@ -50,7 +50,7 @@ class OffensiveNames:
 class Greeter:
     def __init__(self, lang: str, max_name_length: int = 20):
         self.greeting = Lexicon.load(lang).greeting
-        self.offensive = OffensiveNames(list(Lexicon.load("other").offensive))
+        self.offensive = OffensiveNames(list(offensive_words()))
         self.not_names = _not_names()
         self.max_name_length = max_name_length
 
