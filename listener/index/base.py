@@ -8,7 +8,7 @@ checks the version they read so that two people cannot overwrite each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,10 @@ from listener.workflow import OPEN_STATUSES, WorkflowChange, apply_change
 SINGLE_FIELDS = ("source", "language", "customer_status", "status", "assignee", "answer_state", "author")
 MULTI_FIELDS = ("entity", "role", "intent")
 FIELDS = SINGLE_FIELDS + MULTI_FIELDS
-SORTS = ("relevance", "newest", "oldest", "score")
+# "priority": best lead score first, then the oldest (its answer is due soonest).
+SORTS = ("relevance", "newest", "oldest", "score", "priority")
+# Date histogram buckets, in UTC; weeks start on Monday.
+INTERVALS = ("hour", "day", "week", "month")
 
 
 class QueryError(ListenerError):
@@ -110,6 +113,27 @@ class BaseBackend(ABC):
     @abstractmethod
     def delete_by_author(self, author: str) -> int:
         """Erase every post by ``author`` (a request to be forgotten); return how many."""
+
+    @abstractmethod
+    def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
+        """Every post ``query`` matches, in no particular order (its sort, limit and offset are ignored)."""
+
+    def histogram(self, query: SearchQuery, interval: str = "day", by: str | None = None) -> list[tuple[datetime, str | None, int]]:
+        """Posts matching ``query`` per ``interval`` of ``created_at``, split by the values of field ``by``.
+
+        Returns ``(bucket start, value, count)`` ordered by start then value;
+        empty buckets are left out. A post counts once for each value of a
+        multi-valued field. Without ``by`` the value is ``None``.
+        """
+        if interval not in INTERVALS:
+            raise QueryError(f"unknown interval {interval!r} (valid: {', '.join(INTERVALS)})")
+        if by is not None and by not in FIELDS:
+            raise QueryError(f"unknown field {by!r} (valid: {', '.join(FIELDS)})")
+        return self._histogram(query, interval, by)
+
+    @abstractmethod
+    def _histogram(self, query: SearchQuery, interval: str, by: str | None) -> list[tuple[datetime, str | None, int]]:
+        ...
 
     def refresh(self) -> None:
         """Make recent writes visible to search (a no-op where they already are)."""

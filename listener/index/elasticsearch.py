@@ -13,7 +13,8 @@ unreachable cluster raises :class:`BackendError` at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import scan, streaming_bulk
@@ -31,8 +32,11 @@ SORTS = {
     "newest": [{"created_at": "desc"}, {"id": "asc"}],
     "oldest": [{"created_at": "asc"}, {"id": "asc"}],
     "score": [{"lead_score": "desc"}, {"created_at": "desc"}, {"id": "asc"}],
+    "priority": [{"lead_score": "desc"}, {"created_at": "asc"}, {"id": "asc"}],
     "relevance": ["_score", {"created_at": "desc"}, {"id": "asc"}],
 }
+CALENDAR_INTERVALS = {"hour": "1h", "day": "1d", "week": "1w", "month": "1M"}
+RECORD_FIELDS = ["post", "analysis", "answer_state", "workflow"]
 
 
 class ElasticsearchBackend(BaseBackend):
@@ -211,7 +215,7 @@ class ElasticsearchBackend(BaseBackend):
             size=query.limit,
             track_total_hits=True,
             aggs=aggs or None,
-            source_includes=["post", "analysis", "answer_state", "workflow"],
+            source_includes=RECORD_FIELDS,
         )
         facets = {
             name: [(b["key_as_string"] if "key_as_string" in b else b["key"], b["doc_count"]) for b in agg["buckets"]]
@@ -219,6 +223,27 @@ class ElasticsearchBackend(BaseBackend):
         }
         hits = [load(hit["_source"]) for hit in response["hits"]["hits"]]
         return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=facets)
+
+    def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
+        hits = scan(self.es, index=self.alias, query={"query": build_query(query)}, source_includes=RECORD_FIELDS, size=1000)
+        for hit in hits:
+            yield load(hit["_source"])
+
+    def _histogram(self, query: SearchQuery, interval: str, by: str | None) -> list[tuple[datetime, str | None, int]]:
+        # Calendar buckets in UTC; Elasticsearch's weeks start on Monday, like SQLite's here.
+        dates = {"date_histogram": {"field": "created_at", "calendar_interval": CALENDAR_INTERVALS[interval], "min_doc_count": 1}}
+        if by is None:
+            aggs = {"dates": dates}
+        else:
+            aggs = {"values": {"terms": {"field": by, "size": 1000}, "aggs": {"dates": dates}}}
+        response = self.es.search(index=self.alias, query=build_query(query), size=0, aggs=aggs)
+        groups = response["aggregations"]["values"]["buckets"] if by else [{"key": None, "dates": response["aggregations"]["dates"]}]
+        rows = [
+            (datetime.fromtimestamp(bucket["key"] / 1000, tz=timezone.utc), group["key"], bucket["doc_count"])
+            for group in groups
+            for bucket in group["dates"]["buckets"]
+        ]
+        return sorted(rows, key=lambda row: (row[0], row[1] or ""))
 
 
 def crawl_fields(item: IndexedPost) -> dict:

@@ -17,7 +17,8 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 from listener.errors import BackendError
@@ -75,6 +76,14 @@ RETURNING rowid
 """
 
 WORD = re.compile(r"\w+\*?", re.UNICODE)
+SCAN_BATCH = 1000
+# The start of a post's histogram bucket, as ISO text (UTC; weeks start on Monday).
+BUCKETS = {
+    "hour": "strftime('%Y-%m-%dT%H:00:00', p.created_at, 'unixepoch')",
+    "day": "date(p.created_at, 'unixepoch')",
+    "week": "date(p.created_at, 'unixepoch', 'weekday 0', '-6 days')",
+    "month": "strftime('%Y-%m-01', p.created_at, 'unixepoch')",
+}
 
 
 class SQLiteBackend(BaseBackend):
@@ -206,6 +215,7 @@ class SQLiteBackend(BaseBackend):
         else:
             order = {
                 "score": "p.lead_score DESC, p.created_at DESC",
+                "priority": "p.lead_score DESC, p.created_at ASC",
                 "oldest": "p.created_at ASC",
             }.get(sort, "p.created_at DESC")
             sql = (
@@ -221,6 +231,42 @@ class SQLiteBackend(BaseBackend):
             total = self._db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0]
             facets = {name: self._facet(name, where, params) for name in query.facets}
         return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
+
+    def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
+        where, params = _where(query)
+        sql = (
+            "SELECT p.rowid, p.post, p.analysis, p.answer_state, p.workflow FROM posts p "
+            f"WHERE p.rowid > ? AND {where} ORDER BY p.rowid LIMIT {SCAN_BATCH}"
+        )
+        last = 0
+        while True:
+            with self._lock:  # one batch at a time, so writers are not held up by a long scan
+                rows = self._db.execute(sql, [last, *params]).fetchall()
+            for row in rows:
+                yield _load(row[1:])
+            if len(rows) < SCAN_BATCH:
+                return
+            last = rows[-1][0]
+
+    def _histogram(self, query: SearchQuery, interval: str, by: str | None) -> list[tuple[datetime, str | None, int]]:
+        where, params = _where(query)
+        bucket = BUCKETS[interval]
+        if by is None:
+            sql = f"SELECT {bucket} AS b, NULL, count(*) FROM posts p WHERE {where} GROUP BY b ORDER BY b"
+        elif by in MULTI_FIELDS:
+            sql = (
+                f"SELECT {bucket} AS b, t.value, count(*) FROM post_terms t JOIN posts p ON p.rowid = t.post_rowid "
+                f"WHERE t.field = ? AND {where} GROUP BY b, t.value ORDER BY b, t.value"
+            )
+            params = [by, *params]
+        else:
+            sql = (
+                f"SELECT {bucket} AS b, p.{by}, count(*) FROM posts p WHERE {where} AND p.{by} IS NOT NULL "
+                f"GROUP BY b, p.{by} ORDER BY b, p.{by}"
+            )
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [(datetime.fromisoformat(start).replace(tzinfo=timezone.utc), value, n) for start, value, n in rows]
 
     def _facet(self, name: str, where: str, params: list) -> list[tuple[str, int]]:
         if name in MULTI_FIELDS:

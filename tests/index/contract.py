@@ -289,3 +289,53 @@ class BackendContract:
         assert backend.get(a.id) is None and backend.get(b.id) is None
         assert ids(backend.search(SearchQuery(facets=("entity",))).hits) == [c.id]
         assert backend.search(SearchQuery(text="uno")).total == 0
+
+    # -- analytics -------------------------------------------------------------
+
+    def test_priority_sort_puts_the_best_score_first_and_then_the_oldest(self, backend):
+        a, b, c = add(backend, doc("a", lead_score=40, minutes=1), doc("b", lead_score=90, minutes=9), doc("c", lead_score=40, minutes=5))
+        assert ids(backend.search(SearchQuery(sort="priority")).hits) == [b.id, a.id, c.id]
+
+    def test_scan_yields_every_matching_post_beyond_one_page(self, backend):
+        docs = add(backend, *[doc(f"post {i}", language="ca" if i % 2 else "es") for i in range(1203)])
+        found = list(backend.scan(SearchQuery(filters={"language": ["ca"]}, limit=5)))
+        assert sorted(ids(found)) == sorted(d.id for d in docs if d.analysis.language == "ca")
+        assert found[0].analysis.language == "ca"
+
+    def test_scan_follows_the_text_query(self, backend):
+        a, _ = add(backend, doc("palomitas frías"), doc("butacas rotas"))
+        assert ids(backend.scan(SearchQuery(text="palomitas"))) == [a.id]
+
+    def test_histogram_counts_posts_per_day(self, backend):
+        add(backend, doc("a", minutes=0), doc("b", minutes=60), doc("c", minutes=24 * 60 + 5))
+        day = T0.replace(hour=0)
+        assert backend.histogram(SearchQuery(), "day") == [(day, None, 2), (day + timedelta(days=1), None, 1)]
+
+    def test_histogram_splits_by_every_value_of_a_multi_valued_field(self, backend):
+        add(
+            backend,
+            doc("a", entities=("Cinesa", "Yelmo Cines")),
+            doc("b", entities=("Yelmo Cines",), role="competitor", minutes=70),
+            doc("c", entities=("Cinesa",), surface=False),
+        )
+        hour = T0
+        rows = backend.histogram(SearchQuery(surface=True), "hour", by="entity")
+        assert rows == [(hour, "Cinesa", 1), (hour, "Yelmo Cines", 1), (hour + timedelta(hours=1), "Yelmo Cines", 1)]
+
+    def test_histogram_by_a_single_valued_field(self, backend):
+        add(backend, doc("a", language="es"), doc("b", language="ca"), doc("c", language="es"))
+        assert backend.histogram(SearchQuery(), "month", by="language") == [
+            (T0.replace(day=1, hour=0), "ca", 1),
+            (T0.replace(day=1, hour=0), "es", 2),
+        ]
+
+    def test_histogram_weeks_start_on_monday(self, backend):
+        add(backend, doc("friday"), doc("sunday", minutes=2 * 24 * 60), doc("monday", minutes=3 * 24 * 60))
+        monday = T0.replace(hour=0) - timedelta(days=T0.weekday())
+        assert backend.histogram(SearchQuery(), "week") == [(monday, None, 2), (monday + timedelta(days=7), None, 1)]
+
+    def test_histogram_rejects_an_unknown_interval_or_field(self, backend):
+        with pytest.raises(QueryError, match="unknown interval 'fortnight'"):
+            backend.histogram(SearchQuery(), "fortnight")
+        with pytest.raises(QueryError, match="unknown field 'colour'"):
+            backend.histogram(SearchQuery(), "day", by="colour")
