@@ -16,8 +16,10 @@ from urllib.parse import parse_qs, quote_plus, urljoin, urlsplit
 import feedparser
 from pydantic import BaseModel, ConfigDict, Field
 
+from listener.errors import ConfigError
 from listener.records import Post, post_id
 from spiders.base import Cursor, Page, SourceSpider, html_text
+from spiders.structured import block_text
 
 
 class RSSOptions(BaseModel):
@@ -47,10 +49,11 @@ def parse_feed(body: bytes, source: str, url: str = "") -> Page:
         reason = feed.get("bozo_exception") or "no entries and no feed version"
         raise NotAFeedError(f"not an RSS or Atom feed: {reason}")
     lang = (feed.feed.get("language") or "").split("-")[0].lower() or None
+    author = (feed.feed.get("author") or "").strip() or None
     page = Page()
     for entry in feed.entries:
         try:
-            post = parse_entry(entry, source, lang)
+            post = parse_entry(entry, source, lang, author)
         except ValueError as exc:
             page.problems.append(str(exc))
             continue
@@ -58,7 +61,8 @@ def parse_feed(body: bytes, source: str, url: str = "") -> Page:
     return page
 
 
-def parse_entry(entry: Any, source: str, lang: str | None = None) -> Post:
+def parse_entry(entry: Any, source: str, lang: str | None = None, feed_author: str | None = None) -> Post:
+    """One entry as a post; an entry without its own author has the feed's (as Atom says)."""
     link = unwrap(entry.get("link") or "")
     native = entry.get("id") or link
     if not native:
@@ -67,12 +71,12 @@ def parse_entry(entry: Any, source: str, lang: str | None = None) -> Post:
     if stamp is None:
         raise ValueError(f"entry {native} has no date")
     bodies = [c.get("value", "") for c in entry.get("content") or []] + [entry.get("summary") or ""]
-    text = html_text(max(bodies, key=len))
+    text = block_text(max(bodies, key=len))
     return Post(
         id=post_id(source, native),
         source=source,
         url=link or native,
-        author=(entry.get("author") or "").strip() or None,
+        author=(entry.get("author") or "").strip() or feed_author,
         text=text,
         created_at=datetime.fromtimestamp(calendar.timegm(stamp), timezone.utc),
         title=html_text(entry.get("title")) or None,
@@ -84,19 +88,28 @@ class RSSSpider(SourceSpider):
     kind = "rss"
     options_model = RSSOptions
 
-    def feed_urls(self) -> list[str]:
-        urls: list[str] = []
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        relative = [f for f in self.options.feeds if not urlsplit(f).scheme]
+        if relative and not self.base_url:
+            raise ConfigError(f"source {self.source.label!r} (kind rss): feed {relative[0]!r} is relative; "
+                              "give an absolute URL or set base_url")
+
+    def feeds(self) -> dict[str, str]:
+        """Every feed to read, by cursor key (the feed as configured, ``{query}`` filled) to URL."""
+        feeds: dict[str, str] = {}
         for feed in self.options.feeds:
-            templates = [feed.replace("{query}", quote_plus(q)) for q in self.queries()] if "{query}" in feed else [feed]
-            urls += [urljoin(self.base_url + "/", t) if self.base_url else t for t in templates]
-        return list(dict.fromkeys(urls))
+            keys = [feed.replace("{query}", quote_plus(q)) for q in self.queries()] if "{query}" in feed else [feed]
+            for key in keys:
+                feeds[key] = urljoin(self.base_url + "/", key) if self.base_url else key
+        return feeds
 
     def headers(self) -> dict[str, str]:
         return {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
 
     async def start(self):
-        for url in self.feed_urls():
-            yield self.request(url, self.parse_page, cb_kwargs={"key": url})
+        for key, url in self.feeds().items():
+            yield self.request(url, self.parse_page, cb_kwargs={"key": key})
 
     def parse_page(self, response, key: str):
         try:

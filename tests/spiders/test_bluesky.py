@@ -1,0 +1,184 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from listener.config import Config, EntityConfig, SectorConfig
+from listener.records import parse_time
+from spiders.bluesky import BlueskySpider, parse_search, parse_thread
+from tests.spiders.helpers import fixture, local_source, run
+from tests.spiders.server import LocalServer, Reply
+
+SEARCH = "/xrpc/app.bsky.feed.searchPosts"
+THREAD = "/xrpc/app.bsky.feed.getPostThread"
+SESSION = "/xrpc/com.atproto.server.createSession"
+LUCIA = "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3lbqzk2xq4c2a"
+MARTA = "at://did:plc:x2nfsbgq6mexr5tcufqxmkdg/app.bsky.feed.post/3lbqvc3b2ft2o"
+
+
+def test_post_view_becomes_a_post_with_its_web_url():
+    post = parse_search(fixture("bluesky", "search_page1.json"), "bsky").posts[0]
+    assert post.id == f"bsky:{LUCIA}"
+    assert post.url == "https://bsky.app/profile/lucia-cine.bsky.social/post/3lbqzk2xq4c2a"
+    assert post.author == "lucia-cine.bsky.social" and post.author_name == "Lucía ✨"
+    assert post.created_at == datetime(2026, 11, 20, 8, 41, 7, 512000, tzinfo=timezone.utc)
+    assert post.lang == "es" and post.reply_count == 2
+    assert post.thread_id == post.id and post.parent_id is None
+
+
+def test_reply_record_names_its_parent_and_thread_root():
+    reply = parse_search(fixture("bluesky", "search_page1.json"), "bsky").posts[2]
+    root = "bsky:at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3lbqwpw7hak2s"
+    assert reply.parent_id == root and reply.thread_id == root
+
+
+def test_invalid_handle_falls_back_to_the_did():
+    post = parse_search(fixture("bluesky", "search_page1.json"), "bsky").posts[2]
+    assert post.author == "did:plc:7vs3mbmtpw4oqbnyzbx3bkyd"
+    assert post.url == "https://bsky.app/profile/did:plc:7vs3mbmtpw4oqbnyzbx3bkyd/post/3lbqxwhrlxs2k"
+
+
+def test_empty_display_name_is_none():
+    post = parse_search(fixture("bluesky", "search_page1.json"), "bsky").posts[1]
+    assert post.author_name is None
+
+
+def test_cursor_is_the_next_page_until_the_last_page():
+    assert parse_search(fixture("bluesky", "search_page1.json"), "bsky").next == "3"
+    assert parse_search(fixture("bluesky", "search_page2.json"), "bsky").next is None
+
+
+def test_post_without_record_is_skipped_and_reported():
+    payload = fixture("bluesky", "search_page1.json")
+    del payload["posts"][0]["record"]
+    page = parse_search(payload, "bsky")
+    assert len(page.posts) == 2
+    assert LUCIA in page.problems[0]
+
+
+def test_post_without_author_is_kept_and_reported():
+    payload = fixture("bluesky", "search_page1.json")
+    payload["posts"][0]["author"] = None
+    page = parse_search(payload, "bsky")
+    assert page.posts[0].author is None
+    assert page.posts[0].url.startswith("https://bsky.app/profile/did:plc:ewvi7nxzyoun6zhxrhs64oiz/")
+    assert page.problems == [f"post {LUCIA} has no author"]
+
+
+def test_error_body_is_reported_as_a_problem():
+    page = parse_search({"error": "BadQueryString", "message": "q is required"}, "bsky")
+    assert page.posts == [] and page.problems == ["response has no 'posts' list"]
+
+
+def test_thread_counts_every_reply_and_names_repliers_but_not_the_poster():
+    count, repliers = parse_thread(fixture("bluesky", "thread.json"))
+    assert count == 4  # two replies, one answer to a reply, one blocked reply
+    assert repliers == ("cinesa.bsky.social", "jordi.bsky.social")
+
+
+def test_thread_that_is_not_a_post_is_an_error():
+    with pytest.raises(ValueError, match="thread"):
+        parse_thread(fixture("bluesky", "thread_not_found.json"))
+
+
+def test_queries_quote_phrases_and_leave_out_other_networks_handles():
+    config = Config(brand=EntityConfig(name="Cinesa", aliases=["Cinesa Diagonal"], handles=["@cinesa"],
+                                       hashtags=["#cinesa"]), sector=SectorConfig(keywords=["cine"]))
+    spider = BlueskySpider(config, local_source("bluesky", "http://127.0.0.1:1"))
+    assert spider.queries() == ["Cinesa", '"Cinesa Diagonal"', "#cinesa", "cine"]
+
+
+# -- crawls --------------------------------------------------------------------
+
+def _search(request):
+    """Answer like the AppView: newest first, ``since`` inclusive, a cursor for page two."""
+    payload = fixture("bluesky", "search_page2.json" if request.param("cursor") == "3" else "search_page1.json")
+    since = parse_time(request.param("since"))
+    payload["posts"] = [p for p in payload["posts"] if parse_time(p["record"]["createdAt"]) >= since]
+    if not payload["posts"]:
+        payload.pop("cursor", None)
+    return payload
+
+
+def _thread(request):
+    if request.param("uri") == LUCIA:
+        return fixture("bluesky", "thread.json")
+    return Reply(400, fixture("bluesky", "thread_not_found.json"))
+
+
+ROUTES = {SEARCH: _search, THREAD: _thread, SESSION: fixture("bluesky", "session.json")}
+
+
+def test_crawl_follows_the_cursor_to_the_last_page():
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("bluesky", server.url, queries=["cinesa"], threads=False))
+    assert len(result.posts) == 4
+    searches = [r for r in server.requests if r.path == SEARCH]
+    assert [r.param("cursor") for r in searches] == [None, "3"]
+    assert searches[0].param("sort") == "latest" and searches[0].param("q") == "cinesa"
+
+
+def test_crawl_reads_the_thread_to_learn_who_replied():
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("bluesky", server.url, queries=["cinesa"]))
+    post = next(p for p in result.posts if p.id == f"bluesky:{LUCIA}")
+    assert post.replied_by == ("cinesa.bsky.social", "jordi.bsky.social")
+    assert post.reply_count == 4
+    asked = [r.param("uri") for r in server.requests if r.path == THREAD]
+    assert sorted(asked) == sorted([LUCIA, MARTA])  # only posts with replies
+
+
+def test_failed_thread_still_emits_the_post():
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("bluesky", server.url, queries=["cinesa"]))
+    post = next(p for p in result.posts if p.id == f"bluesky:{MARTA}")
+    assert post.reply_count == 1 and post.replied_by == ()
+    assert result.stats.get("source/errors/http_400") == 1
+
+
+def test_crawl_reports_the_newest_post_time_as_the_cursor():
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("bluesky", server.url, queries=["cinesa"], threads=False))
+    assert float(result.cursors["cinesa"]) == parse_time("2026-11-20T08:41:07.512Z").timestamp()
+
+
+def test_rerun_from_the_cursor_fetches_nothing_old():
+    with LocalServer(ROUTES) as server:
+        source = local_source("bluesky", server.url, queries=["cinesa"], threads=False)
+        first = run(source)
+        second = run(source, first.cursors)
+    assert len(first.posts) == 4
+    assert second.posts == []
+    assert server.requests[-1].param("since") == "2026-11-20T08:41:07.512000Z"
+
+
+def test_app_password_opens_a_session_and_sends_its_token(monkeypatch):
+    monkeypatch.setenv("LISTENER_BLUESKY_HANDLE", "listener-bot.bsky.social")
+    monkeypatch.setenv("LISTENER_BLUESKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop")
+    with LocalServer(ROUTES) as server:
+        run(local_source("bluesky", server.url, queries=["cinesa"], threads=False))
+    assert server.requests[0].method == "POST" and server.requests[0].path == SESSION
+    search = next(r for r in server.requests if r.path == SEARCH)
+    assert search.headers["Authorization"].startswith("Bearer eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.")
+
+
+def test_refused_session_stops_the_crawl_with_an_error(monkeypatch):
+    monkeypatch.setenv("LISTENER_BLUESKY_HANDLE", "listener-bot.bsky.social")
+    monkeypatch.setenv("LISTENER_BLUESKY_APP_PASSWORD", "wrong")
+    routes = {**ROUTES, SESSION: Reply(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"})}
+    with LocalServer(routes) as server:
+        result = run(local_source("bluesky", server.url, queries=["cinesa"]))
+    assert result.posts == [] and server.paths() == [SESSION]
+    assert any("HTTP 401" in e for e in result.errors)
+
+
+def test_truncated_search_page_is_counted_and_the_other_queries_continue():
+    def search(request):
+        if request.param("q") == "yelmo":
+            return Reply(body=b'{"posts": [{"uri": "at://')
+        return _search(request)
+
+    with LocalServer({**ROUTES, SEARCH: search}) as server:
+        result = run(local_source("bluesky", server.url, queries=["yelmo", "cinesa"], threads=False))
+    assert len(result.posts) == 4
+    assert result.stats["source/errors/bad_json"] == 1
+    assert "yelmo" not in result.cursors
