@@ -1,8 +1,9 @@
 """A local HTTP server for crawl tests: port 0, a daemon thread, every request recorded.
 
-Routes map a path to what to answer: a ``Reply``, a list of replies served in
-turn (the last one repeats), a callable taking the recorded request, or bytes,
-str or JSON-able data for a 200. With ``root``, other paths are files under it.
+Routes map a path (with or without its query string) to what to answer: a
+``Reply``, ``Turns(...)`` served one per request (the last one repeats), a
+callable taking the recorded request, or bytes, str or JSON-able data (lists
+too) for a 200. With ``root``, other paths are files under it.
 
     with LocalServer({"/api": {"hits": []}}) as server:
         crawl(..., base_url=server.url)
@@ -33,6 +34,13 @@ class Reply:
         if isinstance(self.body, str):
             return self.body.encode(), "text/html; charset=utf-8"
         return json.dumps(self.body).encode(), "application/json"
+
+
+class Turns:
+    """Answers served in turn, one per request to the route; the last one repeats."""
+
+    def __init__(self, *replies: Any):
+        self.replies = replies
 
 
 @dataclass
@@ -111,10 +119,10 @@ class LocalServer:
                 return Reply(body=file.read_bytes())
         if route is None:
             return Reply(404, {"error": "not found"})
-        if isinstance(route, list):
+        if isinstance(route, Turns):
             turn = self._turns.get(request.path, 0)
             self._turns[request.path] = turn + 1
-            route = route[min(turn, len(route) - 1)]
+            route = route.replies[min(turn, len(route.replies) - 1)]
         if callable(route):
             route = route(request)
         return route if isinstance(route, Reply) else Reply(body=route)

@@ -6,7 +6,7 @@ from scrapy.http import Headers
 
 from spiders.backoff import exhausted, server_delay
 from tests.spiders.helpers import local_source, run
-from tests.spiders.server import LocalServer, Reply
+from tests.spiders.server import LocalServer, Reply, Turns
 
 SEARCH = "/api/v1/search_by_date"
 EMPTY = {"hits": [], "page": 0, "nbPages": 1}
@@ -45,7 +45,7 @@ def test_remaining_zero_means_exhausted():
 
 
 def test_retry_after_is_waited_before_retrying():
-    with LocalServer({SEARCH: [Reply(429, {"message": "slow down"}, {"Retry-After": "1"}), EMPTY]}) as server:
+    with LocalServer({SEARCH: Turns(Reply(429, {"message": "slow down"}, {"Retry-After": "1"}), EMPTY)}) as server:
         result = run(local_source("hackernews", server.url, queries=["cinesa"]))
     first, second = server.requests
     assert second.at - first.at >= 0.9
@@ -54,7 +54,7 @@ def test_retry_after_is_waited_before_retrying():
 
 
 def test_server_errors_are_retried_with_growing_delays():
-    with LocalServer({SEARCH: [Reply(503), Reply(502), EMPTY]}) as server:
+    with LocalServer({SEARCH: Turns(Reply(503), Reply(502), EMPTY)}) as server:
         result = run(local_source("hackernews", server.url, queries=["cinesa"]), BACKOFF_BASE_DELAY=0.2)
     a, b, c = (r.at for r in server.requests)
     assert b - a >= 0.18 and c - b >= 0.38

@@ -1,0 +1,201 @@
+"""Mastodon: hashtag timelines (no token) and status search (token) on configured instances.
+
+``/api/v1/timelines/tag/:hashtag`` is public; ``/api/v2/search?type=statuses``
+needs a token from ``LISTENER_MASTODON_TOKEN``. Both are read newest first,
+paging with ``max_id`` until the cursor (the newest status id seen last time)
+or the back-fill window; hashtag timelines also send ``since_id``. A status
+with replies gets ``/api/v1/statuses/:id/context`` to learn who replied.
+Rate-limit resets arrive as ISO times in ``X-RateLimit-Reset``; the backoff
+middleware reads them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from listener.records import Post, parse_time, post_id
+from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
+
+
+class MastodonOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[str] = []
+    hashtags: list[str] = []
+    search: bool = True
+    local: bool = False
+    threads: bool = True
+    max_threads: int = Field(25, ge=0)
+    limit: int = Field(40, ge=1, le=40)
+    max_pages: int = Field(5, ge=1)
+    token_env: str = "LISTENER_MASTODON_TOKEN"
+
+
+def handle(account: dict, host: str) -> str | None:
+    acct = account.get("acct")
+    if not acct:
+        return None
+    return f"@{acct}" if "@" in acct else f"@{acct}@{host}"
+
+
+def parse_status(status: dict, source: str, host: str) -> Post:
+    native = f"{host}:{status['id']}"
+    parent = status.get("in_reply_to_id")
+    return Post(
+        id=post_id(source, native),
+        source=source,
+        url=status.get("url") or status.get("uri") or "",
+        author=handle(status.get("account") or {}, host),
+        author_name=(status.get("account") or {}).get("display_name") or None,
+        title=status.get("spoiler_text") or None,
+        text=html_text(status["content"]),
+        created_at=parse_time(status["created_at"]),
+        lang=status.get("language"),
+        parent_id=post_id(source, f"{host}:{parent}") if parent else None,
+        thread_id=None if parent else post_id(source, native),
+        reply_count=status.get("replies_count"),
+    )
+
+
+def parse_statuses(payload: Any, source: str, host: str) -> Page:
+    """Statuses from a timeline (a list) or a v2 search (``statuses``); boosts are left out.
+
+    ``next`` is the ``max_id`` for the next (older) page, or None when the page was empty.
+    """
+    page = Page()
+    statuses = payload.get("statuses") if isinstance(payload, dict) else payload
+    if not isinstance(statuses, list):
+        page.problems.append("response has no list of statuses")
+        return page
+    for status in statuses:
+        try:
+            if status.get("reblog"):
+                continue
+            page.posts.append(parse_status(status, source, host))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            page.problems.append(f"status {status.get('id') if isinstance(status, dict) else status!r}: {exc!r}")
+    ids = [s["id"] for s in statuses if isinstance(s, dict) and "id" in s]
+    page.next = min(ids, key=_order) if ids else None
+    return page
+
+
+def parse_context(payload: Any, poster: str | None, host: str) -> tuple[Thread, str | None]:
+    """Who replied (``descendants``) and the thread's root status id (first ancestor)."""
+    if not isinstance(payload, dict):
+        raise ValueError("context is not an object")
+    replies = [(handle(s.get("account") or {}, host), parse_time(s["created_at"]) if s.get("created_at") else None)
+               for s in payload.get("descendants") or [] if isinstance(s, dict)]
+    ancestors = payload.get("ancestors") or []
+    root = ancestors[0].get("id") if ancestors and isinstance(ancestors[0], dict) else None
+    return Thread.of(replies, poster), root
+
+
+def _order(status_id: str) -> tuple[int, int | str]:
+    return (0, int(status_id)) if str(status_id).isdigit() else (1, str(status_id))
+
+
+class MastodonSpider(SourceSpider):
+    kind = "mastodon"
+    default_base_url = "https://mastodon.social"
+    options_model = MastodonOptions
+
+    def build_queries(self, terms: Terms) -> list[str]:
+        return [*terms.names, *terms.handles, *terms.keywords]
+
+    def hashtags(self) -> list[str]:
+        if self.options.hashtags:
+            tags = self.options.hashtags
+        else:
+            terms = Terms.from_config(self.config)
+            tags = [*terms.hashtags, *(n.replace(" ", "") for n in terms.names)]
+        return list(dict.fromkeys(t.lstrip("#").lower() for t in tags if t.strip("# ")))
+
+    def headers(self) -> dict[str, str]:
+        headers = super().headers()
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    async def start(self):
+        self.token = os.environ.get(self.options.token_env)
+        self.threads_left = self.options.max_threads
+        instances = [i.rstrip("/") for i in self.options.instances] or [self.base_url]
+        if self.options.search and not self.token:
+            self.logger.info("%s: status search needs %s; reading hashtag timelines only",
+                             self.source.label, self.options.token_env)
+        for instance in instances:
+            host = urlsplit(instance).netloc
+            for tag in self.hashtags():
+                yield self.listing(instance, f"{host} #{tag}", f"/api/v1/timelines/tag/{quote(tag)}",
+                                   {"local": "true" if self.options.local else None})
+            if self.options.search and self.token:
+                for query in self.queries():
+                    yield self.listing(instance, f"{host} search:{query}", "/api/v2/search",
+                                       {"q": query, "type": "statuses", "resolve": "false"})
+
+    def listing(self, instance: str, key: str, path: str, params: dict, max_id: str | None = None,
+                newest: str | None = None, pages: int = 1):
+        query = {**params, "limit": self.options.limit, "max_id": max_id}
+        if path.startswith("/api/v1/timelines/"):
+            query["since_id"] = self.cursors.get(key)
+        url = instance + path + "?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items() if v is not None)
+        return self.request(url, self.parse_page, cb_kwargs={
+            "instance": instance, "key": key, "path": path, "params": params, "max_id": max_id, "newest": newest,
+            "pages": pages})
+
+    def parse_page(self, response, instance: str, key: str, path: str, params: dict, max_id: str | None,
+                   newest: str | None, pages: int):
+        payload = self.load_json(response)
+        if payload is None:
+            return
+        host = urlsplit(instance).netloc
+        page = parse_statuses(payload, self.source.label, host)
+        cursor, since = self.cursors.get(key), self.since(key)
+        reached_old = False
+        for post in self.page_posts(page, response):
+            native = post.id.rsplit(":", 1)[1]
+            if (cursor and _order(native) <= _order(cursor)) or post.created_at <= since:
+                reached_old = True
+                continue
+            newest = native if newest is None or _order(native) > _order(newest) else newest
+            yield from self.with_thread(post, instance, host)
+        if page.next == max_id:
+            page.next = None  # no progress: the server ignored max_id
+        if page.next and not reached_old and pages < self.options.max_pages:
+            yield self.listing(instance, key, path, params, page.next, newest, pages + 1)
+            return
+        if page.next and not reached_old:
+            self.crawler.stats.inc_value("source/truncated")
+        if newest is not None:
+            yield Cursor(key, newest)
+
+    def with_thread(self, post: Post, instance: str, host: str):
+        if not self.options.threads or not post.reply_count or self.threads_left <= 0:
+            yield post
+            return
+        self.threads_left -= 1
+        native = post.id.rsplit(":", 1)[1]
+        yield self.request(f"{instance}/api/v1/statuses/{native}/context", self.parse_thread,
+                           cb_kwargs={"post": post, "host": host}, errback=self.thread_failed)
+
+    def parse_thread(self, response, post: Post, host: str):
+        payload = self.load_json(response)
+        if payload is not None:
+            try:
+                thread, root = parse_context(payload, post.author, host)
+            except (ValueError, KeyError) as exc:
+                self.problem("bad_item", response.url, repr(exc))
+            else:
+                post = thread.apply(post)
+                if root:
+                    post = replace(post, thread_id=post_id(self.source.label, f"{host}:{root}"))
+        yield post
+
+    def thread_failed(self, failure):
+        self.on_failure(failure)
+        yield failure.request.cb_kwargs["post"]

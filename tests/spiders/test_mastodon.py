@@ -1,0 +1,145 @@
+from datetime import datetime, timezone
+
+from spiders.mastodon import parse_context, parse_statuses
+from tests.spiders.helpers import fixture, local_source, run
+from tests.spiders.server import LocalServer, Reply, Turns
+
+TAG = "/api/v1/timelines/tag/cinesa"
+HOST = "mastodon.social"
+
+
+def test_status_gets_full_handle_plain_text_and_reply_count():
+    post = parse_statuses(fixture("mastodon", "timeline_tag.json"), "m", HOST).posts[0]
+    assert post.id == "m:mastodon.social:113900000000000030"
+    assert post.author == "@laia@mastodon.social" and post.author_name == "Laia"
+    assert post.text == "Algú sap si la #cinesa card val per a 3D?"
+    assert post.reply_count == 2 and post.lang == "ca"
+    assert post.url == "https://mastodon.social/@laia/113900000000000030"
+
+
+def test_boosts_are_left_out():
+    ids = [p.id for p in parse_statuses(fixture("mastodon", "timeline_tag.json"), "m", HOST).posts]
+    assert "m:mastodon.social:113900000000000025" not in ids and len(ids) == 2
+
+
+def test_reply_points_at_its_parent_and_content_warning_becomes_title():
+    post = parse_statuses(fixture("mastodon", "timeline_tag.json"), "m", HOST).posts[1]
+    assert post.parent_id == "m:mastodon.social:113899999999999999"
+    assert post.author == "@quimet@mastodon.cat"
+    assert post.title == "queixa"
+
+
+def test_next_page_starts_below_the_oldest_id():
+    assert parse_statuses(fixture("mastodon", "timeline_tag.json"), "m", HOST).next == "113900000000000020"
+    assert parse_statuses([], "m", HOST).next is None
+
+
+def test_search_results_are_read_from_statuses():
+    posts = parse_statuses(fixture("mastodon", "search.json"), "m", HOST).posts
+    assert [p.id for p in posts] == ["m:mastodon.social:113900000000000030"]
+
+
+def test_context_gives_repliers_and_first_reply_time():
+    thread, root = parse_context(fixture("mastodon", "context.json"), "@laia@mastodon.social", HOST)
+    assert thread.repliers == ("@cinesa@mastodon.cinesa.example",)
+    assert thread.count == 2
+    assert thread.first_reply_at == datetime(2025, 3, 2, 10, 40, tzinfo=timezone.utc)
+    assert root is None
+
+
+def test_context_of_a_reply_names_the_root():
+    _, root = parse_context(fixture("mastodon", "context_reply.json"), None, HOST)
+    assert root == "113900000000000030"
+
+
+def _timeline(request):
+    if request.param("max_id") == "113900000000000020":
+        return fixture("mastodon", "timeline_tag_older.json")
+    if request.param("max_id") == "113900000000000010":
+        return []
+    if request.param("since_id") == "113900000000000030":
+        return []
+    return fixture("mastodon", "timeline_tag.json")
+
+
+ROUTES = {
+    TAG: _timeline,
+    "/api/v1/statuses/113900000000000030/context": fixture("mastodon", "context.json"),
+    "/api/v2/search": lambda r: {"accounts": [], "statuses": [], "hashtags": []} if r.param("max_id")
+    else fixture("mastodon", "search.json"),
+}
+
+
+def _source(url, **options):
+    options.setdefault("hashtags", ["cinesa"])
+    return local_source("mastodon", url, queries=["cinesa"], **options)
+
+
+def test_hashtag_timeline_is_paged_with_max_id_without_a_token(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+    with LocalServer(ROUTES) as server:
+        result = run(_source(server.url))
+    assert [r.param("max_id") for r in server.requests if r.path == TAG] == [None, "113900000000000020", "113900000000000010"]
+    assert "/api/v2/search" not in server.paths()
+    assert len(result.posts) == 3
+    host = server.url.split("//")[1]
+    assert result.cursors == {f"{host} #cinesa": "113900000000000030"}
+
+
+def test_context_tells_who_replied(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+    with LocalServer(ROUTES) as server:
+        result = run(_source(server.url))
+    post = next(p for p in result.posts if p.id.endswith(":113900000000000030"))
+    assert post.replied_by == ("@cinesa@mastodon.cinesa.example",)
+
+
+def test_rerun_sends_since_id_and_gets_nothing_old(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+    with LocalServer(ROUTES) as server:
+        host = server.url.split("//")[1]
+        result = run(_source(server.url), cursors={f"{host} #cinesa": "113900000000000030"})
+    assert server.requests[0].param("since_id") == "113900000000000030"
+    assert result.posts == []
+
+
+def test_search_uses_the_token_when_set(monkeypatch):
+    monkeypatch.setenv("LISTENER_MASTODON_TOKEN", "masto-token")
+    with LocalServer(ROUTES) as server:
+        result = run(_source(server.url, threads=False))
+    search = next(r for r in server.requests if r.path == "/api/v2/search")
+    assert search.headers["Authorization"] == "Bearer masto-token"
+    assert search.param("type") == "statuses" and search.param("q") == "cinesa"
+    host = server.url.split("//")[1]
+    assert f"{host} search:cinesa" in result.cursors
+
+
+def test_iso_rate_limit_reset_is_waited_for(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+
+    def limited(request):
+        reset = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + 1.5, timezone.utc)
+        return Reply(429, {"error": "Too many requests"},
+                     {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                      "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
+
+    with LocalServer({TAG: Turns(limited, [])}) as server:
+        result = run(_source(server.url))
+    first, second = server.requests
+    assert second.at - first.at >= 1.0
+    assert result.errors == []
+
+
+def test_hashtags_default_to_config_hashtags_and_names(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+    with LocalServer({}) as server:
+        run(local_source("mastodon", server.url))
+    assert sorted(server.paths()) == ["/api/v1/timelines/tag/cinesa"]
+
+
+def test_server_ignoring_max_id_ends_the_listing(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+    with LocalServer({TAG: fixture("mastodon", "timeline_tag.json")}) as server:
+        result = run(_source(server.url, threads=False))
+    assert len(server.requests) == 2
+    assert len(result.cursors) == 1
