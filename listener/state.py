@@ -44,8 +44,10 @@ CREATE INDEX IF NOT EXISTS runs_by_source ON runs (source, id DESC);
 CREATE TABLE IF NOT EXISTS sent_alerts (
     key TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
-    sent_at REAL NOT NULL
+    sent_at REAL NOT NULL,
+    title TEXT
 );
+CREATE INDEX IF NOT EXISTS sent_alerts_by_kind ON sent_alerts (kind, sent_at);
 CREATE TABLE IF NOT EXISTS rechecks (
     post_id TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -116,8 +118,15 @@ class StateStore:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(SCHEMA)
+            self._add_missing_columns()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open the listener state at {self.path}: {exc}") from None
+
+    def _add_missing_columns(self) -> None:
+        """Bring a state file written by an earlier version up to date."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sent_alerts)")}
+        if "title" not in columns:
+            self._db.execute("ALTER TABLE sent_alerts ADD COLUMN title TEXT")
 
     @classmethod
     def from_config(cls, config) -> StateStore:
@@ -233,13 +242,25 @@ class StateStore:
 
     # -- sent alerts ------------------------------------------------------
 
-    def claim_alert(self, key: str, kind: str = "alert") -> bool:
+    def claim_alert(self, key: str, kind: str = "alert", title: str | None = None) -> bool:
         """Record ``key`` as sent; False if it already was (so the caller must not send)."""
         cursor = self._write(
-            "INSERT INTO sent_alerts (key, kind, sent_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-            (key, kind, _now()),
+            "INSERT INTO sent_alerts (key, kind, sent_at, title) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, kind, _now(), title),
         )
         return cursor.rowcount == 1
+
+    def alerts_since(self, kind: str, since: datetime) -> list[tuple[str, datetime, str | None]]:
+        """``(key, sent_at, title)`` of alerts of ``kind`` sent since ``since``, oldest first."""
+        rows = self._read(
+            "SELECT key, sent_at, title FROM sent_alerts WHERE kind = ? AND sent_at >= ? ORDER BY sent_at",
+            (kind, _stamp(since)),
+        )
+        return [(r[0], _time(r[1]), r[2]) for r in rows]
+
+    def prune_alerts(self, before: datetime) -> int:
+        """Forget alert keys sent before ``before``; return how many went."""
+        return self._write("DELETE FROM sent_alerts WHERE sent_at < ?", (_stamp(before),)).rowcount
 
     def release_alert(self, key: str) -> None:
         """Forget ``key`` (its delivery failed everywhere, so a later attempt may send it)."""

@@ -158,3 +158,15 @@ def test_several_processes_claim_each_alert_key_exactly_once(path):
     for worker in workers:
         worker.join(30)
     assert sum(results.get(timeout=5) for _ in workers) == 100
+
+
+def test_alerts_since_lists_the_titles_of_one_kind(store):
+    store.claim_alert("spike:1", "spike", title="app caída")
+    store.claim_alert("sla:1", "sla", title="late")
+    assert [(key, title) for key, _, title in store.alerts_since("spike", T0 - timedelta(days=3650))] == [("spike:1", "app caída")]
+
+
+def test_pruned_alert_keys_can_be_claimed_again(store):
+    store.claim_alert("k")
+    store.prune_alerts(datetime.now(timezone.utc) + timedelta(seconds=1))
+    assert store.claim_alert("k") is True

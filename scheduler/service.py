@@ -1,0 +1,320 @@
+"""``listener run``: one process that keeps the index fresh and the team informed.
+
+A BackgroundScheduler (APScheduler 3.x) runs, from a job store in the state
+file so that jobs survive restarts:
+
+- one crawl job per source (per query where a source lists several), at the
+  source's ``interval``;
+- ``recheck``: answer re-checks that are due;
+- ``sla``: alerts for posts past their response time;
+- ``spikes``: alerts for many people reporting the same problem;
+- ``digest``: the daily digest, at ``alerts.digest.at`` local time;
+- ``housekeeping``: pruning old run records and alert keys.
+
+Every job coalesces (a stopped scheduler catches up once, not once per missed
+interval), never runs twice at once (``max_instances=1``), and may start up
+to a day late. SIGTERM or SIGINT stops gracefully: running crawls finish,
+their posts are indexed and their cursors saved; a second signal exits at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from listener.config import Config
+from listener.index import open_backend
+from listener.pipeline import Pipeline
+from listener.state import StateStore
+from scheduler import jobs
+from scheduler.alerts import Channel, Notifier
+from scheduler.channels import build_channels
+from scheduler.crawling import CrawlJob, Crawler, SourceRunner, crawl_jobs, spiders_crawler
+from scheduler.digest import DigestJob
+from scheduler.jobstore import SQLiteJobStore
+from scheduler.lock import RunLock
+from scheduler.prospects import ProspectWatch
+from scheduler.rechecks import AnswerRechecker, SpidersRefresher, ThreadRefresher
+from scheduler.settings import alerts_config
+from scheduler.sla_alerts import SlaWatch
+from scheduler.spike_alerts import SpikeWatch
+from scheduler.stats import Counters
+
+logger = logging.getLogger(__name__)
+
+MISFIRE_GRACE = 24 * 3600
+KEEP_RUNS = 500
+KEEP_ALERT_KEYS = timedelta(days=45)
+
+
+@dataclass(frozen=True)
+class Ticks:
+    """How often the checks run, in seconds."""
+
+    recheck: float = 60.0
+    sla: float = 60.0
+    spikes: float = 60.0
+    housekeeping: float = 3600.0
+    heartbeat: float = 300.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ListenerService:
+    """The continuous-listening process. ``crawler``, ``refresher``, ``analyzer`` and
+    ``channels`` default to the real ones; tests pass local ones."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        crawler: Crawler | None = None,
+        refresher: ThreadRefresher | None = None,
+        analyzer=None,
+        channels: Sequence[Channel] | None = None,
+        ticks: Ticks = Ticks(),
+        workers: int | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ):
+        self.config = config
+        self.settings = alerts_config(config)
+        self.channels = build_channels(self.settings) if channels is None else list(channels)
+        self.crawler = crawler or spiders_crawler()
+        self.refresher = refresher or SpidersRefresher()
+        self.analyzer = analyzer
+        self.ticks = ticks
+        self.workers = workers or min(16, len(crawl_jobs(config)) + 4)
+        self.clock = clock
+        self.counters = Counters()
+        self.scheduler: BackgroundScheduler | None = None
+        self._lock = RunLock(config.data_path("scheduler.lock"))
+        self._pipeline: Pipeline | None = None
+
+    # -- wiring -------------------------------------------------------------
+
+    def _open(self) -> None:
+        self.state = StateStore.from_config(self.config)
+        self.backend = open_backend(self.config)
+        if self._pipeline is None:  # the analyzer is slow to load: once per service
+            self._pipeline = Pipeline(self.config, self.backend, self.analyzer)
+        self._pipeline.backend = self.backend
+        self.notifier = Notifier(self.channels, self.state, self.counters)
+        self.rechecker = AnswerRechecker(self.config, self.backend, self.state, self.refresher, self.counters, self.clock)
+        self.prospects = ProspectWatch(self.notifier, self.settings.prospects, self.clock)
+        hooks = [self.rechecker.plan]
+        if self.settings.prospects.enabled:
+            hooks.append(self.prospects.check)
+        self.runner = SourceRunner(self.config, self.backend, self.state, self._pipeline, self.crawler,
+                                   self.counters, on_indexed=hooks)
+        self.sla = SlaWatch(self.config, self.backend, self.notifier, self.settings.sla, self.clock)
+        self.spikes = SpikeWatch(self.config, self.backend, self.notifier, self.settings.spikes, self.clock)
+        self.digest = DigestJob(self.config, self.backend, self.notifier, self.settings, self.clock)
+
+    def _close(self) -> None:
+        self.backend.close()
+        self.state.close()
+
+    def desired_jobs(self) -> list[dict]:
+        """The jobs the configuration asks for, as ``add_job`` keyword arguments."""
+        specs = [
+            dict(id=job.job_id, name=f"crawl {job.name}", func="scheduler.jobs:crawl", args=[job.source, job.query],
+                 trigger=IntervalTrigger(seconds=source.interval, timezone=timezone.utc))
+            for job, source in crawl_jobs(self.config)
+        ]
+
+        def every(job_id: str, seconds: float) -> dict:
+            return dict(id=job_id, name=job_id, func=f"scheduler.jobs:{job_id}", args=[],
+                        trigger=IntervalTrigger(seconds=seconds, timezone=timezone.utc))
+
+        if self.config.schedule.recheck:
+            specs.append(every("recheck", self.ticks.recheck))
+        if self.settings.sla.enabled:
+            specs.append(every("sla", self.ticks.sla))
+        if self.settings.spikes.enabled:
+            specs.append(every("spikes", self.ticks.spikes))
+        if self.settings.digest.enabled:
+            hour, minute = self.settings.digest.at.split(":")
+            specs.append(dict(id="digest", name="digest", func="scheduler.jobs:digest", args=[],
+                              trigger=CronTrigger(hour=int(hour), minute=int(minute), timezone=self.config.schedule.timezone)))
+        specs.append(every("housekeeping", self.ticks.housekeeping))
+        return specs
+
+    def _sync_jobs(self) -> None:
+        """Keep stored jobs whose schedule is unchanged (so missed runs catch up once), add new
+        ones (a new crawl runs at once) and drop those no longer configured."""
+        stored = {job.id: job for job in self.scheduler.get_jobs()}
+        now = self.clock()
+        kept = added = 0
+        for spec in self.desired_jobs():
+            old = stored.pop(spec["id"], None)
+            if old is not None and _same_schedule(old, spec):
+                kept += 1
+                continue
+            first = now if spec["id"].startswith("crawl:") else None
+            extra = {"next_run_time": first} if first else {}
+            self.scheduler.add_job(replace_existing=True, **spec, **extra)
+            added += 1
+        for job_id in stored:
+            self.scheduler.remove_job(job_id)
+        logger.info("jobs: %d kept from the last run, %d added, %d removed", kept, added, len(stored))
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def start(self) -> None:
+        self._lock.acquire()
+        try:
+            self._open()
+            jobs.bind(self)
+            self.scheduler = BackgroundScheduler(
+                jobstores={"default": SQLiteJobStore(self.config.data_path("state.db"))},
+                executors={"default": ThreadPoolExecutor(self.workers)},
+                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
+                timezone=timezone.utc,
+            )
+            self.scheduler.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+            self.scheduler.start(paused=True)
+            self._sync_jobs()
+            self.scheduler.resume()
+        except BaseException:
+            self._teardown(wait=False)
+            raise
+        logger.info(
+            "listening: %d crawl job(s) (%s); answer re-checks %s; alerts to %s; index %s",
+            len(crawl_jobs(self.config)), ", ".join(job.name for job, _ in crawl_jobs(self.config)) or "no sources",
+            "every " + "/".join(_short(s) for s in self.config.schedule.recheck) if self.config.schedule.recheck else "off",
+            ", ".join(f"{c.kind}:{c.label}" for c in self.channels) or "the log only",
+            self.config.index.backend,
+        )
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop taking jobs; with ``wait``, let running ones finish first."""
+        logger.info("stopping%s", ": waiting for running jobs" if wait else "")
+        self._teardown(wait)
+        logger.info("stopped; counters: %s", self.counters.snapshot(), extra={"event": "stopped", "counters": self.counters.snapshot()})
+
+    def _teardown(self, wait: bool) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        self.scheduler = None
+        jobs.unbind(self)
+        if hasattr(self, "backend"):
+            self._close()
+        self._lock.release()
+
+    def run_forever(self, stop: threading.Event | None = None) -> None:
+        """Run until SIGTERM/SIGINT (or ``stop`` is set), then stop gracefully."""
+        stop = stop or threading.Event()
+
+        def on_signal(signum, _frame):
+            if stop.is_set():
+                logger.warning("second %s: exiting without waiting", signal.Signals(signum).name)
+                os._exit(1)
+            logger.info("%s received: finishing running jobs", signal.Signals(signum).name)
+            stop.set()
+
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            while not stop.wait(self.ticks.heartbeat):
+                self.heartbeat()
+            self.stop(wait=True)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def run_once(self) -> None:
+        """Every crawl once, then every check once, without a scheduler (``listener run --once``)."""
+        self._lock.acquire()
+        try:
+            self._open()
+            for job, _ in crawl_jobs(self.config):
+                self.runner.run(job)
+            if self.config.schedule.recheck:
+                self.recheck()
+            if self.settings.sla.enabled:
+                self.check_sla()
+            if self.settings.spikes.enabled:
+                self.check_spikes()
+        finally:
+            self._close()
+            self._lock.release()
+
+    # -- what the jobs do -----------------------------------------------------
+
+    def crawl(self, source: str, query: str | None = None):
+        return self.runner.run(CrawlJob(source, query))
+
+    def recheck(self):
+        return self._guarded("recheck", self.rechecker.run_due)
+
+    def check_sla(self):
+        return self._guarded("sla", self.sla.check)
+
+    def check_spikes(self):
+        return self._guarded("spikes", self.spikes.check)
+
+    def send_digest(self):
+        return self._guarded("digest", self.digest.send)
+
+    def housekeeping(self):
+        def prune():
+            runs = self.state.prune_runs(KEEP_RUNS)
+            keys = self.state.prune_alerts(self.clock() - max(KEEP_ALERT_KEYS, timedelta(seconds=2 * self.settings.sla.lookback)))
+            logger.info("housekeeping: %d old run records and %d old alert keys removed", runs, keys)
+
+        return self._guarded("housekeeping", prune)
+
+    def heartbeat(self) -> None:
+        snapshot = self.counters.snapshot()
+        logger.info("counters: %s", " ".join(f"{k}={v}" for k, v in snapshot.items()) or "none yet",
+                    extra={"event": "counters", "counters": snapshot})
+
+    def _guarded(self, name: str, action: Callable):
+        self.counters.inc(f"jobs/{name}")
+        try:
+            return action()
+        except Exception:  # a failing check must not stop the others
+            self.counters.inc(f"jobs/{name}/failed")
+            logger.exception("%s check failed", name)
+            return None
+
+    def _on_event(self, event) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            self.counters.inc("scheduler/skipped_still_running")
+            logger.info("%s is still running; this turn is skipped", event.job_id)
+        elif event.code == EVENT_JOB_MISSED:
+            self.counters.inc("scheduler/missed")
+            logger.warning("%s missed its run at %s", event.job_id, event.scheduled_run_time)
+        elif event.code == EVENT_JOB_ERROR:
+            self.counters.inc("scheduler/job_errors")
+
+
+def _same_schedule(job, spec: dict) -> bool:
+    old, new = job.trigger, spec["trigger"]
+    if job.func_ref != spec["func"] or list(job.args) != list(spec["args"]) or type(old) is not type(new):
+        return False
+    if isinstance(new, IntervalTrigger):
+        return old.interval == new.interval
+    return str(old) == str(new) and str(old.timezone) == str(new.timezone)
+
+
+def _short(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
