@@ -10,7 +10,6 @@ Searches are sorted by ``latest`` and start at ``since`` = the query's cursor.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listener.config import secret
 from listener.records import Post, format_time, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms
+from spiders.base import Cursor, Page, SourceSpider, Terms, Thread
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
 DEFAULT_PDS = "https://bsky.social"
@@ -94,8 +93,8 @@ def parse_search(payload: Any, source: str) -> Page:
     return page
 
 
-def parse_thread(payload: Any) -> tuple[int, tuple[str, ...]]:
-    """From a ``getPostThread`` response: how many replies it holds and who wrote them.
+def parse_thread(payload: Any) -> Thread:
+    """From a ``getPostThread`` response: the replies below the post, who wrote them and when the first came.
 
     Blocked and deleted replies count as replies but have no author to name.
     """
@@ -104,22 +103,22 @@ def parse_thread(payload: Any) -> tuple[int, tuple[str, ...]]:
     thread = payload["thread"]
     if thread.get("$type") != THREAD_VIEW:
         raise ValueError(f"thread is {thread.get('$type')!r}, not a post")
-    own = ((thread.get("post") or {}).get("author") or {}).get("handle")
-    repliers: dict[str, None] = {}
-    count = 0
+    replies: list[tuple[str | None, datetime | None]] = []
     stack = list(reversed(thread.get("replies") or []))
     while stack:
         node = stack.pop()
         if not isinstance(node, dict):
             continue
-        count += 1
         if node.get("$type") != THREAD_VIEW:
+            replies.append((None, None))
             continue
-        handle = ((node.get("post") or {}).get("author") or {}).get("handle")
-        if handle and handle != own and handle != "handle.invalid":
-            repliers.setdefault(handle)
+        view = node.get("post") or {}
+        handle = (view.get("author") or {}).get("handle")
+        created = (view.get("record") or {}).get("createdAt")
+        replies.append((handle if handle != "handle.invalid" else None, parse_time(created) if created else None))
         stack.extend(reversed(node.get("replies") or []))
-    return count, tuple(repliers)
+    own = ((thread.get("post") or {}).get("author") or {}).get("handle")
+    return Thread.of(replies, own)
 
 
 class BlueskySpider(SourceSpider):
@@ -213,11 +212,9 @@ class BlueskySpider(SourceSpider):
         payload = self.load_json(response)
         if payload is not None:
             try:
-                count, repliers = parse_thread(payload)
+                post = parse_thread(payload).apply(post)
             except ValueError as exc:
                 self.problem("bad_item", response.url, str(exc))
-            else:
-                post = replace(post, reply_count=max(count, post.reply_count or 0), replied_by=repliers)
         yield post
 
     def thread_failed(self, failure):

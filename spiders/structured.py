@@ -22,6 +22,7 @@ import lxml.etree
 import lxml.html
 
 from listener.records import Post, post_id, utc
+from spiders.base import Thread
 
 BLOCKS = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
@@ -231,16 +232,17 @@ def _thread(root: dict, page_url: str, source: str) -> list[Post]:
 
 
 def with_replies(posts: list[Post], declared: int | None = None, known: bool = True) -> list[Post]:
-    """Give each post of a thread (root first) its reply count and repliers from the posts below it."""
+    """Give each post of a thread (root first) its reply count, repliers and first reply time."""
     children: dict[str | None, list[Post]] = {}
     for post in posts[1:]:
         children.setdefault(post.parent_id, []).append(post)
     out = []
     for index, post in enumerate(posts):
         below = _descendants(post.id, children)
-        repliers = tuple(dict.fromkeys(p.author for p in below if p.author and p.author != post.author))
-        count = max(len(below), declared or 0) if index == 0 else len(below)
-        out.append(replace(post, reply_count=count if known else None, replied_by=repliers))
+        thread = Thread.of([(p.author, p.created_at) for p in below], post.author)
+        count = max(thread.count, declared or 0) if index == 0 else thread.count
+        out.append(replace(post, reply_count=count if known else None, replied_by=thread.repliers,
+                           first_reply_at=thread.first_reply_at))
     return out
 
 

@@ -70,9 +70,14 @@ def test_error_body_is_reported_as_a_problem():
 
 
 def test_thread_counts_every_reply_and_names_repliers_but_not_the_poster():
-    count, repliers = parse_thread(fixture("bluesky", "thread.json"))
-    assert count == 4  # two replies, one answer to a reply, one blocked reply
-    assert repliers == ("cinesa.bsky.social", "jordi.bsky.social")
+    thread = parse_thread(fixture("bluesky", "thread.json"))
+    assert thread.count == 4  # two replies, one answer to a reply, one blocked reply
+    assert thread.repliers == ("cinesa.bsky.social", "jordi.bsky.social")
+
+
+def test_first_reply_time_is_the_earliest_reply_by_someone_else():
+    thread = parse_thread(fixture("bluesky", "thread.json"))
+    assert thread.first_reply_at == datetime(2026, 11, 20, 8, 58, tzinfo=timezone.utc)
 
 
 def test_thread_that_is_not_a_post_is_an_error():
@@ -123,6 +128,7 @@ def test_crawl_reads_the_thread_to_learn_who_replied():
     post = next(p for p in result.posts if p.id == f"bluesky:{LUCIA}")
     assert post.replied_by == ("cinesa.bsky.social", "jordi.bsky.social")
     assert post.reply_count == 4
+    assert post.first_reply_at == datetime(2026, 11, 20, 8, 58, tzinfo=timezone.utc)
     asked = [r.param("uri") for r in server.requests if r.path == THREAD]
     assert sorted(asked) == sorted([LUCIA, MARTA])  # only posts with replies
 

@@ -1,0 +1,318 @@
+"""Discourse forums: ``/search.json`` or ``/latest.json``, and ``/t/<id>.json`` for replies.
+
+``mode: search`` (the default) asks ``/search.json?q=<query> after:<date>
+order:latest`` page by page; ``mode: latest`` walks ``/latest.json`` while
+topics were bumped after the cursor. Either way each topic is then read once
+from ``/t/<id>.json``: its posts give the full text, who replied to whom, and
+whether staff or the brand's own accounts answered. A post's native id is
+``<topic id>/<post number>``, so a reply names its parent and thread without
+another request. Anonymous by default; ``api_key_env``/``api_username_env``
+name the environment variables holding an API key for private forums.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from listener.config import secret
+from listener.records import Post, parse_time, post_id
+from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
+from spiders.structured import block_text
+
+_QUOTES = re.compile(r'<aside class="quote[^"]*".*?</aside>', re.DOTALL)
+
+
+class DiscourseOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["search", "latest"] = "search"
+    max_pages: int = Field(5, ge=1)
+    max_topics: int = Field(50, ge=0)
+    brand_accounts: list[str] = []
+    staff_is_brand: bool = False
+    api_key_env: str | None = None
+    api_username_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    """Who speaks for the brand on this forum, and the handle to report them under."""
+
+    handle: str | None = None
+    accounts: frozenset[str] = frozenset()
+    staff: bool = False
+
+    def speaks(self, post: dict) -> bool:
+        return bool(self.handle) and (
+            (post.get("username") or "").lower() in self.accounts or (self.staff and bool(post.get("staff")))
+        )
+
+
+@dataclass(slots=True)
+class TopicList:
+    """Topics on one ``/latest.json`` page: ``(id, bumped_at, pinned)``; ``next`` page number or None."""
+
+    topics: list[tuple[int, datetime, bool]] = field(default_factory=list)
+    next: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def native(topic_id: int | str, number: int | str) -> str:
+    return f"{topic_id}/{number}"
+
+
+def topic_url(base_url: str, slug: str | None, topic_id: int, number: int) -> str:
+    return f"{base_url}/t/{slug or 'topic'}/{topic_id}/{number}"
+
+
+def parse_search(payload: Any, source: str, base_url: str) -> Page:
+    """Matching posts from ``/search.json`` (text is the search blurb); ``next`` is True when more pages exist."""
+    page = Page()
+    if not isinstance(payload, dict) or not isinstance(payload.get("posts"), list):
+        page.problems.append("response has no 'posts' list")
+        return page
+    topics = {t.get("id"): t for t in payload.get("topics") or [] if isinstance(t, dict)}
+    for item in payload["posts"]:
+        try:
+            topic = topics.get(item["topic_id"]) or {}
+            number = int(item["post_number"])
+            page.posts.append(Post(
+                id=post_id(source, native(item["topic_id"], number)),
+                source=source,
+                url=topic_url(base_url, topic.get("slug"), item["topic_id"], number),
+                author=item.get("username") or None,
+                author_name=item.get("name") or None,
+                text=html_text(item.get("blurb")),
+                created_at=parse_time(item["created_at"]),
+                title=topic.get("title") if number == 1 else None,
+                parent_id=post_id(source, native(item["topic_id"], 1)) if number > 1 else None,
+                thread_id=post_id(source, native(item["topic_id"], 1)),
+            ))
+        except (KeyError, TypeError, ValueError) as exc:
+            page.problems.append(f"post {item.get('id') if isinstance(item, dict) else item!r}: {exc!r}")
+    more = (payload.get("grouped_search_result") or {}).get("more_full_page_results")
+    page.next = bool(more) and bool(payload["posts"])
+    return page
+
+
+def parse_latest(payload: Any) -> TopicList:
+    listing = TopicList()
+    topic_list = payload.get("topic_list") if isinstance(payload, dict) else None
+    if not isinstance(topic_list, dict) or not isinstance(topic_list.get("topics"), list):
+        listing.problems.append("response has no 'topic_list.topics' list")
+        return listing
+    for topic in topic_list["topics"]:
+        try:
+            bumped = topic.get("bumped_at") or topic.get("last_posted_at") or topic["created_at"]
+            listing.topics.append((int(topic["id"]), parse_time(bumped), bool(topic.get("pinned"))))
+        except (KeyError, TypeError, ValueError) as exc:
+            listing.problems.append(f"topic {topic.get('id') if isinstance(topic, dict) else topic!r}: {exc!r}")
+    more = topic_list.get("more_topics_url")
+    match = re.search(r"[?&]page=(\d+)", more or "")
+    listing.next = int(match.group(1)) if match and listing.topics else None
+    return listing
+
+
+def parse_topic(payload: Any, source: str, base_url: str, brand: Brand = Brand()) -> Page:
+    """The loaded posts of ``/t/<id>.json``, each with its reply count and repliers.
+
+    The first post is answered by every later post; any other post by the
+    posts that reply to its number. Staff or brand accounts that answer are
+    reported under the brand's handle as well as their own username.
+    """
+    page = Page()
+    stream = payload.get("post_stream") if isinstance(payload, dict) else None
+    if not isinstance(stream, dict) or not isinstance(stream.get("posts"), list):
+        page.problems.append("response has no 'post_stream.posts' list")
+        return page
+    topic_id = payload.get("id")
+    raw = [p for p in stream["posts"] if isinstance(p, dict) and isinstance(p.get("post_number"), int)]
+    for item in raw:
+        try:
+            page.posts.append(_topic_post(item, raw, payload, source, base_url, brand))
+        except (KeyError, TypeError, ValueError) as exc:
+            page.problems.append(f"topic {topic_id} post {item.get('post_number')}: {exc!r}")
+    if not page.posts and stream["posts"]:
+        page.problems.append(f"topic {topic_id}: no readable post")
+    return page
+
+
+def _topic_post(item: dict, raw: list[dict], topic: dict, source: str, base_url: str, brand: Brand) -> Post:
+    topic_id = item.get("topic_id") or topic["id"]
+    number = item["post_number"]
+    if number == 1:
+        replies = [p for p in raw if p["post_number"] > 1]
+        declared = int(topic.get("posts_count") or 0) - 1
+    else:
+        replies = [p for p in raw if p.get("reply_to_post_number") == number]
+        declared = int(item.get("reply_count") or 0)
+    author = item.get("username") or None
+    thread = Thread.of([(r.get("username"), parse_time(r["created_at"])) for r in replies], author)
+    repliers = list(thread.repliers)
+    if brand.handle and author not in brand.accounts and any(brand.speaks(r) for r in replies):
+        repliers.append(brand.handle)
+    parent = item.get("reply_to_post_number") or (1 if number > 1 else None)
+    return Post(
+        id=post_id(source, native(topic_id, number)),
+        source=source,
+        url=topic_url(base_url, topic.get("slug") or item.get("topic_slug"), topic_id, number),
+        author=author,
+        author_name=item.get("name") or None,
+        text=block_text(_QUOTES.sub("", item.get("cooked") or "")),
+        created_at=parse_time(item["created_at"]),
+        title=topic.get("title") if number == 1 else None,
+        parent_id=post_id(source, native(topic_id, parent)) if parent else None,
+        thread_id=post_id(source, native(topic_id, 1)),
+        reply_count=max(thread.count, declared),
+        replied_by=tuple(dict.fromkeys(repliers)),
+        first_reply_at=thread.first_reply_at,
+    )
+
+
+class DiscourseSpider(SourceSpider):
+    kind = "discourse"
+    options_model = DiscourseOptions
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        handles = self.config.brand.handles
+        self.brand = Brand(
+            handle=handles[0] if handles else None,
+            accounts=frozenset(a.lower().lstrip("@") for a in self.options.brand_accounts),
+            staff=self.options.staff_is_brand,
+        )
+
+    def build_queries(self, terms: Terms) -> list[str]:
+        words = [*terms.names, *terms.hashtags, *terms.keywords]
+        return [f'"{w}"' if " " in w else w.lstrip("#") for w in words]
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        key = secret(self.options.api_key_env) if self.options.api_key_env else None
+        if key:
+            headers["Api-Key"] = key
+            if self.options.api_username_env and secret(self.options.api_username_env):
+                headers["Api-Username"] = secret(self.options.api_username_env)
+        return headers
+
+    async def start(self):
+        self.topics_left = self.options.max_topics
+        self.topics_asked: set[int] = set()
+        if self.options.mode == "latest":
+            self.pending: set[int] = set()
+            self.listed = False
+            self.latest_newest: float | None = None
+            self.latest_incomplete = False
+            yield self.latest(0, self.since("latest"))
+            return
+        for query in self.queries():
+            yield self.search(query, 1, self.since(query), None)
+
+    # -- search ----------------------------------------------------------------
+
+    def search(self, query: str, number: int, since: datetime, newest: float | None):
+        q = f"{query} after:{since.date().isoformat()} order:latest"
+        return self.request(self.url("/search.json", {"q": q, "page": number}), self.parse_search_page,
+                            cb_kwargs={"query": query, "number": number, "since": since, "newest": newest})
+
+    def parse_search_page(self, response, query: str, number: int, since: datetime, newest: float | None):
+        payload = self.load_json(response)
+        if payload is None:
+            return
+        page = parse_search(payload, self.source.label, self.base_url)
+        fresh: dict[str, list[Post]] = {}
+        older = False
+        for post in self.page_posts(page, response):
+            if post.created_at <= since:
+                older = True  # ``after:`` is a date; newest first, so the rest is older still
+                continue
+            newest = max(newest or 0.0, min(post.created_at.timestamp(), self.started.timestamp()))
+            fresh.setdefault(post.thread_id, []).append(post)
+        for posts in fresh.values():
+            yield from self.with_topic(posts, since)
+        if page.next and not older and number < self.options.max_pages:
+            yield self.search(query, number + 1, since, newest)
+            return
+        if page.next and not older:
+            self.crawler.stats.inc_value("source/truncated")
+        if newest is not None:
+            yield Cursor(query, str(newest))
+
+    def with_topic(self, posts: list[Post], since: datetime):
+        topic_id = int(posts[0].thread_id.rsplit(":", 1)[1].split("/")[0])
+        if topic_id in self.topics_asked or self.topics_left <= 0:
+            yield from posts  # a topic already asked for, or too many: the blurbs will do
+            return
+        self.topics_asked.add(topic_id)
+        self.topics_left -= 1
+        yield self.request(self.url(f"/t/{topic_id}.json"), self.parse_topic_page,
+                           cb_kwargs={"wanted": posts, "since": since}, errback=self.topic_failed)
+
+    def parse_topic_page(self, response, wanted: list[Post] | None, since: datetime):
+        payload = self.load_json(response)
+        page = parse_topic(payload, self.source.label, self.base_url, self.brand) if payload is not None else Page()
+        found = {post.id: post for post in self.page_posts(page, response)}
+        if wanted is not None:
+            # Posts past the first chunk of a long topic keep their blurb and no reply data.
+            yield from (found.get(post.id, post) for post in wanted)
+            return
+        if payload is None:
+            self.latest_incomplete = True
+        yield from (p for p in found.values() if p.created_at > since)
+        yield from self.topic_done(response.meta.get("topic"))
+
+    def topic_failed(self, failure):
+        self.on_failure(failure)
+        wanted = failure.request.cb_kwargs["wanted"]
+        if wanted is not None:
+            yield from wanted
+            return
+        self.latest_incomplete = True
+        yield from self.topic_done(failure.request.meta.get("topic"))
+
+    # -- latest ----------------------------------------------------------------
+
+    def latest(self, number: int, since: datetime, newest: float | None = None):
+        return self.request(self.url("/latest.json", {"page": number or None}), self.parse_latest_page,
+                            cb_kwargs={"number": number, "since": since, "newest": newest})
+
+    def parse_latest_page(self, response, number: int, since: datetime, newest: float | None):
+        payload = self.load_json(response)
+        if payload is None:
+            return  # no cursor: the next run starts where this one did
+        listing = parse_latest(payload)
+        for problem in listing.problems:
+            self.problem("bad_item", response.url, problem)
+        older = False
+        for topic_id, bumped, pinned in listing.topics:
+            if bumped <= since:
+                older = older or not pinned  # pinned topics stay on top whatever their age
+                continue
+            if topic_id in self.topics_asked or self.topics_left <= 0:
+                continue
+            newest = max(newest or 0.0, min(bumped.timestamp(), self.started.timestamp()))
+            self.topics_asked.add(topic_id)
+            self.topics_left -= 1
+            request = self.request(self.url(f"/t/{topic_id}.json"), self.parse_topic_page,
+                                   cb_kwargs={"wanted": None, "since": since}, errback=self.topic_failed,
+                                   meta={"topic": topic_id})
+            self.pending.add(topic_id)
+            yield request
+        if listing.next is not None and not older and number + 1 < self.options.max_pages:
+            yield self.latest(listing.next, since, newest)
+            return
+        self.latest_newest = newest
+        self.listed = True
+        yield from self.topic_done(None)
+
+    def topic_done(self, topic_id: int | None):
+        """The ``latest`` cursor, once every listed topic is read; held back if one failed."""
+        self.pending.discard(topic_id)
+        if self.listed and not self.pending and self.latest_newest is not None and not self.latest_incomplete:
+            self.latest_newest, newest = None, self.latest_newest
+            yield Cursor("latest", str(newest))
