@@ -8,7 +8,7 @@ together, as an index backend returns them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 ROLES = ("brand", "competitor")
@@ -60,11 +60,24 @@ class Post:
     first_reply_at: datetime | None = None
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["created_at"] = format_time(self.created_at)
-        data["first_reply_at"] = format_time(self.first_reply_at) if self.first_reply_at else None
-        data["replied_by"] = list(self.replied_by)
-        return data
+        # Written out rather than dataclasses.asdict, which deep-copies and is
+        # the slowest step of an index write.
+        return {
+            "id": self.id,
+            "source": self.source,
+            "url": self.url,
+            "author": self.author,
+            "text": self.text,
+            "created_at": format_time(self.created_at),
+            "author_name": self.author_name,
+            "title": self.title,
+            "lang": self.lang,
+            "parent_id": self.parent_id,
+            "thread_id": self.thread_id,
+            "reply_count": self.reply_count,
+            "replied_by": list(self.replied_by),
+            "first_reply_at": format_time(self.first_reply_at) if self.first_reply_at else None,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Post:
@@ -90,6 +103,10 @@ class Mention:
     how: str  # one of HOWS
     score: int = 100
 
+    def to_dict(self) -> dict:
+        return {"entity": self.entity, "role": self.role, "text": self.text, "start": self.start,
+                "end": self.end, "how": self.how, "score": self.score}
+
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
@@ -108,11 +125,17 @@ class Analysis:
         return tuple(dict.fromkeys(m.entity for m in self.mentions))
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["mentions"] = [asdict(m) for m in self.mentions]
-        data["intents"] = list(self.intents)
-        data["reasons"] = list(self.reasons)
-        return data
+        return {
+            "language": self.language,
+            "mentions": [m.to_dict() for m in self.mentions],
+            "sector": self.sector,
+            "intents": list(self.intents),
+            "customer_status": self.customer_status,
+            "lead_score": self.lead_score,
+            "reasons": list(self.reasons),
+            "surface": self.surface,
+            "greeting": self.greeting,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Analysis:

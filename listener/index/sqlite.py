@@ -46,8 +46,11 @@ CREATE TABLE IF NOT EXISTS posts (
     analysis TEXT NOT NULL,
     workflow TEXT
 );
-CREATE INDEX IF NOT EXISTS posts_inbox ON posts (surface, status, lead_score DESC, created_at DESC);
-CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at DESC);
+-- One index per sort, so that a page of the inbox is read in order, not sorted.
+DROP INDEX IF EXISTS posts_inbox;
+CREATE INDEX IF NOT EXISTS posts_score ON posts (surface, lead_score, created_at);
+CREATE INDEX IF NOT EXISTS posts_priority ON posts (surface, lead_score DESC, created_at);
+CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at);
 CREATE INDEX IF NOT EXISTS posts_author ON posts (author);
 CREATE TABLE IF NOT EXISTS post_terms (
     field TEXT NOT NULL,
@@ -75,6 +78,15 @@ ON CONFLICT (id) DO UPDATE SET
 RETURNING rowid
 """
 
+# Each order ends with rowid so that ties are stable and the sort's index serves it.
+ORDERS = {
+    "score": "p.lead_score DESC, p.created_at DESC, p.rowid DESC",
+    "priority": "p.lead_score DESC, p.created_at ASC, p.rowid ASC",
+    "newest": "p.created_at DESC, p.rowid DESC",
+    "oldest": "p.created_at ASC, p.rowid ASC",
+    "relevance": "p.created_at DESC, p.rowid DESC",  # without text there is nothing to rank
+}
+
 WORD = re.compile(r"\w+\*?", re.UNICODE)
 SCAN_BATCH = 1000
 # The start of a post's histogram bucket, as ISO text (UTC; weeks start on Monday).
@@ -97,6 +109,7 @@ class SQLiteBackend(BaseBackend):
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (post_rowid INTEGER PRIMARY KEY)")
         except sqlite3.Error as exc:
             raise BackendError(f"cannot open the SQLite index at {self.path}: {exc}")
         self._lock = threading.RLock()
@@ -213,14 +226,9 @@ class SQLiteBackend(BaseBackend):
             )
             page_params = [_fts_query(query.text), *params, query.limit, query.offset]
         else:
-            order = {
-                "score": "p.lead_score DESC, p.created_at DESC",
-                "priority": "p.lead_score DESC, p.created_at ASC",
-                "oldest": "p.created_at ASC",
-            }.get(sort, "p.created_at DESC")
             sql = (
                 "SELECT p.post, p.analysis, p.answer_state, p.workflow FROM posts p "
-                f"WHERE {where} ORDER BY {order}, p.id LIMIT ? OFFSET ?"
+                f"WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?"
             )
             page_params = [*params, query.limit, query.offset]
         with self._lock:
@@ -228,8 +236,14 @@ class SQLiteBackend(BaseBackend):
                 rows = self._db.execute(sql, page_params).fetchall()
             except sqlite3.OperationalError as exc:
                 raise BackendError(f"search failed: {exc}")
-            total = self._db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0]
-            facets = {name: self._facet(name, where, params) for name in query.facets}
+            if query.facets:
+                # Match once into a temporary table; every facet then joins it.
+                self._db.execute("DELETE FROM temp.hits")
+                total = self._db.execute(f"INSERT INTO temp.hits SELECT p.rowid FROM posts p WHERE {where}", params).rowcount
+                facets = {name: self._facet(name) for name in query.facets}
+            else:
+                total = self._db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0]
+                facets = {}
         return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
 
     def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
@@ -268,19 +282,19 @@ class SQLiteBackend(BaseBackend):
             rows = self._db.execute(sql, params).fetchall()
         return [(datetime.fromisoformat(start).replace(tzinfo=timezone.utc), value, n) for start, value, n in rows]
 
-    def _facet(self, name: str, where: str, params: list) -> list[tuple[str, int]]:
+    def _facet(self, name: str) -> list[tuple[str, int]]:
         if name in MULTI_FIELDS:
             sql = (
-                "SELECT t.value, count(*) AS n FROM post_terms t JOIN posts p ON p.rowid = t.post_rowid "
-                f"WHERE t.field = ? AND {where} GROUP BY t.value ORDER BY n DESC, t.value"
+                "SELECT t.value, count(*) AS n FROM temp.hits h JOIN post_terms t "
+                "ON t.post_rowid = h.post_rowid AND t.field = ? GROUP BY t.value ORDER BY n DESC, t.value"
             )
-            rows = self._db.execute(sql, [name, *params])
+            rows = self._db.execute(sql, [name])
         else:
             sql = (
-                f"SELECT p.{name}, count(*) AS n FROM posts p WHERE {where} AND p.{name} IS NOT NULL "
-                f"GROUP BY p.{name} ORDER BY n DESC, p.{name}"
+                f"SELECT p.{name}, count(*) AS n FROM temp.hits h JOIN posts p ON p.rowid = h.post_rowid "
+                f"WHERE p.{name} IS NOT NULL GROUP BY p.{name} ORDER BY n DESC, p.{name}"
             )
-            rows = self._db.execute(sql, params)
+            rows = self._db.execute(sql)
         return [(value, n) for value, n in rows]
 
 
