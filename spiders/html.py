@@ -1,0 +1,261 @@
+"""Generic HTML forums and review pages, read with per-site selectors.
+
+A site is described in the source's options: list pages (``start_urls``, or
+``search_url`` with ``{query}``), the links on a list page to item pages
+(``item_links``), the list's "next" link (``next_page``), and on an item page
+the ``post`` containers and their ``fields``. When an item page declares
+schema.org data (JSON-LD or microdata: DiscussionForumPosting, QAPage,
+Review), that is read instead of the selectors. A selector starting with ``/``
+or ``./`` or ``(`` is XPath, any other is CSS (``::text`` and ``::attr(x)``
+allowed). robots.txt is obeyed and AutoThrottle paces the requests.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from urllib.parse import quote_plus, urljoin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from listener.records import Post, post_id
+from spiders.base import Cursor, Page, SourceSpider
+from spiders.structured import block_text, parse_date, schema_items, schema_posts, with_replies
+
+
+class PostFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    author: str | None = None
+    date: str
+    title: str | None = None  # threaded: selected on the whole page, for the first post
+    id: str | None = None
+
+
+class HTMLOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start_urls: list[str] = []
+    search_url: str | None = None
+    item_links: str | None = None
+    next_page: str | None = None
+    post: str | None = None
+    fields: PostFields | None = None
+    threaded: bool = True
+    structured: bool = True
+    date_format: str | None = None
+    timezone: str = "UTC"
+    max_pages: int = Field(5, ge=1)
+    max_items: int = Field(100, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone like Europe/Madrid, found {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> HTMLOptions:
+        if not self.start_urls and not self.search_url:
+            raise ValueError("give start_urls or search_url (with {query}) to say where the list pages are")
+        if self.search_url and "{query}" not in self.search_url:
+            raise ValueError("search_url needs a {query} placeholder")
+        if (self.post is None) != (self.fields is None):
+            raise ValueError("post and fields go together: post selects each post, fields its parts")
+        if self.post is None and not self.structured:
+            raise ValueError("with structured: false, give post and fields selectors")
+        return self
+
+
+def select(node, query: str):
+    """Run a CSS or XPath selector (XPath when it starts with ``/``, ``./`` or ``(``)."""
+    return node.xpath(query) if query.startswith(("/", "./", "(")) else node.css(query)
+
+
+def extract(node, query: str | None) -> str | None:
+    """The text a selector points at: strings as they are, elements as readable text."""
+    if not query:
+        return None
+    values = []
+    for found in select(node, query):
+        if isinstance(found.root, str):
+            values.append(found.root.strip())
+        else:
+            values.append(block_text(found.get()))
+    text = "\n".join(v for v in values if v)
+    return text or None
+
+
+def parse_list(response, item_links: str | None, next_page: str | None) -> Page:
+    """Item page URLs (in ``posts``' place, as ``next[0]``) and the next list page (``next[1]``)."""
+    links = [response.urljoin(h) for h in _hrefs(response, item_links)] if item_links else [response.url]
+    following = _hrefs(response, next_page) if next_page else []
+    return Page(next=(list(dict.fromkeys(links)), response.urljoin(following[0]) if following else None))
+
+
+def _hrefs(response, query: str) -> list[str]:
+    found = select(response, query)
+    hrefs = []
+    for node in found:
+        if isinstance(node.root, str):
+            hrefs.append(node.root.strip())
+        else:
+            hrefs.append((node.attrib.get("href") or "").strip())
+    return [h for h in hrefs if h and not h.startswith(("#", "javascript:", "mailto:"))]
+
+
+def parse_item(response, source: str, options: HTMLOptions) -> Page:
+    """Posts on an item page: its schema.org data when it has some, else the selectors."""
+    page = Page()
+    if options.structured:
+        items, problems = schema_items(response.body, response.url)
+        posts, more = schema_posts(items, response.url, source)
+        page.problems += problems + more
+        if posts:
+            page.posts = posts
+            return page
+    if options.post is None:
+        return page
+    posts = []
+    for index, node in enumerate(select(response, options.post)):
+        try:
+            posts.append(_selected_post(node, response, source, index, options))
+        except ValueError as exc:
+            page.problems.append(f"post {index + 1} on {response.url}: {exc}")
+    if posts and options.threaded:
+        root = posts[0]
+        posts = [root] + [replace(p, parent_id=root.id, thread_id=root.id) for p in posts[1:]]
+        posts = with_replies(posts)
+    page.posts = posts
+    return page
+
+
+def _selected_post(node, response, source: str, index: int, options: HTMLOptions) -> Post:
+    fields = options.fields
+    text = extract(node, fields.text)
+    if not text:
+        raise ValueError(f"no text at {fields.text!r}")
+    raw_date = extract(node, fields.date)
+    created = parse_date(raw_date, options.date_format, options.timezone)
+    if created is None:
+        raise ValueError(f"no date at {fields.date!r}" + (f" (found {raw_date!r})" if raw_date else ""))
+    anchor = extract(node, fields.id) if fields.id else node.attrib.get("id")
+    native = f"{response.url}#{anchor or index}"
+    if options.threaded:  # the page's title names the thread its first post starts
+        title = extract(response, fields.title) if index == 0 else None
+    else:
+        title = extract(node, fields.title)
+    return Post(
+        id=post_id(source, native),
+        source=source,
+        url=f"{response.url}#{anchor}" if anchor else response.url,
+        author=extract(node, fields.author),
+        text=text,
+        created_at=created,
+        title=title,
+        thread_id=post_id(source, native) if options.threaded else None,
+    )
+
+
+class HTMLSpider(SourceSpider):
+    """Walks list pages, then item pages, one request at a time (AutoThrottle sets the pace).
+
+    The site has one cursor, ``posts``: the newest post time seen. It is
+    reported after the last page, and held back when a page could not be
+    fetched, so that the next run looks again at what that page held.
+    """
+
+    kind = "html"
+    options_model = HTMLOptions
+    custom_settings = {
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": True,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    }
+    cursor_key = "posts"
+
+    def headers(self) -> dict[str, str]:
+        return {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
+
+    def list_urls(self) -> list[str]:
+        urls = list(self.options.start_urls)
+        if self.options.search_url:
+            urls += [self.options.search_url.replace("{query}", quote_plus(q)) for q in self.queries()]
+        return [urljoin(self.base_url + "/", u) if self.base_url else u for u in urls]
+
+    async def start(self):
+        self.lists: deque[tuple[str, int]] = deque((url, 0) for url in self.list_urls())
+        self.items: deque[str] = deque()
+        self.seen: set[str] = set()
+        self.newest: float | None = None
+        self.incomplete = False
+        self.since_time = self.since(self.cursor_key)
+        for step in self.advance():
+            yield step
+
+    def advance(self):
+        """The next page to fetch or, when there is none, the cursor."""
+        if self.lists:
+            url, number = self.lists.popleft()
+            yield self.step(url, self.parse_list_page, number=number)
+        elif self.items:
+            yield self.step(self.items.popleft(), self.parse_item_page)
+        elif self.newest is not None and not self.incomplete:
+            yield Cursor(self.cursor_key, str(self.newest))
+
+    def step(self, url: str, callback, **cb_kwargs):
+        return self.request(url, callback, cb_kwargs=cb_kwargs, errback=self.step_failed, dont_filter=True)
+
+    def step_failed(self, failure):
+        self.on_failure(failure)
+        if failure.check(HttpError) or not failure.check(IgnoreRequest):
+            self.incomplete = True  # robots.txt refusals are deliberate, anything else is not
+        yield from self.advance()
+
+    def parse_list_page(self, response, number: int):
+        if self.is_html(response):
+            links, following = parse_list(response, self.options.item_links, self.options.next_page).next
+            if following and number + 1 < self.options.max_pages:
+                self.lists.appendleft((following, number + 1))
+            elif following:
+                self.crawler.stats.inc_value("source/truncated")
+            for link in links:
+                if link in self.seen:
+                    continue
+                if len(self.seen) >= self.options.max_items:
+                    self.crawler.stats.inc_value("source/truncated")
+                    break
+                self.seen.add(link)
+                if link == response.url:
+                    yield from self.item_posts(response)
+                else:
+                    self.items.append(link)
+        yield from self.advance()
+
+    def parse_item_page(self, response):
+        if self.is_html(response):
+            yield from self.item_posts(response)
+        yield from self.advance()
+
+    def item_posts(self, response):
+        page = parse_item(response, self.source.label, self.options)
+        for post in self.page_posts(page, response):
+            if post.created_at <= self.since_time:
+                continue
+            stamp = min(post.created_at.timestamp(), self.started.timestamp())
+            self.newest = stamp if self.newest is None else max(self.newest, stamp)
+            yield post
+
+    def is_html(self, response) -> bool:
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if ctype and "html" not in ctype and "xml" not in ctype:
+            self.problem("not_html", response.url, f"expected an HTML page, got {ctype}")
+            return False
+        return True
