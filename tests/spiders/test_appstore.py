@@ -1,0 +1,110 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from listener.config import Config
+from listener.errors import ConfigError
+from spiders.appstore import AppStoreSpider, parse_reviews
+from tests.spiders.helpers import fixture, local_source, run
+from tests.spiders.server import LocalServer, Reply
+
+APP = "1147581063"
+
+
+def _page(name: str = "reviews_page1.json", number: int = 1):
+    return parse_reviews(fixture("appstore", name), "appstore", APP, "es", number)
+
+
+def test_review_becomes_a_post_with_its_rating_in_the_title():
+    post = _page().posts[0]
+    assert post.id == "appstore:11873021554"
+    assert post.title == "No deja pagar con la tarjeta (1/5)"
+    assert post.author == "palomitero_88"
+    assert post.text.startswith("Desde la última actualización la app se cierra")
+    assert post.created_at == datetime(2026, 11, 20, 8, 12, 45, tzinfo=timezone.utc)
+    assert post.url == f"https://apps.apple.com/es/app/id{APP}?see-all=reviews#11873021554"
+
+
+def test_developer_answers_are_not_in_the_feed_so_the_reply_state_is_unknown():
+    assert {p.reply_count for p in _page().posts} == {None}
+
+
+def test_next_page_is_given_until_the_last_link():
+    assert _page().next == 2
+    assert _page("reviews_page2.json", 2).next is None
+
+
+def test_page_with_one_review_holds_an_object_not_a_list():
+    assert [p.title for p in _page("reviews_page2.json", 2).posts] == ["Faltan cines (2/5)"]
+
+
+def test_feed_without_entries_has_no_posts_and_no_next():
+    page = _page("reviews_empty.json")
+    assert page.posts == [] and page.next is None and page.problems == []
+
+
+def test_app_description_entry_is_not_a_review():
+    payload = fixture("appstore", "reviews_page1.json")
+    payload["feed"]["entry"].insert(0, {"im:name": {"label": "Cinesa"}, "id": {"label": "https://apps.apple.com/es/app/id1147581063"}})
+    assert len(parse_reviews(payload, "appstore", APP, "es").posts) == 3
+
+
+def test_review_without_a_date_is_skipped_and_reported():
+    payload = fixture("appstore", "reviews_page1.json")
+    del payload["feed"]["entry"][1]["updated"]
+    page = parse_reviews(payload, "appstore", APP, "es")
+    assert len(page.posts) == 2 and "11871994306" in page.problems[0]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"apps": ["cinesa"]}, "numeric App Store ids"),
+    ({"apps": [APP], "countries": ["spain"]}, "two-letter country codes"),
+    ({}, "option 'apps'"),
+])
+def test_bad_options_are_config_errors(options, message):
+    with pytest.raises(ConfigError, match=message):
+        AppStoreSpider(Config(), local_source("appstore", "http://127.0.0.1:1", **options))
+
+
+def test_app_ids_may_be_written_as_in_store_urls():
+    spider = AppStoreSpider(Config(), local_source("appstore", "http://127.0.0.1:1", apps=["id1147581063", 284882215]))
+    assert spider.options.apps == ["1147581063", "284882215"]
+
+
+# -- crawls --------------------------------------------------------------------
+
+def reviews(app: str, country: str = "es", page: int = 1) -> str:
+    return f"/{country}/rss/customerreviews/page={page}/id={app}/sortby=mostrecent/json"
+
+
+ROUTES = {
+    reviews(APP, page=1): fixture("appstore", "reviews_page1.json"),
+    reviews(APP, page=2): fixture("appstore", "reviews_page2.json"),
+    reviews(APP, "mx"): fixture("appstore", "reviews_empty.json"),
+}
+
+
+def test_crawl_reads_pages_per_app_and_country():
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("appstore", server.url, apps=[APP], countries=["es", "mx"]))
+    assert len(result.posts) == 4
+    assert sorted(server.paths()) == [reviews(APP, page=1), reviews(APP, page=2), reviews(APP, "mx")]
+    assert set(result.cursors) == {f"{APP}/es"}
+
+
+def test_rerun_from_the_cursor_stops_at_the_first_page():
+    with LocalServer(ROUTES) as server:
+        source = local_source("appstore", server.url, apps=[APP])
+        first = run(source)
+        second = run(source, first.cursors)
+    assert float(first.cursors[f"{APP}/es"]) == datetime(2026, 11, 20, 8, 12, 45, tzinfo=timezone.utc).timestamp()
+    assert second.posts == []
+    assert server.paths().count(reviews(APP, page=2)) == 1
+
+
+def test_html_page_with_status_200_is_counted_and_other_apps_continue():
+    routes = {**ROUTES, reviews("999"): Reply(200, "<html><body>Service Unavailable</body></html>")}
+    with LocalServer(routes) as server:
+        result = run(local_source("appstore", server.url, apps=["999", APP]))
+    assert len(result.posts) == 4
+    assert result.stats["source/errors/not_json"] == 1
