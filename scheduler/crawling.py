@@ -30,13 +30,13 @@ CRAWL_TIMEOUT = 600.0
 Crawler = Callable[[Config, SourceConfig, dict], "object"]
 
 
-def spiders_crawler(timeout: float = CRAWL_TIMEOUT) -> Crawler:
-    """The real crawler: ``spiders.crawl`` in a fresh subprocess per run."""
+def spiders_crawler(timeout: float = CRAWL_TIMEOUT, settings: dict | None = None) -> Crawler:
+    """The real crawler: ``spiders.crawl`` in a fresh subprocess per run (Scrapy ``settings`` on top)."""
 
     def crawl(config: Config, source: SourceConfig, cursors: dict):
         import spiders
 
-        return spiders.crawl(config, source, cursors, timeout=timeout)
+        return spiders.crawl(config, source, cursors, settings=settings, timeout=timeout)
 
     return crawl
 

@@ -41,7 +41,7 @@ class KeywordAnalyzer:
         if "yelmo" in text:
             mentions.append(Mention("Yelmo", "competitor", "yelmo", 0, 5, "name"))
         intents = []
-        if any(w in text for w in ("no funciona", "caída", "cobrado", "desastre", "imposible")):
+        if any(w in text for w in ("funciona", "caída", "cobrado", "desastre", "imposible")):
             intents.append("complaint")
         if "?" in text:
             intents.append("question")
