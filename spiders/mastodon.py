@@ -36,33 +36,40 @@ class MastodonOptions(BaseModel):
     token_env: str = "LISTENER_MASTODON_TOKEN"
 
 
-def handle(account: dict, host: str) -> str | None:
+def handle(account: dict) -> str | None:
+    """``@user@server``: a local account's server comes from its profile URL."""
     acct = account.get("acct")
-    if not acct:
-        return None
-    return f"@{acct}" if "@" in acct else f"@{acct}@{host}"
+    if not acct or "@" in acct:
+        return f"@{acct}" if acct else None
+    server = urlsplit(account.get("url") or "").hostname
+    return f"@{acct}@{server}" if server else f"@{acct}"
 
 
-def parse_status(status: dict, source: str, host: str) -> Post:
-    native = f"{host}:{status['id']}"
+def _native(prefix: str, status_id: Any) -> str:
+    return f"{prefix}:{status_id}" if prefix else str(status_id)
+
+
+def parse_status(status: dict, source: str, prefix: str = "") -> Post:
+    """``prefix`` (an extra instance's host) keeps ids apart: status ids are per instance."""
+    native = _native(prefix, status["id"])
     parent = status.get("in_reply_to_id")
     return Post(
         id=post_id(source, native),
         source=source,
         url=status.get("url") or status.get("uri") or "",
-        author=handle(status.get("account") or {}, host),
+        author=handle(status.get("account") or {}),
         author_name=(status.get("account") or {}).get("display_name") or None,
         title=status.get("spoiler_text") or None,
         text=html_text(status["content"]),
         created_at=parse_time(status["created_at"]),
         lang=status.get("language"),
-        parent_id=post_id(source, f"{host}:{parent}") if parent else None,
+        parent_id=post_id(source, _native(prefix, parent)) if parent else None,
         thread_id=None if parent else post_id(source, native),
         reply_count=status.get("replies_count"),
     )
 
 
-def parse_statuses(payload: Any, source: str, host: str) -> Page:
+def parse_statuses(payload: Any, source: str, prefix: str = "") -> Page:
     """Statuses from a timeline (a list) or a v2 search (``statuses``); boosts are left out.
 
     ``next`` is the ``max_id`` for the next (older) page, or None when the page was empty.
@@ -76,7 +83,7 @@ def parse_statuses(payload: Any, source: str, host: str) -> Page:
         try:
             if status.get("reblog"):
                 continue
-            page.posts.append(parse_status(status, source, host))
+            page.posts.append(parse_status(status, source, prefix))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             page.problems.append(f"status {status.get('id') if isinstance(status, dict) else status!r}: {exc!r}")
     ids = [s["id"] for s in statuses if isinstance(s, dict) and "id" in s]
@@ -84,11 +91,11 @@ def parse_statuses(payload: Any, source: str, host: str) -> Page:
     return page
 
 
-def parse_context(payload: Any, poster: str | None, host: str) -> tuple[Thread, str | None]:
+def parse_context(payload: Any, poster: str | None) -> tuple[Thread, str | None]:
     """Who replied (``descendants``) and the thread's root status id (first ancestor)."""
     if not isinstance(payload, dict):
         raise ValueError("context is not an object")
-    replies = [(handle(s.get("account") or {}, host), parse_time(s["created_at"]) if s.get("created_at") else None)
+    replies = [(handle(s.get("account") or {}), parse_time(s["created_at"]) if s.get("created_at") else None)
                for s in payload.get("descendants") or [] if isinstance(s, dict)]
     ancestors = payload.get("ancestors") or []
     root = ancestors[0].get("id") if ancestors and isinstance(ancestors[0], dict) else None
@@ -129,14 +136,18 @@ class MastodonSpider(SourceSpider):
             self.logger.info("%s: status search needs %s; reading hashtag timelines only",
                              self.source.label, self.options.token_env)
         for instance in instances:
-            host = urlsplit(instance).netloc
+            prefix = f"{self.host(instance)} " if self.host(instance) else ""
             for tag in self.hashtags():
-                yield self.listing(instance, f"{host} #{tag}", f"/api/v1/timelines/tag/{quote(tag)}",
+                yield self.listing(instance, f"{prefix}#{tag}", f"/api/v1/timelines/tag/{quote(tag)}",
                                    {"local": "true" if self.options.local else None})
             if self.options.search and self.token:
                 for query in self.queries():
-                    yield self.listing(instance, f"{host} search:{query}", "/api/v2/search",
+                    yield self.listing(instance, f"{prefix}search:{query}", "/api/v2/search",
                                        {"q": query, "type": "statuses", "resolve": "false"})
+
+    def host(self, instance: str) -> str:
+        """The id prefix of ``instance``: none for the source's own base URL."""
+        return "" if instance == self.base_url else urlsplit(instance).netloc
 
     def listing(self, instance: str, key: str, path: str, params: dict, max_id: str | None = None,
                 newest: str | None = None, pages: int = 1):
@@ -153,8 +164,8 @@ class MastodonSpider(SourceSpider):
         payload = self.load_json(response)
         if payload is None:
             return
-        host = urlsplit(instance).netloc
-        page = parse_statuses(payload, self.source.label, host)
+        prefix = self.host(instance)
+        page = parse_statuses(payload, self.source.label, prefix)
         cursor, since = self.cursors.get(key), self.since(key)
         reached_old = False
         for post in self.page_posts(page, response):
@@ -163,7 +174,7 @@ class MastodonSpider(SourceSpider):
                 reached_old = True
                 continue
             newest = native if newest is None or _order(native) > _order(newest) else newest
-            yield from self.with_thread(post, instance, host)
+            yield from self.with_thread(post, instance, prefix)
         if page.next == max_id:
             page.next = None  # no progress: the server ignored max_id
         if page.next and not reached_old and pages < self.options.max_pages:
@@ -174,26 +185,26 @@ class MastodonSpider(SourceSpider):
         if newest is not None:
             yield Cursor(key, newest)
 
-    def with_thread(self, post: Post, instance: str, host: str):
+    def with_thread(self, post: Post, instance: str, prefix: str):
         if not self.options.threads or not post.reply_count or self.threads_left <= 0:
             yield post
             return
         self.threads_left -= 1
         native = post.id.rsplit(":", 1)[1]
         yield self.request(f"{instance}/api/v1/statuses/{native}/context", self.parse_thread,
-                           cb_kwargs={"post": post, "host": host}, errback=self.thread_failed)
+                           cb_kwargs={"post": post, "prefix": prefix}, errback=self.thread_failed)
 
-    def parse_thread(self, response, post: Post, host: str):
+    def parse_thread(self, response, post: Post, prefix: str):
         payload = self.load_json(response)
         if payload is not None:
             try:
-                thread, root = parse_context(payload, post.author, host)
+                thread, root = parse_context(payload, post.author)
             except (ValueError, KeyError) as exc:
                 self.problem("bad_item", response.url, repr(exc))
             else:
                 post = thread.apply(post)
                 if root:
-                    post = replace(post, thread_id=post_id(self.source.label, f"{host}:{root}"))
+                    post = replace(post, thread_id=post_id(self.source.label, _native(prefix, root)))
         yield post
 
     def thread_failed(self, failure):

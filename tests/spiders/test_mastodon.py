@@ -5,12 +5,11 @@ from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply, Turns
 
 TAG = "/api/v1/timelines/tag/cinesa"
-HOST = "mastodon.social"
 
 
 def test_status_gets_full_handle_plain_text_and_reply_count():
-    post = parse_statuses(fixture("mastodon", "timeline_tag.json"), "m", HOST).posts[0]
-    assert post.id == "m:mastodon.social:113900000000000030"
+    post = parse_statuses(fixture("mastodon", "timeline_tag.json"), "m").posts[0]
+    assert post.id == "m:113900000000000030"
     assert post.author == "@laia@mastodon.social" and post.author_name == "Laia"
     assert post.text == "Algú sap si la #cinesa card val per a 3D?"
     assert post.reply_count == 2 and post.lang == "ca"
@@ -18,29 +17,29 @@ def test_status_gets_full_handle_plain_text_and_reply_count():
 
 
 def test_boosts_are_left_out():
-    ids = [p.id for p in parse_statuses(fixture("mastodon", "timeline_tag.json"), "m", HOST).posts]
-    assert "m:mastodon.social:113900000000000025" not in ids and len(ids) == 2
+    ids = [p.id for p in parse_statuses(fixture("mastodon", "timeline_tag.json"), "m").posts]
+    assert "m:113900000000000025" not in ids and len(ids) == 2
 
 
 def test_reply_points_at_its_parent_and_content_warning_becomes_title():
-    post = parse_statuses(fixture("mastodon", "timeline_tag.json"), "m", HOST).posts[1]
-    assert post.parent_id == "m:mastodon.social:113899999999999999"
+    post = parse_statuses(fixture("mastodon", "timeline_tag.json"), "m").posts[1]
+    assert post.parent_id == "m:113899999999999999"
     assert post.author == "@quimet@mastodon.cat"
     assert post.title == "queixa"
 
 
 def test_next_page_starts_below_the_oldest_id():
-    assert parse_statuses(fixture("mastodon", "timeline_tag.json"), "m", HOST).next == "113900000000000020"
-    assert parse_statuses([], "m", HOST).next is None
+    assert parse_statuses(fixture("mastodon", "timeline_tag.json"), "m").next == "113900000000000020"
+    assert parse_statuses([], "m").next is None
 
 
 def test_search_results_are_read_from_statuses():
-    posts = parse_statuses(fixture("mastodon", "search.json"), "m", HOST).posts
-    assert [p.id for p in posts] == ["m:mastodon.social:113900000000000030"]
+    posts = parse_statuses(fixture("mastodon", "search.json"), "m").posts
+    assert [p.id for p in posts] == ["m:113900000000000030"]
 
 
 def test_context_gives_repliers_and_first_reply_time():
-    thread, root = parse_context(fixture("mastodon", "context.json"), "@laia@mastodon.social", HOST)
+    thread, root = parse_context(fixture("mastodon", "context.json"), "@laia@mastodon.social")
     assert thread.repliers == ("@cinesa@mastodon.cinesa.example",)
     assert thread.count == 2
     assert thread.first_reply_at == datetime(2025, 3, 2, 10, 40, tzinfo=timezone.utc)
@@ -48,7 +47,7 @@ def test_context_gives_repliers_and_first_reply_time():
 
 
 def test_context_of_a_reply_names_the_root():
-    _, root = parse_context(fixture("mastodon", "context_reply.json"), None, HOST)
+    _, root = parse_context(fixture("mastodon", "context_reply.json"), None)
     assert root == "113900000000000030"
 
 
@@ -82,8 +81,7 @@ def test_hashtag_timeline_is_paged_with_max_id_without_a_token(monkeypatch):
     assert [r.param("max_id") for r in server.requests if r.path == TAG] == [None, "113900000000000020", "113900000000000010"]
     assert "/api/v2/search" not in server.paths()
     assert len(result.posts) == 3
-    host = server.url.split("//")[1]
-    assert result.cursors == {f"{host} #cinesa": "113900000000000030"}
+    assert result.cursors == {"#cinesa": "113900000000000030"}
 
 
 def test_context_tells_who_replied(monkeypatch):
@@ -97,8 +95,7 @@ def test_context_tells_who_replied(monkeypatch):
 def test_rerun_sends_since_id_and_gets_nothing_old(monkeypatch):
     monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
     with LocalServer(ROUTES) as server:
-        host = server.url.split("//")[1]
-        result = run(_source(server.url), cursors={f"{host} #cinesa": "113900000000000030"})
+        result = run(_source(server.url), cursors={"#cinesa": "113900000000000030"})
     assert server.requests[0].param("since_id") == "113900000000000030"
     assert result.posts == []
 
@@ -110,8 +107,7 @@ def test_search_uses_the_token_when_set(monkeypatch):
     search = next(r for r in server.requests if r.path == "/api/v2/search")
     assert search.headers["Authorization"] == "Bearer masto-token"
     assert search.param("type") == "statuses" and search.param("q") == "cinesa"
-    host = server.url.split("//")[1]
-    assert f"{host} search:cinesa" in result.cursors
+    assert "search:cinesa" in result.cursors
 
 
 def test_iso_rate_limit_reset_is_waited_for(monkeypatch):
@@ -143,3 +139,13 @@ def test_server_ignoring_max_id_ends_the_listing(monkeypatch):
         result = run(_source(server.url, threads=False))
     assert len(server.requests) == 2
     assert len(result.cursors) == 1
+
+
+def test_extra_instances_keep_their_ids_and_cursors_apart(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+    with LocalServer(ROUTES) as main, LocalServer(ROUTES) as extra:
+        result = run(_source(main.url, threads=False, instances=[main.url, extra.url]))
+    host = extra.url.split("//")[1]
+    assert set(result.cursors) == {"#cinesa", f"{host} #cinesa"}
+    assert f"mastodon:{host}:113900000000000030" in {p.id for p in result.posts}
+    assert "mastodon:113900000000000030" in {p.id for p in result.posts}
