@@ -24,6 +24,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
+# Only HTTP(S) is ever fetched; AddressGuardMiddleware refuses other schemes first.
+DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+
 COOKIES_ENABLED = False
 # No consoles into a crawl: Scrapy's remote-control server runs code it is sent.
 TELNETCONSOLE_ENABLED = False
