@@ -46,7 +46,7 @@ class ProspectWatch:
             title=f"{count} new prospect{'s' if count != 1 else ''} worth answering",
             items=tuple(AlertItem.of(d, note=f"score {d.analysis.lead_score}: {', '.join(d.analysis.reasons[:2])}")
                         for d in found[:MAX_ITEMS]),
-            data={"prospects": count},
+            data={"prospects": count, "post_ids": ids},
         )
         self.notifier.send(alert)
         return alert

@@ -98,5 +98,5 @@ def sla_alert(late: list[Clocked]) -> Alert:
         title=title,
         summary=f"Nobody from the brand has answered these yet{more}.",
         items=tuple(AlertItem.of(c.doc, note=f"{lateness(c.status)}, due {c.status.due_at:%Y-%m-%d %H:%M} UTC") for c in shown),
-        data={"overdue": count},
+        data={"overdue": count, "post_ids": ids},
     )

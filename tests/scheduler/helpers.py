@@ -152,6 +152,7 @@ class Received:
     path: str
     body: bytes
     headers: dict
+    at: float = field(default_factory=time.monotonic)
 
     def json(self):
         return json.loads(self.body)

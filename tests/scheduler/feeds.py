@@ -1,0 +1,93 @@
+"""A local Hacker News search API (Algolia's ``search_by_date``) that publishes posts on demand.
+
+Real crawls (``spiders.crawl``, a Scrapy subprocess) run against it. Each post
+gets a ``created_at_i`` later than every earlier one, so cursors are exact;
+``published`` keeps the wall-clock time each post appeared, for freshness.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+FILTER_PREFIX = "created_at_i>"
+
+
+class AlgoliaFeed:
+    def __init__(self, age: int = 0) -> None:
+        self.age = age  # posts claim to be this many seconds old when published
+        self.hits: list[dict] = []
+        self.published: dict[str, float] = {}  # post id -> time.time() when published
+        self.requests: list[tuple[float, int]] = []  # (time.time(), the cursor asked from)
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def publish(self, text: str, author: str) -> str:
+        """Add a story; returns its post id as listener stores it (``<source>:<objectID>``)."""
+        with self._lock:
+            self._last = max(int(time.time()) - self.age, self._last + 1)
+            object_id = str(1000 + len(self.hits))
+            self.hits.append({
+                "objectID": object_id, "created_at_i": self._last, "author": author,
+                "title": text[:60], "story_text": text, "num_comments": 0, "_tags": ["story"],
+            })
+            self.published[object_id] = time.time()
+        return object_id
+
+    def _search(self, query: dict) -> dict:
+        text = (query.get("query") or [""])[0].lower()
+        since = 0
+        for part in (query.get("numericFilters") or [""])[0].split(","):
+            if part.startswith(FILTER_PREFIX):
+                since = int(part[len(FILTER_PREFIX):])
+        per_page = int((query.get("hitsPerPage") or ["100"])[0])
+        page = int((query.get("page") or ["0"])[0])
+        with self._lock:
+            self.requests.append((time.time(), since))
+            found = [h for h in reversed(self.hits) if h["created_at_i"] > since and text in h["story_text"].lower()]
+        pages = max(1, -(-len(found) // per_page))
+        return {"hits": found[page * per_page:(page + 1) * per_page], "page": page, "nbPages": pages,
+                "hitsPerPage": per_page, "nbHits": len(found)}
+
+    def __enter__(self) -> AlgoliaFeed:
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                parts = urlsplit(self.path)
+                if parts.path != "/api/v1/search_by_date":
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                body = json.dumps(feed._search(parse_qs(parts.query))).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def hackernews_source(feed: AlgoliaFeed, interval: float = 1.0) -> dict:
+    """A hackernews source pointing at ``feed``: one query, no thread fetches, loopback allowed."""
+    return {"kind": "hackernews", "name": "hn", "base_url": feed.url, "allow_private": True, "interval": interval,
+            "queries": ["cinesa"], "threads": False, "hits_per_page": 100, "backfill": "1d"}

@@ -1,0 +1,100 @@
+"""``listener run``, ``status`` and ``report``, invoked on the command objects."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from listener.clitools import ListenerGroup
+from listener.index.sqlite import SQLiteBackend
+from listener.records import IndexedPost
+from listener.state import StateStore
+from scheduler import commands
+from tests.factories import analysis
+from tests.scheduler.helpers import local_post
+
+
+@pytest.fixture
+def cli():
+    group = ListenerGroup(commands={"run": commands.run, "status": commands.status, "report": commands.report})
+    runner = CliRunner()
+    return lambda *args: runner.invoke(group, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def config_path(tmp_path):
+    path = tmp_path / "listener.yaml"
+    path.write_text(
+        f"data_dir: {tmp_path / 'data'}\n"
+        "sources:\n  - {kind: hackernews, name: hn, interval: 5m}\n  - {kind: rss, name: news, interval: 30m, feeds: ['https://example.org/a.rss']}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_status_shows_each_source_with_its_last_run(cli, config_path, tmp_path):
+    with StateStore(tmp_path / "data" / "state.db") as state:
+        state.finish_run(state.start_run("hn"), posts=12, errors=["hn: HTTP 503"])
+    result = cli("status", "--config", str(config_path))
+    hn = next(line for line in result.output.splitlines() if line.startswith("hn "))
+    assert hn.split()[4:6] == ["12", "1"] and "error: hn: HTTP 503" in result.output
+
+
+def test_status_says_never_for_a_source_that_has_not_run(cli, config_path):
+    result = cli("status", "--config", str(config_path))
+    news = next(line for line in result.output.splitlines() if line.startswith("news "))
+    assert news.split()[1] == "never"
+
+
+def test_status_as_json_gives_the_lag(cli, config_path, tmp_path):
+    with StateStore(tmp_path / "data" / "state.db") as state:
+        state.finish_run(state.start_run("hn", at=datetime.now(timezone.utc) - timedelta(minutes=3)), posts=1)
+    rows = [json.loads(line) for line in cli("status", "--config", str(config_path), "--json").output.splitlines()]
+    assert 170 < rows[0]["lag_seconds"] < 200
+
+
+def test_run_without_sources_is_a_one_sentence_error(cli, tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(f"data_dir: {tmp_path / 'data'}\n", encoding="utf-8")
+    result = cli("run", "--config", str(empty))
+    assert (result.exit_code, result.output.splitlines()[0]) == (
+        2, "Error: no sources are configured, so there is nothing to listen to")
+
+
+def test_run_with_a_bad_alerts_section_names_the_key(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"data_dir: {tmp_path / 'data'}\nsources: [{{kind: hackernews}}]\nalerts:\n  sla: {{late: 1}}\n",
+                   encoding="utf-8")
+    result = cli("run", "--config", str(bad))
+    assert result.exit_code == 2 and "line 4: unknown key 'alerts.sla.late'" in result.output
+
+
+def test_offhours_lists_weekend_posts(cli, config_path, tmp_path):
+    saturday = datetime.now(timezone.utc) - timedelta(days=(datetime.now(timezone.utc).weekday() - 5) % 7 or 7)
+    saturday = saturday.replace(hour=11, minute=0, second=0, microsecond=0)
+    with SQLiteBackend(tmp_path / "data" / "listener.db") as backend:
+        backend.ensure_schema()
+        backend.upsert([IndexedPost(post=local_post(1, "¿Cinesa abre?", at=saturday), analysis=analysis(),
+                                    answer_state="unanswered")])
+    result = cli("report", "offhours", "--config", str(config_path), "--since", "8d")
+    assert result.output.startswith("1 surfaced post(s) arrived outside service hours") and "https://example.org/1" in result.output
+
+
+def test_offhours_rejects_a_since_that_is_neither_duration_nor_date(cli, config_path):
+    result = CliRunner().invoke(click.Group(commands={"report": commands.report}),
+                                ["report", "offhours", "--config", str(config_path), "--since", "last week"])
+    assert result.exit_code == 2 and "expected a duration like 7d" in result.output
+
+
+def test_report_sla_lists_overdue_posts(cli, config_path, tmp_path):
+    old = datetime.now(timezone.utc) - timedelta(days=3)
+    with SQLiteBackend(tmp_path / "data" / "listener.db") as backend:
+        backend.ensure_schema()
+        backend.upsert([IndexedPost(post=local_post(1, "¿Cinesa abre?", at=old), analysis=analysis(),
+                                    answer_state="unanswered")])
+    result = cli("report", "sla", "--config", str(config_path))
+    assert result.output.startswith("1 post(s) past the 60-minute response time.")
