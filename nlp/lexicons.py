@@ -18,13 +18,23 @@ FALLBACK = "en"
 PHRASE_SECTIONS = (
     "question_start", "question", "not_question", "rhetorical", "info_seeking",
     "recommendation", "complaint", "churn", "praise", "thanks", "sarcasm",
-    "customer", "prospect", "place_before", "spam", "context",
+    "customer", "prospect", "place_before", "company_before", "spam", "context",
 )
-WORD_SECTIONS = ("markers", "common_words")
+WORD_SECTIONS = ("markers", "common_words", "negation")
 
 
 class LexiconError(ValueError):
     pass
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML without yes/no booleans: ``no`` in a word list is the word "no"."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 class Lexicon:
@@ -62,9 +72,10 @@ def offensive_words() -> tuple[str, ...]:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path}: cannot read the lexicon ({exc}); see nlp/data/README.md for its format") from None
+    data = {key: [str(item) for item in value] if isinstance(value, list) else value for key, value in data.items()}
     unknown = set(data) - set(PHRASE_SECTIONS) - set(WORD_SECTIONS) - {"greeting"}
     if unknown:
         valid = ", ".join(("greeting",) + PHRASE_SECTIONS + WORD_SECTIONS)

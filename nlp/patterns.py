@@ -6,7 +6,7 @@ boundaries. Inside a phrase:
 - ``word*`` matches any word starting with ``word`` (``recomend*``);
 - ``*`` alone matches any one word (``llevo * años``);
 - ``...`` matches up to three words (``me ... recomendáis``);
-- ``#`` matches a number (``llevo # días``).
+- ``<n>`` matches a number (``llevo <n> días``).
 
 Anything else (emoji, punctuation) is matched literally.
 """
@@ -19,6 +19,10 @@ from collections.abc import Iterable, Iterator
 from nlp.text import fold
 
 GAP = r"[^\w#@]+"
+# "llevo <n> días": digits or a number word of any of the languages.
+NUMBER = (r"(?:\d+(?:[.,]\d+)?|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince|veinte|varios|varias"
+          r"|muchos|muchas|dues|quatre|cinc|sis|set|vuit|nou|deu|uns|unes|diversos|one|two|three|four|five|six|ten|a|an"
+          r"|several|many|um|uma|duas|quatro|dez|varias)")
 WORD = r"[^\W_]+"
 
 
@@ -30,8 +34,8 @@ def compile_phrase(phrase: str) -> str:
             continue
         if word == "*":
             piece = WORD
-        elif word == "#":
-            piece = r"\d+(?:[.,]\d+)?"
+        elif word == "<n>":
+            piece = NUMBER
         elif word.endswith("*") and len(word) > 1:
             piece = re.escape(word[:-1]) + r"\w*"
         else:

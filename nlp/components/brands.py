@@ -31,6 +31,7 @@ class Form:
     role: str
     ambiguous: bool
     parts: tuple[str, ...]  # its words: ("banco", "sabadell")
+    cased: str | None = None  # an all-caps alias ("ING"), unambiguous when written so
 
 
 @dataclass(slots=True)
@@ -67,7 +68,8 @@ class BrandMatcher:
                 if not key or key in self.forms:
                     continue
                 parts = tuple(p for p in (compact(w) for w in fold(alias).split()) if p)
-                self.forms[key] = Form(key, name, role, key in ambiguous or len(key) <= 3, parts)
+                cased = alias.strip() if alias.strip().isupper() and len(key) >= 2 else None
+                self.forms[key] = Form(key, name, role, key in ambiguous or len(key) <= 3, parts, cased)
                 exclude += shipped_exclude.get(fold(alias).strip(), ())
             for handle in entity.get("handles") or ():
                 key = fold(handle.lstrip("@"))
@@ -84,6 +86,9 @@ class BrandMatcher:
         self.handle_regex = self._alternation([re.escape(h) for h in self.handles], r"(?<![\w@])@(?:{})(?![\w])")
         self.place_regex = self._alternation(
             [compile_phrase(p) for p in lexicon["place_before"].phrases], r"(?:{})[^\w]*$"
+        )
+        self.article_regex = self._alternation(
+            [compile_phrase(p) for p in lexicon["company_before"].phrases], r"(?:{})[^\w]*$"
         )
         context_words = {compact(w) for w in shared_context}
         self.context_words = frozenset(w for w in context_words if w)
@@ -106,7 +111,7 @@ class BrandMatcher:
         hits = self._handles(folded) + self._hashtags(text)
         hits += self._names(folded, hits)
         hits += self._fuzzy(doc, folded, hits)
-        hits = self._resolve(folded, hits)
+        hits = self._resolve(text, folded, hits)
         doc._.listener_mentions = tuple(
             Mention(h.form.entity, h.form.role, text[h.start:h.end], h.start, h.end, h.how, h.score)
             for h in sorted(hits, key=lambda h: h.start)
@@ -198,27 +203,45 @@ class BrandMatcher:
 
         return OSA.distance(word, key) <= (1 if len(key) < 8 else 2)
 
-    def _resolve(self, folded: str, hits: list[Hit]) -> list[Hit]:
+    def _resolve(self, text: str, folded: str, hits: list[Hit]) -> list[Hit]:
         kept = []
-        sure = {h.form.entity for h in hits if not h.form.ambiguous}
+        hits = [h for h in hits if not any(m.start() < h.end and h.start < m.end()
+                                           for m in self.exclude[h.form.entity].finditer(folded))]
+        sure = {h.form.entity for h in hits if not h.form.ambiguous or self._cased(text, h)}
+        read = {id(h) for h in hits if h.form.entity in sure or self._company_reading(folded, h, others=bool(sure))}
+        companies = {h.form.entity for h in hits if id(h) in read}
         for hit in hits:
-            entity = hit.form.entity
-            if any(m.start() < hit.end and hit.start < m.end() for m in self.exclude[entity].finditer(folded)):
-                continue
-            if hit.form.ambiguous and entity not in sure and not self._company_reading(folded, hit):
-                continue
-            kept.append(hit)
+            # Once a company is certain, another ambiguous name in the same post reads as a company too.
+            others = bool(companies - {hit.form.entity})
+            if id(hit) in read or (others and self._company_reading(folded, hit, others=True)):
+                kept.append(hit)
         return kept
 
-    def _company_reading(self, folded: str, hit: Hit) -> bool:
-        """Whether an ambiguous name means the company: a company word near it, and no place word before it."""
+    @staticmethod
+    def _cased(text: str, hit: Hit) -> bool:
+        """An all-caps alias written in capitals ("ING"), in a post that is not all shouting."""
+        cased = hit.form.cased
+        return bool(cased) and text[hit.start:hit.end] == cased and not text.isupper()
+
+    def _company_reading(self, folded: str, hit: Hit, others: bool) -> bool:
+        """Whether an ambiguous name means the company.
+
+        Yes after an article ("el Santander") or with a company word or another
+        company near it; no right after a place word ("vivo en Sabadell"), unless
+        a company word comes just before that ("cliente de Sabadell") or another
+        company is named in the post ("me voy a Digi").
+        """
         context = self.context[hit.form.entity]
         if hit.rest and hit.rest in self.context_words:
             return True
         before = folded[max(0, hit.start - 40): hit.start]
+        if self.article_regex is not None and self.article_regex.search(before):
+            return True
         place = self.place_regex.search(before) if self.place_regex is not None else None
-        if place and not self._ends_with(context, before[: place.start()]):
+        if place and not others and not self._ends_with(context, before[: place.start()]):
             return False
+        if others:
+            return True
         window = folded[max(0, hit.start - self.window): hit.start] + " | " + folded[hit.end: hit.end + self.window]
         return context.search(window) is not None
 

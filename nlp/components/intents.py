@@ -21,9 +21,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.attributes import register
-from nlp.lexicons import Lexicon
+from nlp.lexicons import Lexicon, offensive_words
 from nlp.patterns import PhraseSet
-from nlp.text import WORD, fold
+from nlp.text import CAMEL, HASHTAG, WORD, fold
 
 SENTENCE = re.compile(r"[^.!?¡¿\n]*(?:[.!?\n]+|$)|¿[^?]*\?*|¡[^!]*!*")
 OPENER = re.compile(
@@ -31,7 +31,7 @@ OPENER = re.compile(
     r"|oye|ei|eh|una pregunta|pregunta|question|quick question|duda|dubte|duvida|gente|chicos|amigos|people)"
     r"[\s,:;!.]*)*"
 )
-NEGATION = re.compile(r"(?<!\w)(?:no|ni|nunca|sin|ningun\w*|not|never|no one|nao|nem|cap|sense|mai|without)\W+(?:\w+\W+)?$")
+HANDLES = re.compile(r"[@#]\w+")
 
 
 class IntentClassifier:
@@ -41,14 +41,22 @@ class IntentClassifier:
         self.caps_ratio = caps_ratio
         start = self.lexicon["question_start"]
         self.question_start = re.compile(f"(?:{start.regex.pattern})") if start else None
+        self.negation_words = frozenset(fold(w) for w in self.lexicon.words["negation"])
+        negation = sorted((re.escape(w) for w in self.negation_words), key=len, reverse=True)
+        self.negation = re.compile(r"(?<![\w'])(?:{})[ ,]+(?:[\w']+[ ,]+)?$".format("|".join(negation))) if negation else None
+        words = sorted({fold(w) for w in offensive_words()}, key=len, reverse=True)
+        self.offensive = re.compile(r"(?<!\w)(?:{})(?!\w)".format("|".join(re.escape(w) for w in words)))
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = HASHTAG.sub(lambda m: " ".join(CAMEL.findall(m.group(1))) or m.group(1), doc.text)
         folded = fold(text)
         lex = self.lexicon
         sentences = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if text[m.start():m.end()].strip()]
+        kinds = [self._question_kind(folded[s:e]) for s, e in sentences]
+        rhetorical = "rhetorical" in kinds
         intents = []
-        if any(self._is_question(text, folded, s, e) for s, e in sentences):
+        # In a rant, a bare "?" asks nothing: only questions with a cue of their own count.
+        if "cued" in kinds or ("bare" in kinds and not rhetorical):
             intents.append("question")
         if self._hits(lex["recommendation"], folded):
             intents.append("recommendation_request")
@@ -59,7 +67,8 @@ class IntentClassifier:
         if sarcasm:
             praise = []
         shouting = not praise and self._shouting(text, doc)
-        if complaints or sarcasm or shouting:
+        insult = self.offensive.search(fold(HANDLES.sub(" ", text))) is not None
+        if complaints or sarcasm or shouting or rhetorical or insult:
             intents.append("complaint")
         if self._hits(lex["churn"], folded):
             intents.append("churn")
@@ -70,24 +79,27 @@ class IntentClassifier:
         doc._.listener_intents = tuple(intents)
         return doc
 
-    def _is_question(self, text: str, folded: str, start: int, end: int) -> bool:
-        sentence = folded[start:end]
-        asks = "?" in sentence or sentence.lstrip().startswith("¿")
-        if not asks:
-            opener = OPENER.match(sentence)
-            rest = sentence[opener.end():] if opener else sentence
-            asks = bool(self.question_start and self.question_start.match(rest))
-        if not asks and self.lexicon["question"].search(sentence):
-            asks = True
-        if asks and self.lexicon["rhetorical"].search(sentence) and not self.lexicon["info_seeking"].search(sentence):
-            return False
-        return asks
+    def _question_kind(self, sentence: str) -> str | None:
+        """``cued`` (asks, with a question cue), ``bare`` (only "?"), ``rhetorical`` or None."""
+        lex = self.lexicon
+        opener = OPENER.match(sentence)
+        rest = sentence[opener.end():] if opener else sentence
+        cued = bool(self.question_start and self.question_start.match(rest)) or lex["question"].search(sentence) is not None
+        marked = "?" in sentence or sentence.lstrip().startswith("¿")
+        if not (cued or marked):
+            return None
+        if lex["info_seeking"].search(sentence):
+            return "cued"
+        if lex["rhetorical"].search(sentence):
+            return "rhetorical"
+        return "cued" if cued else "bare"
 
-    @staticmethod
-    def _hits(phrases: PhraseSet, folded: str) -> list[tuple[int, int]]:
+    def _hits(self, phrases: PhraseSet, folded: str) -> list[tuple[int, int]]:
+        """Where ``phrases`` occur, leaving out those right after a negation."""
         hits = []
         for match in phrases.finditer(folded):
-            if not match.group().startswith(("no ", "ni ", "nao ", "not ", "sin ", "sense ")) and NEGATION.search(folded[max(0, match.start() - 24):match.start()]):
+            if (self.negation is not None and match.group().split(" ", 1)[0] not in self.negation_words
+                    and self.negation.search(folded[max(0, match.start() - 24):match.start()])):
                 continue
             hits.append((match.start(), match.end()))
         return hits
