@@ -41,7 +41,11 @@ CREATE TABLE IF NOT EXISTS posts (
     answer_state TEXT,
     status TEXT NOT NULL DEFAULT 'new',
     assignee TEXT,
-    version INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0
+);
+-- The records themselves, apart, so that filtering and counting read narrow rows.
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY,
     post TEXT NOT NULL,
     analysis TEXT NOT NULL,
     workflow TEXT
@@ -51,6 +55,7 @@ DROP INDEX IF EXISTS posts_inbox;
 CREATE INDEX IF NOT EXISTS posts_score ON posts (surface, lead_score, created_at);
 CREATE INDEX IF NOT EXISTS posts_priority ON posts (surface, lead_score DESC, created_at);
 CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at);
+CREATE INDEX IF NOT EXISTS posts_open ON posts (surface, status);
 CREATE INDEX IF NOT EXISTS posts_author ON posts (author);
 CREATE TABLE IF NOT EXISTS post_terms (
     field TEXT NOT NULL,
@@ -66,17 +71,24 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
 
 UPSERT = """
 INSERT INTO posts (id, source, author, created_at, first_reply_at, language, customer_status,
-                   lead_score, surface, answer_state, post, analysis)
+                   lead_score, surface, answer_state)
 VALUES (:id, :source, :author, :created_at, :first_reply_at, :language, :customer_status,
-        :lead_score, :surface, :answer_state, :post, :analysis)
+        :lead_score, :surface, :answer_state)
 ON CONFLICT (id) DO UPDATE SET
     source = excluded.source, author = excluded.author, created_at = excluded.created_at,
     first_reply_at = excluded.first_reply_at,
     language = excluded.language, customer_status = excluded.customer_status,
     lead_score = excluded.lead_score, surface = excluded.surface,
-    answer_state = excluded.answer_state, post = excluded.post, analysis = excluded.analysis
+    answer_state = excluded.answer_state
 RETURNING rowid
 """
+
+UPSERT_DOC = """
+INSERT INTO docs (rowid, post, analysis) VALUES (?, ?, ?)
+ON CONFLICT (rowid) DO UPDATE SET post = excluded.post, analysis = excluded.analysis
+"""
+
+SCHEMA_VERSION = 2
 
 # Each order ends with rowid so that ties are stable and the sort's index serves it.
 ORDERS = {
@@ -122,7 +134,15 @@ class SQLiteBackend(BaseBackend):
     def ensure_schema(self) -> None:
         with self._lock:
             try:
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                has_posts = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts'").fetchone()
+                if has_posts and version != SCHEMA_VERSION:
+                    raise BackendError(
+                        f"{self.path} holds an index of another listener version (layout {version}, expected {SCHEMA_VERSION})",
+                        hint="Move the file aside and ingest again.",
+                    )
                 self._db.executescript(SCHEMA)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             except sqlite3.DatabaseError as exc:
                 raise BackendError(f"{self.path} is not a usable listener index: {exc}")
 
@@ -166,10 +186,12 @@ class SQLiteBackend(BaseBackend):
             "lead_score": analysis.lead_score,
             "surface": int(analysis.surface),
             "answer_state": item.answer_state,
-            "post": json.dumps(post.to_dict(), ensure_ascii=False),
-            "analysis": json.dumps(analysis.to_dict(), ensure_ascii=False),
         }
         (rowid,) = self._db.execute(UPSERT, row).fetchone()
+        self._db.execute(
+            UPSERT_DOC,
+            (rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)),
+        )
         self._db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
         self._db.executemany(
             "INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)",
@@ -183,12 +205,22 @@ class SQLiteBackend(BaseBackend):
 
     def _replace_workflow(self, post_id: str, expected_version: int, workflow: Workflow) -> bool:
         with self._lock:
-            cursor = self._db.execute(
-                "UPDATE posts SET workflow = ?, status = ?, assignee = ?, version = ? WHERE id = ? AND version = ?",
-                (json.dumps(workflow.to_dict(), ensure_ascii=False), workflow.status, workflow.assignee,
-                 workflow.version, post_id, expected_version),
-            )
-            return cursor.rowcount == 1
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "UPDATE posts SET status = ?, assignee = ?, version = ? WHERE id = ? AND version = ? RETURNING rowid",
+                    (workflow.status, workflow.assignee, workflow.version, post_id, expected_version),
+                ).fetchone()
+                if row:
+                    self._db.execute(
+                        "UPDATE docs SET workflow = ? WHERE rowid = ?",
+                        (json.dumps(workflow.to_dict(), ensure_ascii=False), row[0]),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return row is not None
 
     def delete_by_author(self, author: str) -> int:
         with self._lock:
@@ -197,6 +229,7 @@ class SQLiteBackend(BaseBackend):
             for rowid in rowids:
                 self._db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
                 self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
+                self._db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
                 self._db.execute("DELETE FROM posts WHERE rowid = ?", (rowid,))
             self._db.execute("COMMIT")
         return len(rowids)
@@ -206,7 +239,9 @@ class SQLiteBackend(BaseBackend):
     def get(self, post_id: str) -> IndexedPost | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT post, analysis, answer_state, workflow FROM posts WHERE id = ?", (post_id,)
+                "SELECT d.post, d.analysis, p.answer_state, d.workflow FROM posts p JOIN docs d ON d.rowid = p.rowid "
+                "WHERE p.id = ?",
+                (post_id,),
             ).fetchone()
         return _load(row) if row else None
 
@@ -220,14 +255,15 @@ class SQLiteBackend(BaseBackend):
         sort = query.effective_sort
         if sort == "relevance" and query.text.strip():
             sql = (
-                "SELECT p.post, p.analysis, p.answer_state, p.workflow FROM posts_fts f "
-                f"JOIN posts p ON p.rowid = f.rowid WHERE posts_fts MATCH ? AND {where} "
+                "SELECT d.post, d.analysis, p.answer_state, d.workflow FROM posts_fts f "
+                "JOIN posts p ON p.rowid = f.rowid JOIN docs d ON d.rowid = p.rowid "
+                f"WHERE posts_fts MATCH ? AND {where} "
                 "ORDER BY bm25(posts_fts), p.created_at DESC LIMIT ? OFFSET ?"
             )
             page_params = [_fts_query(query.text), *params, query.limit, query.offset]
         else:
             sql = (
-                "SELECT p.post, p.analysis, p.answer_state, p.workflow FROM posts p "
+                "SELECT d.post, d.analysis, p.answer_state, d.workflow FROM posts p JOIN docs d ON d.rowid = p.rowid "
                 f"WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?"
             )
             page_params = [*params, query.limit, query.offset]
@@ -249,7 +285,7 @@ class SQLiteBackend(BaseBackend):
     def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
         where, params = _where(query)
         sql = (
-            "SELECT p.rowid, p.post, p.analysis, p.answer_state, p.workflow FROM posts p "
+            "SELECT p.rowid, d.post, d.analysis, p.answer_state, d.workflow FROM posts p JOIN docs d ON d.rowid = p.rowid "
             f"WHERE p.rowid > ? AND {where} ORDER BY p.rowid LIMIT {SCAN_BATCH}"
         )
         last = 0

@@ -28,3 +28,18 @@ def test_index_survives_reopening(tmp_path):
     with SQLiteBackend(path) as second:
         second.ensure_schema()
         assert second.search(SearchQuery(text="persistente")).total == 1
+
+
+def test_an_index_of_another_layout_is_refused_with_a_hint(tmp_path):
+    import sqlite3
+
+    from listener.errors import BackendError
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE posts (id TEXT PRIMARY KEY)")
+        db.execute("PRAGMA user_version = 1")
+    with SQLiteBackend(path) as backend:
+        with pytest.raises(BackendError, match="another listener version") as error:
+            backend.ensure_schema()
+    assert "ingest again" in error.value.hint
