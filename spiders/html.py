@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
-from urllib.parse import quote_plus, urljoin
+from urllib.parse import quote_plus, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from listener.errors import ConfigError
 from listener.records import Post, post_id
 from spiders.base import Cursor, Page, SourceSpider
 from spiders.structured import block_text, parse_date, schema_items, schema_posts, with_replies
@@ -181,6 +182,13 @@ class HTMLSpider(SourceSpider):
     }
     cursor_key = "posts"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        relative = [u for u in [*self.options.start_urls, self.options.search_url or ""] if u and not urlsplit(u).scheme]
+        if relative and not self.base_url:
+            raise ConfigError(f"source {self.source.label!r} (kind html): {relative[0]!r} is relative; "
+                              "give an absolute URL or set base_url")
+
     def headers(self) -> dict[str, str]:
         return {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
 
@@ -188,7 +196,8 @@ class HTMLSpider(SourceSpider):
         urls = list(self.options.start_urls)
         if self.options.search_url:
             urls += [self.options.search_url.replace("{query}", quote_plus(q)) for q in self.queries()]
-        return [urljoin(self.base_url + "/", u) if self.base_url else u for u in urls]
+        # A URL without a scheme is a path under base_url (which may have a path of its own).
+        return [u if urlsplit(u).scheme else f"{self.base_url}/{u.lstrip('/')}" for u in urls]
 
     async def start(self):
         self.lists: deque[tuple[str, int]] = deque((url, 0) for url in self.list_urls())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs, quote_plus, urljoin, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import feedparser
 from pydantic import BaseModel, ConfigDict, Field
@@ -96,12 +96,15 @@ class RSSSpider(SourceSpider):
                               "give an absolute URL or set base_url")
 
     def feeds(self) -> dict[str, str]:
-        """Every feed to read, by cursor key (the feed as configured, ``{query}`` filled) to URL."""
+        """Every feed to read, by cursor key (the feed as configured, ``{query}`` filled) to URL.
+
+        A feed without a scheme is a path under ``base_url``.
+        """
         feeds: dict[str, str] = {}
         for feed in self.options.feeds:
             keys = [feed.replace("{query}", quote_plus(q)) for q in self.queries()] if "{query}" in feed else [feed]
             for key in keys:
-                feeds[key] = urljoin(self.base_url + "/", key) if self.base_url else key
+                feeds[key] = key if urlsplit(key).scheme else f"{self.base_url}/{key.lstrip('/')}"
         return feeds
 
     def headers(self) -> dict[str, str]:

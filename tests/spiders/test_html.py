@@ -147,6 +147,16 @@ def test_incomplete_site_description_is_a_config_error(options, message):
         HTMLSpider(Config(), local_source("html", "http://127.0.0.1:1", **options))
 
 
+def test_relative_list_page_without_base_url_is_a_config_error():
+    with pytest.raises(ConfigError, match="'/f/cines' is relative"):
+        HTMLSpider(Config(), local_source("html", "", **FORUM))
+
+
+def test_list_pages_are_paths_under_a_base_url_with_a_path():
+    spider = HTMLSpider(Config(), local_source("html", "http://127.0.0.1:1/foro/", **FORUM))
+    assert spider.list_urls() == ["http://127.0.0.1:1/foro/f/cines"]
+
+
 # -- crawls --------------------------------------------------------------------
 
 def _html(name: str) -> str:

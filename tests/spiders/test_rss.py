@@ -75,6 +75,11 @@ def test_relative_feed_without_base_url_is_a_config_error():
         RSSSpider(Config(), source)
 
 
+def test_feed_paths_go_under_a_base_url_with_a_path():
+    spider = RSSSpider(Config(), local_source("rss", "http://127.0.0.1:1/replay/rss", feeds=["/feed/", "https://x.example/a.xml"]))
+    assert spider.feeds() == {"/feed/": "http://127.0.0.1:1/replay/rss/feed/", "https://x.example/a.xml": "https://x.example/a.xml"}
+
+
 def test_unknown_option_is_rejected_naming_the_valid_ones():
     with pytest.raises(ConfigError, match=r"unknown option 'feed'.*valid options: feeds"):
         RSSSpider(Config(), local_source("rss", "http://127.0.0.1:1", feed="/x"))
