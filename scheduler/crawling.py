@@ -77,6 +77,7 @@ class RunOutcome:
     cursors_saved: bool = False
     docs: list[IndexedPost] = field(default_factory=list)
     seconds: float = 0.0
+    crawl_seconds: float = 0.0
 
 
 class SourceRunner:
@@ -123,11 +124,12 @@ class SourceRunner:
             self.counters.inc("crawl/runs_with_errors")
             self.counters.inc("crawl/errors", len(outcome.errors))
         logger.info(
-            "crawl %s: %d fetched, %d indexed, %d errors, cursors %s in %.1fs",
+            "crawl %s: %d fetched, %d indexed, %d errors, cursors %s in %.1fs (crawl %.1fs)",
             job.name, outcome.fetched, outcome.indexed, len(outcome.errors),
-            "saved" if outcome.cursors_saved else "kept", outcome.seconds,
+            "saved" if outcome.cursors_saved else "kept", outcome.seconds, outcome.crawl_seconds,
             extra={"event": "crawl", "source": job.source, "query": job.query, "fetched": outcome.fetched,
-                   "indexed": outcome.indexed, "errors": len(outcome.errors), "seconds": round(outcome.seconds, 3)},
+                   "indexed": outcome.indexed, "errors": len(outcome.errors), "seconds": round(outcome.seconds, 3),
+                   "crawl_seconds": round(outcome.crawl_seconds, 3)},
         )
         return outcome
 
@@ -136,7 +138,9 @@ class SourceRunner:
         if job.query is not None:
             source = source.model_copy(update={"queries": [job.query]})
         cursors = self.state.load_cursors(job.source)
+        started = time.monotonic()
         result = self.crawler(self.config, source, dict(cursors))
+        outcome.crawl_seconds = time.monotonic() - started
         outcome.errors += list(result.errors)
         posts = list({post.id: post for post in result.posts}.values())  # the last copy of a post wins
         outcome.fetched = len(posts)

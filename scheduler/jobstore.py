@@ -54,16 +54,26 @@ class SQLiteJobStore(BaseJobStore):
 
     def _execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         with self._lock:
+            if self._db is None:
+                raise RuntimeError(f"the job store {self.path} is shut down")
             return self._db.execute(sql, args)
+
+    @property
+    def _closed(self) -> bool:
+        return self._db is None
 
     def lookup_job(self, job_id):
         row = self._execute(f"SELECT job_state FROM {TABLE} WHERE id = ?", (job_id,)).fetchone()
         return self._reconstitute_job(row[0]) if row else None
 
     def get_due_jobs(self, now: datetime):
+        if self._closed:  # the scheduler thread may look once more while shutting down
+            return []
         return self._get_jobs("WHERE next_run_time <= ?", (datetime_to_utc_timestamp(now),))
 
     def get_next_run_time(self):
+        if self._closed:
+            return None
         row = self._execute(
             f"SELECT next_run_time FROM {TABLE} WHERE next_run_time IS NOT NULL ORDER BY next_run_time LIMIT 1"
         ).fetchone()

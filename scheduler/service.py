@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -184,7 +184,10 @@ class ListenerService:
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
                 timezone=timezone.utc,
             )
-            self.scheduler.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+            self._overran: set[str] = set()
+            self.scheduler.add_listener(
+                self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_EXECUTED
+            )
             self.scheduler.start(paused=True)
             self._sync_jobs()
             self.scheduler.resume()
@@ -297,11 +300,19 @@ class ListenerService:
         if event.code == EVENT_JOB_MAX_INSTANCES:
             self.counters.inc("scheduler/skipped_still_running")
             logger.info("%s is still running; this turn is skipped", event.job_id)
+            self._overran.add(event.job_id)
+        elif event.code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR) and event.job_id in self._overran:
+            # A crawl outlasted its interval and a turn was skipped: run again now, once,
+            # rather than leave new posts waiting a whole extra interval.
+            self._overran.discard(event.job_id)
+            if event.job_id.startswith("crawl:") and self.scheduler is not None and self.scheduler.running:
+                self.scheduler.modify_job(event.job_id, next_run_time=self.clock())
+                self.counters.inc("scheduler/catch_up_after_overrun")
+        if event.code == EVENT_JOB_ERROR:
+            self.counters.inc("scheduler/job_errors")
         elif event.code == EVENT_JOB_MISSED:
             self.counters.inc("scheduler/missed")
             logger.warning("%s missed its run at %s", event.job_id, event.scheduled_run_time)
-        elif event.code == EVENT_JOB_ERROR:
-            self.counters.inc("scheduler/job_errors")
 
 
 def _same_schedule(job, spec: dict) -> bool:

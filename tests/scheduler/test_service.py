@@ -133,3 +133,16 @@ def test_run_once_crawls_every_source_and_returns(config):
     source = LocalSource([local_post(1, "Cinesa no funciona")])
     service(config, source).run_once()
     assert len(source.calls) == 1
+
+
+def test_a_crawl_that_outlasts_its_interval_is_followed_at_once_by_one_more(tmp_path):
+    config = make_config(tmp_path, sources=[{"kind": "local", "name": "local", "interval": 1.0}], alerts=QUIET)
+    source = LocalSource(delay=1.3)  # the turn at 1.0 s is skipped; the next regular one is at 2.0 s
+    listener = service(config, source)
+    listener.start()
+    try:
+        wait_until(lambda: len(source.calls) >= 2, timeout=5)
+    finally:
+        listener.stop()
+    first, second = source.calls[:2]
+    assert second.started - first.ended < 0.4
