@@ -84,22 +84,30 @@ ROUTES = {
 }
 
 
-def test_crawl_reads_pages_per_app_and_country():
+@pytest.fixture(scope="module")
+def crawled():
     with LocalServer(ROUTES) as server:
         result = run(local_source("appstore", server.url, apps=[APP], countries=["es", "mx"]))
+    return server, result
+
+
+def test_crawl_reads_pages_per_app_and_country(crawled):
+    server, result = crawled
     assert len(result.posts) == 4
     assert sorted(server.paths()) == [reviews(APP, page=1), reviews(APP, page=2), reviews(APP, "mx")]
     assert set(result.cursors) == {f"{APP}/es"}
 
 
-def test_rerun_from_the_cursor_stops_at_the_first_page():
+def test_crawl_reports_the_newest_review_time_as_the_cursor(crawled):
+    _, result = crawled
+    assert float(result.cursors[f"{APP}/es"]) == datetime(2026, 11, 20, 8, 12, 45, tzinfo=timezone.utc).timestamp()
+
+
+def test_rerun_from_the_cursor_stops_at_the_first_page(crawled):
     with LocalServer(ROUTES) as server:
-        source = local_source("appstore", server.url, apps=[APP])
-        first = run(source)
-        second = run(source, first.cursors)
-    assert float(first.cursors[f"{APP}/es"]) == datetime(2026, 11, 20, 8, 12, 45, tzinfo=timezone.utc).timestamp()
+        second = run(local_source("appstore", server.url, apps=[APP], countries=["es", "mx"]), crawled[1].cursors)
     assert second.posts == []
-    assert server.paths().count(reviews(APP, page=2)) == 1
+    assert reviews(APP, page=2) not in server.paths()
 
 
 def test_html_page_with_status_200_is_counted_and_other_apps_continue():

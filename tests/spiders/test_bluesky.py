@@ -113,18 +113,24 @@ def _thread(request):
 ROUTES = {SEARCH: _search, THREAD: _thread, SESSION: fixture("bluesky", "session.json")}
 
 
-def test_crawl_follows_the_cursor_to_the_last_page():
+@pytest.fixture(scope="module")
+def crawled():
+    """One crawl of query ``cinesa`` with threads, shared by the tests that only read it."""
     with LocalServer(ROUTES) as server:
-        result = run(local_source("bluesky", server.url, queries=["cinesa"], threads=False))
+        result = run(local_source("bluesky", server.url, queries=["cinesa"]))
+    return server, result
+
+
+def test_crawl_follows_the_cursor_to_the_last_page(crawled):
+    server, result = crawled
     assert len(result.posts) == 4
     searches = [r for r in server.requests if r.path == SEARCH]
     assert [r.param("cursor") for r in searches] == [None, "3"]
     assert searches[0].param("sort") == "latest" and searches[0].param("q") == "cinesa"
 
 
-def test_crawl_reads_the_thread_to_learn_who_replied():
-    with LocalServer(ROUTES) as server:
-        result = run(local_source("bluesky", server.url, queries=["cinesa"]))
+def test_crawl_reads_the_thread_to_learn_who_replied(crawled):
+    server, result = crawled
     post = next(p for p in result.posts if p.id == f"bluesky:{LUCIA}")
     assert post.replied_by == ("cinesa.bsky.social", "jordi.bsky.social")
     assert post.reply_count == 4
@@ -133,26 +139,21 @@ def test_crawl_reads_the_thread_to_learn_who_replied():
     assert sorted(asked) == sorted([LUCIA, MARTA])  # only posts with replies
 
 
-def test_failed_thread_still_emits_the_post():
-    with LocalServer(ROUTES) as server:
-        result = run(local_source("bluesky", server.url, queries=["cinesa"]))
+def test_failed_thread_still_emits_the_post(crawled):
+    _, result = crawled
     post = next(p for p in result.posts if p.id == f"bluesky:{MARTA}")
     assert post.reply_count == 1 and post.replied_by == ()
     assert result.stats.get("source/errors/http_400") == 1
 
 
-def test_crawl_reports_the_newest_post_time_as_the_cursor():
-    with LocalServer(ROUTES) as server:
-        result = run(local_source("bluesky", server.url, queries=["cinesa"], threads=False))
+def test_crawl_reports_the_newest_post_time_as_the_cursor(crawled):
+    _, result = crawled
     assert float(result.cursors["cinesa"]) == parse_time("2026-11-20T08:41:07.512Z").timestamp()
 
 
-def test_rerun_from_the_cursor_fetches_nothing_old():
+def test_rerun_from_the_cursor_fetches_nothing_old(crawled):
     with LocalServer(ROUTES) as server:
-        source = local_source("bluesky", server.url, queries=["cinesa"], threads=False)
-        first = run(source)
-        second = run(source, first.cursors)
-    assert len(first.posts) == 4
+        second = run(local_source("bluesky", server.url, queries=["cinesa"]), crawled[1].cursors)
     assert second.posts == []
     assert server.requests[-1].param("since") == "2026-11-20T08:41:07.512000Z"
 

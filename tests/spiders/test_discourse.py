@@ -1,5 +1,7 @@
 from datetime import date, datetime, timezone
 
+import pytest
+
 from listener.config import Config, EntityConfig
 from listener.records import parse_time
 from listener.threads import answer_state
@@ -121,38 +123,54 @@ ROUTES = {
 }
 
 
-def test_search_crawl_follows_pages_and_reads_each_topic_once():
+THIS_YEAR = {"latest": str(datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp())}
+
+
+@pytest.fixture(scope="module")
+def searched():
     with LocalServer(ROUTES) as server:
         result = run(local_source("discourse", server.url, queries=["cinesa"]))
+    return server, result
+
+
+@pytest.fixture(scope="module")
+def listed():
+    """``latest`` from an afternoon cursor: topic 1180 has one new post, 1187 four, the pinned one none."""
+    cursor = datetime(2026, 11, 19, 16, 0, tzinfo=timezone.utc).timestamp()
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("discourse", server.url, mode="latest"), {"latest": str(cursor)})
+    return server, result
+
+
+def test_search_crawl_follows_pages_and_reads_each_topic_once(searched):
+    server, result = searched
     assert sorted(p.id for p in result.posts) == ["discourse:1180/1", "discourse:1180/3", "discourse:1187/1"]
     assert [r.param("page") for r in server.requests if r.path == "/search.json"] == ["1", "2"]
     assert sorted(r.path for r in server.requests if r.path.startswith("/t/")) == ["/t/1180.json", "/t/1187.json"]
 
 
-def test_search_crawl_replaces_blurbs_with_full_text_and_repliers():
-    with LocalServer(ROUTES) as server:
-        result = run(local_source("discourse", server.url, queries=["cinesa"]))
+def test_search_crawl_replaces_blurbs_with_full_text_and_repliers(searched):
+    _, result = searched
     post = next(p for p in result.posts if p.id == "discourse:1180/3")
     assert post.text.endswith("La uso cada semana.")
     first = next(p for p in result.posts if p.id == "discourse:1187/1")
     assert first.replied_by == ("cinesa_soporte", "pablo")
 
 
-def test_search_asks_for_posts_after_the_cursor_day_newest_first():
+def test_search_rerun_from_the_cursor_fetches_nothing_old(searched):
+    assert float(searched[1].cursors["cinesa"]) == parse_time("2026-11-20T08:20:31.114Z").timestamp()
+    with LocalServer(ROUTES) as server:
+        second = run(local_source("discourse", server.url, queries=["cinesa"]), searched[1].cursors)
+    assert second.posts == []
+    assert server.requests[0].param("q") == "cinesa after:2026-11-20 order:latest"
+
+
+def test_posts_earlier_on_the_cursor_day_are_left_out():
     cursor = datetime(2026, 11, 19, 15, 0, tzinfo=timezone.utc).timestamp()
     with LocalServer(ROUTES) as server:
         result = run(local_source("discourse", server.url, queries=["cinesa"]), {"cinesa": str(cursor)})
     assert server.requests[0].param("q") == "cinesa after:2026-11-19 order:latest"
     assert sorted(p.id for p in result.posts) == ["discourse:1180/3", "discourse:1187/1"]
-
-
-def test_search_rerun_from_the_cursor_fetches_nothing_old():
-    with LocalServer(ROUTES) as server:
-        source = local_source("discourse", server.url, queries=["cinesa"])
-        first = run(source)
-        second = run(source, first.cursors)
-    assert float(first.cursors["cinesa"]) == parse_time("2026-11-20T08:20:31.114Z").timestamp()
-    assert second.posts == []
 
 
 def test_failed_topic_keeps_the_search_blurb():
@@ -164,10 +182,8 @@ def test_failed_topic_keeps_the_search_blurb():
     assert result.stats["source/errors/http_404"] == 1
 
 
-def test_latest_crawl_emits_the_new_posts_of_bumped_topics():
-    cursor = datetime(2026, 11, 19, 16, 0, tzinfo=timezone.utc).timestamp()
-    with LocalServer(ROUTES) as server:
-        result = run(local_source("discourse", server.url, mode="latest"), {"latest": str(cursor)})
+def test_latest_crawl_emits_the_new_posts_of_bumped_topics(listed):
+    server, result = listed
     assert sorted(p.id for p in result.posts) == [
         "discourse:1180/3", "discourse:1187/1", "discourse:1187/2", "discourse:1187/3", "discourse:1187/4",
     ]
@@ -175,23 +191,16 @@ def test_latest_crawl_emits_the_new_posts_of_bumped_topics():
     assert float(result.cursors["latest"]) == parse_time("2026-11-20T09:12:40.500Z").timestamp()
 
 
-THIS_YEAR = {"latest": str(datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp())}
-
-
-def test_latest_crawl_follows_more_topics_while_topics_are_new():
-    with LocalServer(ROUTES) as server:
-        run(local_source("discourse", server.url, mode="latest"), THIS_YEAR)
+def test_latest_crawl_follows_more_topics_while_topics_are_new(listed):
+    server, _ = listed
     assert [r.param("page") for r in server.requests if r.path == "/latest.json"] == [None, "1"]
 
 
-def test_latest_rerun_from_the_cursor_fetches_nothing_old():
+def test_latest_rerun_from_the_cursor_fetches_nothing_old(listed):
     with LocalServer(ROUTES) as server:
-        source = local_source("discourse", server.url, mode="latest")
-        first = run(source, THIS_YEAR)
-        second = run(source, first.cursors)
-    assert len(first.posts) == 7
+        second = run(local_source("discourse", server.url, mode="latest"), listed[1].cursors)
     assert second.posts == []
-    assert [r.path for r in server.requests].count("/t/1187.json") == 1
+    assert not any(p.startswith("/t/") for p in server.paths())
 
 
 def test_latest_cursor_is_held_back_when_a_topic_could_not_be_read():

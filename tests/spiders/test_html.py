@@ -175,35 +175,37 @@ ROUTES = {
 QUICK = {"AUTOTHROTTLE_START_DELAY": 0.01}
 
 
-def test_crawl_follows_list_pages_and_item_links():
+@pytest.fixture(scope="module")
+def crawled():
     with LocalServer(ROUTES) as server:
         result = run(local_source("html", server.url, **FORUM), **QUICK)
+    return server, result
+
+
+def test_crawl_follows_list_pages_and_item_links(crawled):
+    server, result = crawled
     assert len(result.posts) == 6
     assert {p.author for p in result.posts} >= {"cinefilo_bcn", "ana_p", "ruben"}
     assert "/t/095-palomitas" in server.paths()
     assert result.errors == []
 
 
-def test_crawl_obeys_robots_txt():
-    with LocalServer(ROUTES) as server:
-        result = run(local_source("html", server.url, **FORUM), **QUICK)
+def test_crawl_obeys_robots_txt(crawled):
+    server, result = crawled
     assert server.paths()[0] == "/robots.txt"
     assert "/privado/103-moderacion" not in server.paths()
     assert result.stats["robotstxt/forbidden"] == 1
 
 
-def test_crawl_reports_the_newest_post_time_as_the_site_cursor():
-    with LocalServer(ROUTES) as server:
-        result = run(local_source("html", server.url, **FORUM), **QUICK)
+def test_crawl_reports_the_newest_post_time_as_the_site_cursor(crawled):
+    _, result = crawled
     assert float(result.cursors["posts"]) == datetime(2026, 11, 20, 9, 40, tzinfo=timezone.utc).timestamp()
 
 
-def test_rerun_from_the_cursor_fetches_nothing_old():
+def test_rerun_from_the_cursor_fetches_nothing_old(crawled):
     with LocalServer(ROUTES) as server:
-        source = local_source("html", server.url, **FORUM)
-        first = run(source, **QUICK)
-        second = run(source, first.cursors, **QUICK)
-    assert len(first.posts) == 6 and second.posts == []
+        second = run(local_source("html", server.url, **FORUM), crawled[1].cursors, **QUICK)
+    assert second.posts == []
 
 
 def test_failed_item_page_is_counted_the_rest_continues_and_the_cursor_waits():

@@ -93,19 +93,22 @@ ROUTES = {
 }
 
 
-def test_crawl_reads_every_feed_with_a_cursor_each():
+@pytest.fixture(scope="module")
+def crawled():
     with LocalServer(ROUTES) as server:
-        result = run(local_source("rss", server.url, feeds=["/feed/", "/alerts/cinesa"]))
+        return run(local_source("rss", server.url, feeds=["/feed/", "/alerts/cinesa"]))
+
+
+def test_crawl_reads_every_feed_with_a_cursor_each(crawled):
+    result = crawled
     assert len(result.posts) == 5
     assert float(result.cursors["/feed/"]) == datetime(2026, 11, 20, 8, 15, tzinfo=timezone.utc).timestamp()
     assert float(result.cursors["/alerts/cinesa"]) == datetime(2026, 11, 20, 8, 47, 23, tzinfo=timezone.utc).timestamp()
 
 
-def test_rerun_from_the_cursors_fetches_nothing_old():
+def test_rerun_from_the_cursors_fetches_nothing_old(crawled):
     with LocalServer(ROUTES) as server:
-        source = local_source("rss", server.url, feeds=["/feed/", "/alerts/cinesa"])
-        first = run(source)
-        second = run(source, first.cursors)
+        second = run(local_source("rss", server.url, feeds=["/feed/", "/alerts/cinesa"]), crawled.cursors)
     assert second.posts == [] and second.errors == []
 
 
