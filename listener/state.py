@@ -202,13 +202,6 @@ class StateStore:
             (_stamp(at) or _now(), posts, json.dumps(list(errors), ensure_ascii=False), _stamp(next_run_at), run_id),
         )
 
-    def set_next_run(self, source: str, next_run_at: datetime | None) -> None:
-        """Record when the latest run's successor is due (the scheduler knows it after the run)."""
-        self._write(
-            "UPDATE runs SET next_run_at = ? WHERE id = (SELECT MAX(id) FROM runs WHERE source = ?)",
-            (_stamp(next_run_at), source),
-        )
-
     def last_run(self, source: str) -> RunRecord | None:
         runs = self.runs(source, limit=1)
         return runs[0] if runs else None

@@ -74,12 +74,6 @@ def test_last_run_is_the_newest(store):
     assert store.last_run("hn").posts == 2
 
 
-def test_set_next_run_updates_the_latest_run(store):
-    store.finish_run(store.start_run("hn"), posts=1)
-    store.set_next_run("hn", T0)
-    assert store.last_run("hn").next_run_at == T0
-
-
 def test_sources_lists_every_source_with_runs_or_cursors(store):
     store.start_run("hn")
     store.save_cursors("rss", {"feed": "x"})

@@ -120,3 +120,23 @@ def test_a_query_job_does_not_undo_a_cursor_another_job_saved_meanwhile(tmp_path
 
     runner(config, backend, state, counters, crawl_while_the_other_job_saves).run(CrawlJob("local", "yelmo"))
     assert state.load_cursors("local")["cinesa"] == "999999999999"
+
+
+class PickyAnalyzer(KeywordAnalyzer):
+    """Fails on one post, as a bug in an NLP component would."""
+
+    def analyze(self, post):
+        if "💥" in post.text:
+            raise ValueError("component crashed")
+        return super().analyze(post)
+
+    def analyze_many(self, posts, batch_size: int = 256):
+        return [self.analyze(post) for post in posts]
+
+
+def test_a_post_the_analysis_rejects_does_not_hold_the_cursors_back(tmp_path, backend, state, counters):
+    config = make_config(tmp_path)
+    source = LocalSource([local_post(1, COMPLAINT), local_post(2, "💥 Cinesa")])
+    pipeline = Pipeline(config, backend, PickyAnalyzer())
+    SourceRunner(config, backend, state, pipeline, source, counters).run(CrawlJob("local"))
+    assert state.load_cursors("local") != {}
