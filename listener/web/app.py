@@ -1,0 +1,171 @@
+"""The web app: the team inbox, analysts' pages and the JSON API over one index backend."""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
+
+from listener.errors import BackendError, ConflictError, ListenerError, NotFoundError, TransitionError
+from listener.index.base import BaseBackend, QueryError, SearchQuery
+from listener.web import views
+from listener.web.filters import FilterError
+from listener.web.replies import ReplyDrafter
+from listener.web.security import SecurityMiddleware, cookie_names
+from listener.web.sessions import LoginThrottle, SessionStore
+from listener.web.settings import WebSettings, web_settings
+from listener.web.users import Users
+from listener.web.work import Work
+
+logger = logging.getLogger(__name__)
+
+STATUS_CODES = {NotFoundError: 404, ConflictError: 409, TransitionError: 422, QueryError: 400, FilterError: 400, BackendError: 503}
+OPTIONS_TTL = 300.0
+
+
+class WebContext:
+    """What every request handler shares: configuration, index, users, sessions, templates."""
+
+    def __init__(self, config, backend: BaseBackend, settings: WebSettings, users: Users, now=None):
+        self.config = config
+        self.backend = backend
+        self.settings = settings
+        self.users = users
+        self.sessions = SessionStore(settings.session_hours * 3600)
+        self.throttle = LoginThrottle()
+        self.drafter = ReplyDrafter(settings, config.brand.name)
+        self.work = Work(backend, users, config.schedule)
+        self.session_cookie, self.login_cookie = cookie_names(settings.secure_cookies)
+        self.zone = config.schedule.timezone
+        self._now = now
+        self._sources: tuple[float, list[str]] = (0.0, [])
+        self.templates = template_environment()
+
+    def now(self) -> datetime:
+        return self._now() if self._now else datetime.now(timezone.utc)
+
+    def local(self, value: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
+        return views.local_time(value, self.zone, fmt)
+
+    def source_names(self) -> list[str]:
+        """Sources seen in the index, for the filter menus (cached for a few minutes)."""
+        fetched, names = self._sources
+        if time.monotonic() - fetched > OPTIONS_TTL:
+            facets = self.backend.search(SearchQuery(facets=("source",), limit=0)).facets
+            names = sorted(value for value, _ in facets.get("source", []))
+            self._sources = (time.monotonic(), names)
+        return names
+
+    def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+        session = request.state.session
+        context.update(
+            config=self.config,
+            local=self.local,
+            request=request,
+            session=session,
+            user=session.user if session else None,
+            role=session.role if session else None,
+            csrf=session.csrf if session else "",
+            nonce=request.state.nonce,
+            flashes=session.take_flashes() if session else [],
+            now=self.now(),
+        )
+        return HTMLResponse(self.templates.get_template(name).render(context), status_code=status)
+
+
+@lru_cache(maxsize=1)
+def template_environment() -> Environment:
+    """One compiled set of templates per process; what differs per app is passed in the context."""
+    environment = Environment(
+        loader=PackageLoader("listener.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals.update(age=views.age, duration=views.duration, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT)
+    return environment
+
+
+def users_path(config, settings: WebSettings) -> Path | None:
+    if not settings.users_file:
+        return None
+    path = Path(settings.users_file).expanduser()
+    return path if path.is_absolute() else config.data_path(settings.users_file)
+
+
+def create_app(config, backend: BaseBackend, settings: WebSettings | None = None, users: Users | None = None, now=None) -> FastAPI:
+    """The ASGI app. ``settings`` default to the config's ``web:`` section, ``users`` to its users file and variable."""
+    from listener.web import api, pages
+
+    settings = settings or web_settings(config)
+    if users is None:
+        users = Users.load(users_path(config, settings), settings.users_env)
+    web = WebContext(config, backend, settings, users, now=now)
+    app = FastAPI(
+        title="listener",
+        summary="The team inbox and analysts' view over the listener index.",
+        description=api.DESCRIPTION,
+        version="1",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.web = web
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")
+    app.add_middleware(SecurityMiddleware, sessions=web.sessions, secure=settings.secure_cookies)
+    app.add_exception_handler(ListenerError, _listener_error)
+    app.add_exception_handler(FilterError, _listener_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    roles = ", ".join(f"{n} {r}" for r, n in _count_roles(users).items()) or "none"
+    logger.info(
+        "web: %s index, users: %s, secure cookies %s, SameSite=%s",
+        backend.name, roles, "on" if settings.secure_cookies else "OFF", settings.same_site,
+    )
+    return app
+
+
+def _count_roles(users: Users) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for user in users:
+        counts[user.role] = counts.get(user.role, 0) + 1
+    return counts
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/health"
+
+
+def _error(request: Request, status: int, message: str, hint: str | None = None):
+    if _wants_json(request):
+        return JSONResponse({"detail": message, "hint": hint}, status_code=status)
+    web: WebContext = request.app.state.web
+    return web.render(request, "error.html", status=status, message=message, hint=hint, code=status)
+
+
+async def _listener_error(request: Request, exc: Exception):
+    status = next((code for cls, code in STATUS_CODES.items() if isinstance(exc, cls)), 400)
+    if isinstance(exc, BackendError):
+        logger.error("web: index failure on %s: %s", request.url.path, exc)
+    return _error(request, status, str(exc), getattr(exc, "hint", None))
+
+
+async def _http_error(request: Request, exc: HTTPException):
+    messages = {404: "Nothing here.", 403: "Your role does not allow this.", 405: "Method not allowed."}
+    return _error(request, exc.status_code, exc.detail if isinstance(exc.detail, str) and exc.detail else messages.get(exc.status_code, "Error"))
+
+
+async def _validation_error(request: Request, exc: RequestValidationError):
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in exc.errors())
+    return _error(request, 422, problems)

@@ -1,0 +1,77 @@
+"""CSV exports. Cells that a spreadsheet would run as a formula are defused."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from listener.records import IndexedPost, format_time
+from listener.web.gaps import GapReport
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+GAP_COLUMNS = [
+    "entity", "role", "posts", "share_of_voice", "complaints", "complaint_rate",
+    "posts_with_known_reply_state", "unanswered", "unanswered_rate", "posts_with_reply_time", "median_first_reply_minutes",
+]
+POST_COLUMNS = [
+    "id", "created_at", "source", "author", "url", "language", "entities", "intents", "customer_status",
+    "lead_score", "reasons", "answer_state", "status", "assignee", "title", "text",
+]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(round(value, 4))
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _rows(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def gaps_csv(report: GapReport) -> Iterator[str]:
+    rows = (
+        [
+            e.name, e.role, e.posts, e.share, e.complaints, e.complaint_rate, e.known_answer, e.unanswered, e.unanswered_rate,
+            e.timed_replies, round(e.median_first_reply.total_seconds() / 60, 1) if e.median_first_reply else None,
+        ]
+        for e in report.entities
+    )
+    return _rows(GAP_COLUMNS, rows)
+
+
+def timeline_csv(report: GapReport) -> Iterator[str]:
+    rows = (
+        [format_time(start), name, counts.get(name, 0), counts.get(name, 0) / sum(counts.values()) if counts else 0.0]
+        for start, counts in report.timeline
+        for name in [e.name for e in report.entities]
+    )
+    return _rows(["bucket_start", "entity", "posts", "share_of_voice"], rows)
+
+
+def posts_csv(hits: Iterable[IndexedPost]) -> Iterator[str]:
+    rows = (
+        [
+            h.id, format_time(h.post.created_at), h.post.source, h.post.author, h.post.url, h.analysis.language,
+            "|".join(h.analysis.entities), "|".join(h.analysis.intents), h.analysis.customer_status, h.analysis.lead_score,
+            "|".join(h.analysis.reasons), h.answer_state, h.workflow.status, h.workflow.assignee, h.post.title, h.post.text,
+        ]
+        for h in hits
+    )
+    return _rows(POST_COLUMNS, rows)

@@ -1,0 +1,258 @@
+"""The HTML pages. Reading works without JavaScript; every change is a plain form
+that posts back and redirects (or re-renders with the reason it was refused)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from listener.errors import ConflictError, InputError, TransitionError
+from listener.records import ANSWER_STATES, CUSTOMER_STATUSES, INTENTS, STATUSES
+from listener.web.access import AGENTS, ANALYSTS, require, session_of
+from listener.web.charts import bar_chart, colors, flow_chart, share_chart
+from listener.web.filters import INBOX_SORTS, SEARCH_SORTS, read_selection
+from listener.web.gaps import gap_report
+from listener.web.views import duration, sla_view
+from listener.workflow import TRANSITIONS
+
+router = APIRouter(include_in_schema=False)
+SEARCH_FACETS = ("entity", "intent", "source", "language", "customer_status", "answer_state", "status", "assignee")
+ACTIONS = ("claim", "assign", "status", "note", "draft", "follow-up")
+
+
+def web_of(request: Request):
+    return request.app.state.web
+
+
+def post_url(post_id: str) -> str:
+    return "/posts/" + quote(post_id, safe=":@/")
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") and "\\" not in target else "/inbox"
+
+
+# -- logging in and out ---------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/inbox"):
+    web = web_of(request)
+    if request.state.session:
+        return RedirectResponse(_safe_next(next), 303)
+    return _login_form(request, next)
+
+
+def _login_form(request: Request, next: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+    web = web_of(request)
+    token = request.cookies.get(web.login_cookie) or secrets.token_urlsafe(32)
+    css = resources.files("listener.web").joinpath("static/app.css").read_text(encoding="utf-8")
+    response = web.render(request, "login.html", status=status, login_token=token, next=_safe_next(next), error=error, css=css)
+    response.set_cookie(web.login_cookie, token, max_age=3600, httponly=True, secure=web.settings.secure_cookies, samesite="strict")
+    return response
+
+
+@router.post("/login")
+async def login(request: Request):
+    web = web_of(request)
+    form = await request.form()
+    name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    target = _safe_next(str(form.get("next") or "/inbox"))
+    address = request.client.host if request.client else "?"
+    if web.throttle.blocked(name, address):
+        return _login_form(request, target, "Too many failed attempts; wait five minutes and try again.", 429)
+    user = web.users.authenticate(name, password)
+    if user is None:
+        web.throttle.failed(name, address)
+        return _login_form(request, target, "Wrong name or password.", 401)
+    web.throttle.succeeded(name, address)
+    session = web.sessions.create(user.name, user.role)
+    response = RedirectResponse(target, 303)
+    set_session_cookie(web, response, session.token)
+    response.delete_cookie(web.login_cookie, secure=web.settings.secure_cookies, httponly=True, samesite="strict")
+    return response
+
+
+def set_session_cookie(web, response, token: str) -> None:
+    response.set_cookie(
+        web.session_cookie, token, max_age=int(web.settings.session_hours * 3600), httponly=True,
+        secure=web.settings.secure_cookies, samesite=web.settings.same_site, path="/",
+    )
+
+
+@router.post("/logout")
+def logout(request: Request):
+    web = web_of(request)
+    web.sessions.end(session_of(request).token)
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(web.session_cookie, secure=web.settings.secure_cookies, httponly=True, samesite=web.settings.same_site)
+    return response
+
+
+# -- the inbox and a post -------------------------------------------------------
+
+
+@router.get("/")
+def home():
+    return RedirectResponse("/inbox", 303)
+
+
+def filter_options(web) -> dict:
+    return {
+        "entity": [e.name for e, _ in web.config.entities],
+        "source": web.source_names(),
+        "language": [*web.config.languages, "other"],
+        "intent": list(INTENTS),
+        "customer_status": list(CUSTOMER_STATUSES),
+        "answer_state": list(ANSWER_STATES),
+        "status": list(STATUSES),
+        "assignee": web.users.names("agent", "admin"),
+    }
+
+
+@router.get("/inbox")
+def inbox(request: Request):
+    web, session = web_of(request), session_of(request)
+    selection = read_selection(request.query_params, session.user, INBOX_SORTS, "priority", inbox=True)
+    limit = web.settings.page_size
+    result = web.backend.search(selection.query(web.zone, limit=limit, surface=True, sort=INBOX_SORTS[selection.sort]))
+    now = web.now()
+    rows = [(hit, sla_view(hit, web.config.schedule, now)) for hit in result.hits]
+    return web.render(
+        request, "inbox.html", rows=rows, total=result.total, selection=selection, options=filter_options(web),
+        sorts=INBOX_SORTS, limit=limit, post_url=post_url, can_work=session.role in AGENTS,
+    )
+
+
+@router.get("/posts/{post_id:path}")
+def post_page(request: Request, post_id: str):
+    return _post_page(request, post_id)
+
+
+def _post_page(request: Request, post_id: str, error: str | None = None, status: int = 200, draft: str | None = None):
+    web, session = web_of(request), session_of(request)
+    hit = web.backend.get(post_id)
+    if hit is None:
+        return web.render(request, "error.html", status=404, code=404, message=f"No post with id {post_id!r}.", hint="It may have been erased.")
+    workflow = hit.workflow
+    intent, _ = web.drafter.template_for(hit)
+    return web.render(
+        request, "post.html", status=status, hit=hit, error=error, post_url=post_url,
+        clock=sla_view(hit, web.config.schedule, web.now()),
+        draft=draft if draft is not None else (workflow.reply_draft or web.drafter.draft(hit)),
+        draft_saved=workflow.reply_draft is not None, template_intent=intent,
+        reply_url=web.drafter.reply_url(hit), transitions=sorted(TRANSITIONS[workflow.status] - {"claimed"}),
+        agents=web.users.names("agent", "admin"), can_work=session.role in AGENTS,
+        can_claim=workflow.status in ("new", "claimed") and workflow.assignee != session.user,
+    )
+
+
+@router.post("/posts/{post_id:path}/{action}")
+async def post_action(request: Request, post_id: str, action: str, session=Depends(require(AGENTS))):
+    web = web_of(request)
+    if action not in ACTIONS:
+        return web.render(request, "error.html", status=404, code=404, message=f"Unknown action {action!r}.")
+    form = await request.form()
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        return _post_page(request, post_id, "The form did not say which version of the post you saw; reload and try again.", 400)
+    work, text = web.work, str(form.get("text", ""))
+    try:
+        if action == "claim":
+            work.claim(session, post_id, version)
+            message = "You have claimed this post."
+        elif action == "assign":
+            assignee = str(form.get("assignee", ""))
+            work.change(session, post_id, version, assignee=assignee)
+            message = f"Assigned to {assignee}."
+        elif action == "status":
+            status = str(form.get("status", ""))
+            work.change(session, post_id, version, status=status)
+            message = f"Marked {status}."
+        elif action == "note":
+            work.change(session, post_id, version, note=text)
+            message = "Note added."
+        elif action == "draft":
+            work.change(session, post_id, version, reply_draft=text)
+            message = "Reply draft saved."
+        else:
+            raw = "" if "clear" in form else str(form.get("date", ""))
+            work.change(session, post_id, version, follow_up_at=date.fromisoformat(raw) if raw else None)
+            message = "Follow-up date saved." if raw else "Follow-up date cleared."
+    except ConflictError as exc:
+        return _post_page(request, post_id, f"Not saved: {exc}. The page now shows the latest state.", 409, draft=text if action == "draft" else None)
+    except (TransitionError, InputError) as exc:
+        return _post_page(request, post_id, f"Not saved: {exc}.", 422 if isinstance(exc, TransitionError) else 400)
+    except ValueError:
+        return _post_page(request, post_id, "Not saved: the follow-up date must look like 2026-11-20.", 400)
+    session.flash(message, "ok")
+    return RedirectResponse(_safe_next(str(form.get("next") or "")) if form.get("next") else post_url(post_id), 303)
+
+
+# -- analysts ----------------------------------------------------------------------
+
+
+@router.get("/search")
+def search(request: Request):
+    web, session = web_of(request), session_of(request)
+    selection = read_selection(request.query_params, session.user, SEARCH_SORTS + ("",), "")
+    limit = web.settings.page_size
+    query = selection.query(web.zone, limit=limit, facets=SEARCH_FACETS, sort=selection.sort or None)
+    result = web.backend.search(query)
+    return web.render(
+        request, "search.html", result=result, selection=selection, sorts=SEARCH_SORTS, limit=limit,
+        post_url=post_url, can_export=session.role in ANALYSTS,
+    )
+
+
+@router.get("/gaps")
+def gaps(request: Request, session=Depends(require(ANALYSTS))):
+    web = web_of(request)
+    params = request.query_params
+    try:
+        until_day = date.fromisoformat(params["until"]) if params.get("until") else None
+        since_day = date.fromisoformat(params["since"]) if params.get("since") else None
+    except ValueError:
+        raise InputError("since and until must be dates like 2026-11-20")
+    interval = params.get("interval") or None
+    since, until = gap_window(web, since_day, until_day)
+    report = gap_report(web.backend, web.config, since, until, interval)
+    names = [e.name for e in report.entities]
+    palette = colors(names)
+    pct = lambda v: None if v is None else 100 * v  # noqa: E731
+    charts = {
+        "share": share_chart(report.timeline, names, palette, report.interval),
+        "complaints": bar_chart("Complaint rate per entity", [(e.name, pct(e.complaint_rate), _pct(e.complaint_rate, e.complaints, e.posts)) for e in report.entities], palette),
+        "unanswered": bar_chart("Unanswered rate per entity", [(e.name, pct(e.unanswered_rate), _pct(e.unanswered_rate, e.unanswered, e.known_answer)) for e in report.entities], palette),
+        "reply_time": bar_chart(
+            "Median time to first answer per entity",
+            [(e.name, e.median_first_reply.total_seconds() / 60 if e.median_first_reply else None,
+              f"{duration(e.median_first_reply)} (n={e.timed_replies})" if e.median_first_reply else "") for e in report.entities],
+            palette,
+        ),
+        "flows": flow_chart(report.flows, palette),
+    }
+    return web.render(
+        request, "gaps.html", report=report, charts=charts, palette=palette, post_url=post_url,
+        since_day=since_day, until_day=until_day, interval=interval, export=request.url.query,
+    )
+
+
+def gap_window(web, since_day: date | None, until_day: date | None) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(web.zone)
+    until = datetime.combine(until_day + timedelta(days=1), time(), zone) if until_day else web.now()
+    since = datetime.combine(since_day, time(), zone) if since_day else until - timedelta(days=web.settings.gap_days)
+    if since >= until:
+        raise InputError("since must be before until")
+    return since, until
+
+
+def _pct(rate: float | None, part: int, whole: int) -> str:
+    return "" if rate is None else f"{100 * rate:.0f}% ({part}/{whole})"

@@ -1,0 +1,88 @@
+"""The ``web:`` section of the brand configuration, validated here.
+
+Every setting has a default, so the section may be left out. Unknown keys are
+refused with the list of valid ones, and each error names the key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from listener.errors import ConfigError
+from listener.records import INTENTS
+
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+REPLY_PLACEHOLDERS = ("greeting", "brand")
+LINK_PLACEHOLDERS = ("url", "native_id", "author")
+REPLY_LANGUAGES = ("es", "ca", "en", "pt", "other")
+
+
+def _check_placeholders(text: str, allowed: tuple[str, ...], what: str) -> str:
+    for name in PLACEHOLDER.findall(text):
+        if name not in allowed:
+            raise ValueError(f"{what} uses {{{name}}}; the placeholders are {', '.join('{' + a + '}' for a in allowed)}")
+    return text
+
+
+class WebSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 for every interface).")
+    port: int = Field(8000, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
+    users_file: str | None = Field(
+        "users.txt", description="Users file (`name:role:hash` lines), relative to the data directory unless absolute."
+    )
+    users_env: str = Field("LISTENER_WEB_USERS", description="Environment variable with more users, same format, one per line.")
+    secure_cookies: bool = Field(True, description="Mark the session cookie Secure; turn off only for plain-HTTP use on localhost.")
+    same_site: Literal["lax", "strict"] = Field("lax", description="The session cookie's SameSite policy.")
+    session_hours: float = Field(12, gt=0, le=24 * 30, description="How long a login lasts.")
+    page_size: int = Field(50, ge=1, le=500, description="Posts per page in the inbox and search.")
+    gap_days: int = Field(30, ge=1, le=3650, description="Default window of the competitor page, in days.")
+    replies: dict[str, dict[str, str]] = Field(
+        {}, description="Reply templates by intent and language, over the built-in ones; {greeting} and {brand} are filled in."
+    )
+    reply_links: dict[str, str] = Field(
+        {}, description="Where to reply, by source: a URL with {url}, {native_id} or {author}; the default is the post's URL."
+    )
+
+    @field_validator("replies")
+    @classmethod
+    def _known_intents_and_placeholders(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for intent, languages in value.items():
+            if intent not in (*INTENTS, "default"):
+                raise ValueError(f"unknown intent {intent!r} (valid: {', '.join((*INTENTS, 'default'))})")
+            for language, text in languages.items():
+                if language not in REPLY_LANGUAGES:
+                    raise ValueError(f"{intent}: unknown language {language!r} (valid: {', '.join(REPLY_LANGUAGES)})")
+                _check_placeholders(text, REPLY_PLACEHOLDERS, f"the {intent}/{language} template")
+        return value
+
+    @field_validator("reply_links")
+    @classmethod
+    def _link_placeholders(cls, value: dict[str, str]) -> dict[str, str]:
+        for source, template in value.items():
+            _check_placeholders(template, LINK_PLACEHOLDERS, f"the link for {source}")
+            if not template.startswith(("https://", "http://", "{url}")):
+                raise ValueError(f"the link for {source} must start with https://, http:// or {{url}}, found {template!r}")
+        return value
+
+
+def web_settings(config) -> WebSettings:
+    """Validate ``config.web``; a mistake raises :class:`ConfigError` naming the key."""
+    origin = config.origin or "the configuration"
+    try:
+        return WebSettings.model_validate(config.web or {})
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe(error, origin) for error in exc.errors())) from None
+
+
+def _describe(error: dict, origin: str) -> str:
+    key = ".".join(["web", *(str(part) for part in error["loc"])])
+    if error["type"] == "extra_forbidden":
+        return f"{origin}: unknown key {key!r} (valid keys: {', '.join(sorted(WebSettings.model_fields))})"
+    reason = error["msg"].removeprefix("Value error, ")
+    found = "" if "found" in reason else f", found {error.get('input')!r}"
+    return f"{origin}: {key}: {reason}{found}"

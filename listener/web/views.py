@@ -1,0 +1,108 @@
+"""What a page or the API shows of a post: ages, SLA clocks, labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from listener.config import ScheduleConfig
+from listener.present import ANSWER_LABELS, age
+from listener.records import IndexedPost, format_time
+from listener.sla import sla_status
+from listener.workflow import OPEN_STATUSES
+
+SOON = timedelta(minutes=15)
+ANSWER_TEXT = {**ANSWER_LABELS, "unknown": "reply state unknown"}
+
+__all__ = ["SlaView", "age", "duration", "local_time", "native_id", "post_json", "safe_url", "sla_view"]
+
+
+def duration(value: timedelta) -> str:
+    """``45s``, ``12m``, ``1h 20m``, ``2d 3h``."""
+    seconds = abs(int(value.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m" if minutes else f"{seconds}s"
+
+
+def local_time(value: datetime | None, zone: str, fmt: str = "%a %d %b %H:%M") -> str:
+    return value.astimezone(ZoneInfo(zone)).strftime(fmt) if value else ""
+
+
+def safe_url(url: str | None) -> str:
+    """``url`` if it is a web address, else an empty string (no ``javascript:`` links from crawled data)."""
+    return url if url and url.lower().startswith(("https://", "http://")) else ""
+
+
+def native_id(post_id: str) -> str:
+    return post_id.split(":", 1)[1] if ":" in post_id else post_id
+
+
+@dataclass(frozen=True, slots=True)
+class SlaView:
+    """The SLA clock as shown: ``kind`` is ok, soon, late or done."""
+
+    text: str
+    kind: str
+    due_at: datetime | None
+    remaining: timedelta | None
+    overdue: bool
+    off_hours: bool
+
+
+def sla_view(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> SlaView:
+    if hit.workflow.status not in OPEN_STATUSES:
+        return SlaView(hit.workflow.status, "done", None, None, False, False)
+    try:
+        status = sla_status(hit.post.created_at, schedule, now)
+    except ValueError:  # a schedule without service time: no clock to show
+        return SlaView("no SLA", "done", None, None, False, False)
+    if status.overdue:
+        text, kind = f"late {duration(status.remaining)}", "late"
+    else:
+        text, kind = f"due in {duration(status.remaining)}", "soon" if status.remaining <= SOON else "ok"
+    if status.off_hours:
+        text += " (arrived off hours)"
+    return SlaView(text, kind, status.due_at, status.remaining, status.overdue, status.off_hours)
+
+
+def post_json(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> dict:
+    post, analysis, workflow = hit.post, hit.analysis, hit.workflow
+    clock = sla_view(hit, schedule, now)
+    return {
+        "id": post.id,
+        "source": post.source,
+        "url": safe_url(post.url),
+        "author": post.author,
+        "author_name": post.author_name,
+        "title": post.title,
+        "text": post.text,
+        "created_at": format_time(post.created_at),
+        "first_reply_at": format_time(post.first_reply_at) if post.first_reply_at else None,
+        "age": age(post.created_at, now),
+        "language": analysis.language,
+        "entities": list(analysis.entities),
+        "intents": list(analysis.intents),
+        "customer_status": analysis.customer_status,
+        "lead_score": analysis.lead_score,
+        "reasons": list(analysis.reasons),
+        "answer_state": hit.answer_state,
+        "status": workflow.status,
+        "assignee": workflow.assignee,
+        "version": workflow.version,
+        "notes": [note.to_dict() for note in workflow.notes],
+        "reply_draft": workflow.reply_draft,
+        "follow_up_at": format_time(workflow.follow_up_at) if workflow.follow_up_at else None,
+        "sla": None if clock.due_at is None else {
+            "due_at": format_time(clock.due_at),
+            "remaining_seconds": int(clock.remaining.total_seconds()),
+            "overdue": clock.overdue,
+            "off_hours": clock.off_hours,
+        },
+    }

@@ -1,0 +1,66 @@
+"""Changes people make to a post's workflow, shared by the pages and the API.
+
+Every change names the version the person saw; the backend refuses it with a
+:class:`ConflictError` if someone changed the post since. Claiming assigns the
+post to oneself; handing over a post someone else holds takes an admin.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from listener.errors import ConflictError, InputError, NotFoundError
+from listener.records import STATUSES, Workflow
+from listener.web.sessions import Session
+from listener.workflow import UNSET, WorkflowChange
+
+MAX_NOTE = 5000
+MAX_DRAFT = 10000
+
+
+class Work:
+    def __init__(self, backend, users, schedule):
+        self.backend, self.users, self.schedule = backend, users, schedule
+
+    def change(self, session: Session, post_id: str, version: int, *, status=UNSET, assignee=UNSET,
+               note: str | None = None, reply_draft=UNSET, follow_up_at=UNSET) -> Workflow:
+        current = self.backend.get(post_id)
+        if current is None:
+            raise NotFoundError(f"no post with id {post_id!r}")
+        workflow = current.workflow
+        if status is not UNSET and status not in STATUSES:
+            raise InputError(f"unknown status {status!r} (valid: {', '.join(STATUSES)})")
+        if assignee is not UNSET:
+            if assignee not in self.users.names("agent", "admin"):
+                raise InputError(f"{assignee!r} is not an agent or admin who can take posts")
+            holder = workflow.assignee
+            if holder not in (None, session.user, assignee) and session.role != "admin":
+                raise ConflictError(f"post {post_id} is claimed by {holder}; only {holder} or an admin can hand it over")
+            if status is UNSET and workflow.status == "new":
+                status = "claimed"
+        if status == "claimed" and assignee is UNSET:
+            assignee = session.user
+        if status == "answered" and assignee is UNSET and workflow.assignee is None:
+            assignee = session.user
+        if note is not None:
+            note = note.strip()
+            if not note:
+                raise InputError("the note is empty")
+            if len(note) > MAX_NOTE:
+                raise InputError(f"the note is {len(note)} characters long; the limit is {MAX_NOTE}")
+        if reply_draft is not UNSET:
+            if reply_draft and len(reply_draft) > MAX_DRAFT:
+                raise InputError(f"the reply is {len(reply_draft)} characters long; the limit is {MAX_DRAFT}")
+            reply_draft = reply_draft or None
+        if isinstance(follow_up_at, date) and not isinstance(follow_up_at, datetime):
+            # A follow-up day means the start of service on that day, in the team's time zone.
+            start = time.fromisoformat(self.schedule.service_hours.start)
+            follow_up_at = datetime.combine(follow_up_at, start, ZoneInfo(self.schedule.timezone))
+        change = WorkflowChange(
+            actor=session.user, status=status, assignee=assignee, note=note, reply_draft=reply_draft, follow_up_at=follow_up_at
+        )
+        return self.backend.update_workflow(post_id, version, change)
+
+    def claim(self, session: Session, post_id: str, version: int) -> Workflow:
+        return self.change(session, post_id, version, status="claimed")

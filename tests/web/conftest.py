@@ -1,0 +1,109 @@
+"""The web app over a seeded index, on SQLite always and Elasticsearch when a node is available."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from listener.web import create_app
+from listener.web.users import User, Users, hash_password
+from tests.web.corpus import NOW, config, corpus
+
+PASSWORD = "correct horse battery"
+# Cheap hashes keep the tests fast; the format and the check are the production ones.
+USERS = Users([User(name, role, hash_password(PASSWORD, n=2**8)) for name, role in
+               (("ana", "agent"), ("luis", "agent"), ("marta", "analyst"), ("root", "admin"))])
+
+
+@pytest.fixture(scope="session")
+def es_backend(es_url):
+    from elasticsearch import Elasticsearch
+
+    from listener.index.elasticsearch import ElasticsearchBackend
+
+    client = Elasticsearch(es_url, request_timeout=30)
+    backend = ElasticsearchBackend(client, alias=f"web-{uuid.uuid4().hex[:8]}")
+    backend.ensure_schema()
+    yield backend
+    client.indices.delete(index=backend.current_index)
+    client.close()
+
+
+def reset_es(backend, docs) -> None:
+    """Write the corpus over the shared test index, workflow and all, so each test starts fresh."""
+    from elasticsearch.helpers import bulk
+
+    from listener.index.elasticsearch import crawl_fields, workflow_fields
+    from listener.records import Workflow
+
+    stale = [h["_id"] for h in backend.es.search(index=backend.alias, size=1000, source=False)["hits"]["hits"]]
+    actions = [{"_op_type": "delete", "_index": backend.alias, "_id": i} for i in stale]
+    actions += [{"_op_type": "index", "_index": backend.alias, "_id": d.id, "_source": {**crawl_fields(d), **workflow_fields(Workflow())}} for d in docs]
+    bulk(backend.es, actions, refresh=True)
+
+
+def seeded(request, kind: str, tmp_path):
+    docs = corpus()
+    if kind == "sqlite":
+        from listener.index.sqlite import SQLiteBackend
+
+        backend = SQLiteBackend(tmp_path / "index.db")
+        backend.ensure_schema()
+        backend.upsert(docs)
+        yield backend
+        backend.close()
+    else:
+        backend = request.getfixturevalue("es_backend")
+        reset_es(backend, docs)
+        yield backend
+
+
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def backend(request, tmp_path):
+    yield from seeded(request, request.param, tmp_path)
+
+
+@pytest.fixture
+def sqlite_backend(request, tmp_path):
+    yield from seeded(request, "sqlite", tmp_path)
+
+
+@pytest.fixture
+def app(backend):
+    return create_app(config(), backend, users=USERS, now=lambda: NOW)
+
+
+@pytest.fixture
+def anonymous(app):
+    with TestClient(app, base_url="https://testserver") as client:
+        yield client
+
+
+def log_in(app, name: str) -> TestClient:
+    client = TestClient(app, base_url="https://testserver")
+    response = client.post("/api/session", json={"username": name, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
+
+
+@pytest.fixture
+def agent(app):
+    return log_in(app, "ana")
+
+
+@pytest.fixture
+def other_agent(app):
+    return log_in(app, "luis")
+
+
+@pytest.fixture
+def analyst(app):
+    return log_in(app, "marta")
+
+
+@pytest.fixture
+def admin(app):
+    return log_in(app, "root")

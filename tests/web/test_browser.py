@@ -1,0 +1,250 @@
+"""End to end in a real headless Chromium (Debian's, at /usr/bin/chromium), on both backends.
+
+Screenshots go to artifacts/screenshots/ (named backend-test-step.png).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from listener.web import create_app, running
+from tests.web.conftest import PASSWORD, USERS
+from tests.web.corpus import NOW, config
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = os.environ.get("LISTENER_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+expect = playwright_api.expect
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set LISTENER_CHROMIUM)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Site:
+    url: str
+    app: object
+    backend: str
+
+
+def serve(backend):
+    app = create_app(config(), backend, users=USERS, now=lambda: NOW)
+    with running(app) as url:
+        yield Site(url, app, backend.name)
+
+
+@pytest.fixture
+def site(backend):
+    """The app on both backends: for the flows a team must be able to do on either."""
+    yield from serve(backend)
+
+
+@pytest.fixture
+def sqlite_site(sqlite_backend):
+    yield from serve(sqlite_backend)
+
+
+@pytest.fixture
+def shot(request):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"\W+", "-", request.node.originalname.removeprefix("test_"))
+
+    def take(page, site: Site, step: str) -> None:
+        page.screenshot(path=str(SHOTS / f"{site.backend}-{name}-{step}.png"), full_page=True)
+
+    return take
+
+
+def log_in(browser, site: Site, user: str, **options):
+    """A browser logged in through the login form."""
+    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900}, **options)
+    page = context.new_page()
+    page.goto("/inbox")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_label("Name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/inbox"))
+    return page
+
+
+def logged_in(browser, site: Site, user: str, path: str = "/inbox", **options):
+    """A browser with a session made on the server: for tests about what comes after logging in."""
+    web = site.app.state.web
+    session = web.sessions.create(user, web.users.get(user).role)
+    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900}, **options)
+    context.add_cookies([{"name": web.session_cookie, "value": session.token, "domain": "127.0.0.1", "path": "/", "secure": True, "httpOnly": True}])
+    page = context.new_page()
+    page.goto(path)
+    return page
+
+
+def scripts_ready(page) -> None:
+    expect(page.locator("html")).to_have_class(re.compile(r"\bjs\b"))
+
+
+def test_an_agent_works_a_post_from_the_inbox_to_answered(browser, site, shot):
+    page = log_in(browser, site, "ana", permissions=["clipboard-read", "clipboard-write"])
+    rows = page.locator(".rows .row")
+    expect(rows.first).to_contain_text("Cinesa abre el lunes")  # best lead score first
+    expect(rows.first.locator(".sla")).to_contain_text("late")
+    expect(rows.first.locator(".why")).to_contain_text("question")
+    shot(page, site, "1-inbox")
+
+    page.get_by_label("Brand or competitor").select_option("Yelmo Cines")
+    page.get_by_label("Intent").select_option("complaint")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"entity=Yelmo"))
+    expect(rows).to_have_count(3)
+    for text in rows.all_inner_texts():
+        assert "Yelmo" in text and "complaint" in text
+    shot(page, site, "2-filtered")
+
+    rows.first.locator("a.text").click()
+    expect(page.locator(".full-text")).to_contain_text("Yelmo falla al pagar")
+    page.get_by_role("button", name="Claim").click()
+    expect(page.locator(".flash.ok")).to_have_text("You have claimed this post.")
+    expect(page.locator(".work .status")).to_contain_text("claimed · ana")
+
+    page.get_by_label("Add a note").fill("Ofrecer la app de Cinesa; probar el pago con Bizum")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator(".notes")).to_contain_text("probar el pago con Bizum")
+
+    reply = page.locator("#reply")
+    expect(reply).to_have_value(re.compile(r"^Hola, sentimos mucho"))
+    assert "User 3" not in reply.input_value()
+    reply.fill(reply.input_value() + "Si quieres, te ayudamos a comprar en Cinesa.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".flash.ok")).to_have_text("Reply draft saved.")
+    expect(reply).to_have_value(re.compile(r"te ayudamos a comprar en Cinesa\.$"))
+    page.get_by_role("button", name="Copy").click()
+    assert page.evaluate("navigator.clipboard.readText()").endswith("te ayudamos a comprar en Cinesa.")
+    expect(page.get_by_role("link", name=re.compile("Reply on reddit"))).to_have_attribute("href", "https://example.org/reddit/3")
+
+    page.get_by_label("Check again on").fill("2026-11-23")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_label("Check again on")).to_have_value("2026-11-23")
+    shot(page, site, "3-claimed-with-note-and-draft")
+
+    page.get_by_role("button", name="Mark answered").click()
+    expect(page.locator(".work .status")).to_contain_text("answered · ana")
+    shot(page, site, "4-answered")
+    page.goto("/inbox")
+    expect(page.locator(".rows")).not_to_contain_text("Yelmo falla al pagar")
+    page.context.close()
+
+
+def test_a_second_sessions_conflicting_claim_is_refused_with_a_clear_message(browser, site, shot):
+    ana = logged_in(browser, site, "ana", "/posts/twitter:1")
+    luis = logged_in(browser, site, "luis", "/posts/twitter:1")
+    ana.get_by_role("button", name="Claim").click()
+    expect(ana.locator(".work .status")).to_contain_text("claimed · ana")
+
+    luis.get_by_role("button", name="Claim").click()
+    problem = luis.get_by_role("alert")
+    expect(problem).to_contain_text("Not saved")
+    expect(problem).to_contain_text("by ana")
+    expect(luis.locator(".work .status")).to_contain_text("claimed · ana")
+    shot(luis, site, "refused")
+
+    luis.reload()
+    expect(luis.locator(".work .status")).to_contain_text("claimed · ana")
+    for page in (ana, luis):
+        page.context.close()
+
+
+def test_keyboard_shortcuts_select_claim_and_answer(browser, sqlite_site, shot):
+    site = sqlite_site
+    page = logged_in(browser, site, "ana")
+    scripts_ready(page)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    second = page.locator(".rows .row").nth(1)
+    expect(second).to_have_class(re.compile("selected"))
+    title = second.locator("a.text").inner_text()
+    page.keyboard.press("c")
+    expect(page.locator(".flash.ok")).to_have_text("You have claimed this post.")
+    scripts_ready(page)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("o")
+    expect(page.locator(".full-text")).to_have_text(title)
+    scripts_ready(page)
+    page.keyboard.press("a")
+    expect(page.locator(".work .status")).to_contain_text("answered · ana")
+    scripts_ready(page)
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    shot(page, site, "help")
+    page.context.close()
+
+
+def test_an_analyst_gets_the_competitor_page_with_charts_and_csv(browser, site, shot):
+    page = logged_in(browser, site, "marta", "/search")
+    page.get_by_role("link", name="Competitors").click()
+    expect(page.get_by_role("heading", name="Competitor gaps")).to_be_visible()
+    expect(page.locator("svg.chart")).to_have_count(5)
+    expect(page.locator("svg.chart rect title").first).to_contain_text("Cinesa")
+    expect(page.locator("table.figures tbody tr")).to_have_count(3)
+    expect(page.locator("#churn + svg, section:has(#churn) svg")).to_have_count(1)
+    expect(page.locator("section:has(#churn) table").first).to_contain_text("Yelmo Cines")
+    expect(page.locator("h3:text('Yelmo Cines') + .clusters")).to_contain_text("app · pagar")
+    shot(page, site, "gaps")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="figures per entity").click()
+    assert Path(download.value.path()).read_text().startswith("entity,role,posts,share_of_voice")
+    page.context.close()
+
+
+def test_search_with_facets_narrows_the_results(browser, sqlite_site, shot):
+    site = sqlite_site
+    page = logged_in(browser, site, "marta", "/search")
+    page.get_by_label("Words to find").fill("app")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("h1")).to_contain_text("4 posts")
+    page.locator(".facets").get_by_role("link", name="Yelmo Cines").click()
+    expect(page.locator("h1")).to_contain_text("3 posts")
+    shot(page, site, "faceted")
+    page.context.close()
+
+
+def test_reading_works_with_javascript_off(browser, sqlite_site, shot):
+    site = sqlite_site
+    page = log_in(browser, site, "ana", java_script_enabled=False)
+    expect(page.locator(".rows .row")).to_have_count(5)
+    expect(page.get_by_role("button", name="Shortcuts")).to_be_hidden()
+    page.get_by_role("link", name="next →").click()
+    expect(page.locator(".rows .row").first).to_be_visible()
+    page.locator(".rows .row a.text").first.click()
+    expect(page.locator(".full-text")).to_be_visible()
+    page.get_by_role("button", name="Claim").click()
+    expect(page.locator(".flash.ok")).to_have_text("You have claimed this post.")
+    shot(page, site, "post-without-js")
+    page.context.close()
+
+
+def test_a_wrong_password_is_refused_and_nothing_shows_without_login(browser, sqlite_site):
+    context = browser.new_context(base_url=sqlite_site.url)
+    page = context.new_page()
+    page.goto("/gaps")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fgaps"))
+    page.get_by_label("Name").fill("ana")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong name or password.")
+    assert page.context.cookies() == [] or all(c["name"].endswith("login") for c in page.context.cookies())
+    context.close()
