@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from importlib import import_module, resources
@@ -208,6 +209,60 @@ def demo(data_dir: str, limit: int) -> None:
     from listener.demo import run_demo
 
     run_demo(Path(data_dir), limit=limit, echo=click.echo)
+
+
+@main.command()
+def sources() -> None:
+    """List the kinds of source a configuration can name."""
+    from spiders import SOURCE_KINDS
+
+    for kind, spider in sorted(SOURCE_KINDS.items()):
+        doc = sys.modules[spider.__module__].__doc__ or ""
+        click.echo(f"{kind:<14} {doc.strip().splitlines()[0] if doc.strip() else ''}")
+
+
+@main.command()
+@config_option
+@click.option("--source", "source_name", required=True, help="The source's name (or kind) in the configuration.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True, help="JSON Lines file for the posts.")
+@click.option("--once/--repeat", default=True, show_default=True, help="Crawl once, or again at the source's interval until stopped.")
+def crawl(config_path: str | None, source_name: str, output: str, once: bool) -> None:
+    """Crawl one source and write its new posts as JSON Lines (no analysis, no index).
+
+    Cursors advance only after the posts are written, so the next run fetches
+    only what is new.
+    """
+    import time
+
+    from listener.state import open_state
+    from spiders import crawl as crawl_source
+
+    config = resolve_config(config_path)
+    source = config.source(source_name)
+    with open_state(config) as state:
+        while True:
+            result = crawl_source(config, source, state.load_cursors(source.label))
+            _write_posts(result.posts, output)
+            state.save_cursors(source.label, result.cursors)
+            click.echo(f"{source.label}: {len(result.posts)} new post(s), {len(result.errors)} error(s)", err=True)
+            for error in result.errors[:20]:
+                click.echo(f"  {error}", err=True)
+            if once:
+                break
+            time.sleep(source.interval)
+    if result.errors:
+        sys.exit(1)
+
+
+def _write_posts(posts, output: str) -> None:
+    lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in posts)
+    if output == "-":
+        click.echo(lines, nl=False)
+        return
+    with open(output, "a", encoding="utf-8") as stream:
+        stream.write(lines)
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 @main.command(name="eval")

@@ -1,54 +1,95 @@
-"""``listener demo``: the whole pipeline on a bundled corpus, on the embedded index."""
+"""``listener demo``: the whole pipeline on the embedded index, from real crawls.
+
+A local replay server answers with recorded API responses in the sources' real
+formats; the spiders crawl it, NLP analyses what they bring, SQLite indexes it,
+and the inbox is printed.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
-from listener.config import parse_config
+from listener.config import Config, SourceConfig, parse_config
 from listener.index.base import SearchQuery
 from listener.index.sqlite import SQLiteBackend
-from listener.jsonl import Rejection, read_posts
 from listener.pipeline import Pipeline
 from listener.present import inbox_table
 from listener.records import Post
+from listener.state import open_state
 
 DEMO = resources.files("listener").joinpath("data/demo")
+# The replay server needs no credentials, but the X spider refuses to start without one.
+PLACEHOLDER_TOKENS = {"LISTENER_TWITTER_BEARER_TOKEN": "replay"}
+QUIET = {"LOG_LEVEL": "WARNING"}
 
 
-def demo_config(data_dir: Path):
+def demo_config(data_dir: Path, sources: list[dict] | None = None) -> Config:
     text = DEMO.joinpath("config.yaml").read_text(encoding="utf-8")
     config = parse_config(text, "listener/data/demo/config.yaml")
-    return config.model_copy(update={"data_dir": str(data_dir)})
+    update = {"data_dir": str(data_dir)}
+    if sources is not None:
+        update["sources"] = [SourceConfig.model_validate(s) for s in sources]
+    return config.model_copy(update=update)
 
 
-def demo_posts(now: datetime | None = None) -> Iterator[Post | Rejection]:
-    """The bundled posts, moved in time so that the newest is two minutes old."""
-    with DEMO.joinpath("posts.jsonl").open("rb") as stream:
-        items = [item for _, item in read_posts(stream, "demo/posts.jsonl")]
-    newest = max(p.created_at for p in items if isinstance(p, Post))
-    shift = (now or datetime.now(timezone.utc)) - timedelta(minutes=2) - newest
-    for item in items:
-        yield replace(item, created_at=item.created_at + shift) if isinstance(item, Post) else item
+def recent(posts: list[Post], now: datetime | None = None) -> list[Post]:
+    """Recorded posts moved in time, keeping their order, so the newest is two minutes old."""
+    if not posts:
+        return posts
+    shift = (now or datetime.now(timezone.utc)) - timedelta(minutes=2) - max(p.created_at for p in posts)
+    return [
+        replace(p, created_at=p.created_at + shift, first_reply_at=p.first_reply_at + shift if p.first_reply_at else None)
+        for p in posts
+    ]
 
 
-def run_demo(data_dir: Path, limit: int = 12, echo: Callable[[str], None] = print) -> None:
-    config = demo_config(data_dir)
+def run_demo(data_dir: Path, limit: int = 12, echo: Callable[[str], None] = print) -> Config:
+    from spiders import crawl
+    from spiders.replay import ReplayServer, demo_sources
+
+    for name, value in PLACEHOLDER_TOKENS.items():
+        os.environ.setdefault(name, value)
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    with SQLiteBackend(config.data_path(config.index.path)) as backend:
-        backend.ensure_schema()
+    with ReplayServer() as replay:
+        config = demo_config(data_dir, demo_sources(replay.url))
         echo(f"Brand: {config.brand.name}; competitors: {', '.join(c.name for c in config.competitors)}")
-        report = Pipeline(config, backend).ingest(demo_posts())
-        echo(f"Ingested the demo corpus: {report.summary()} (index: {backend.path})")
-        overview = backend.search(SearchQuery(facets=("entity", "intent", "customer_status", "answer_state"), limit=0))
-        for name, buckets in overview.facets.items():
-            echo(f"  {name}: " + ", ".join(f"{value} {n}" for value, n in buckets))
-        surfaced = backend.count(SearchQuery(surface=True))
-        echo(f"\nInbox: {surfaced} of {report.indexed} posts need an answer. Top {limit}:\n")
-        echo(inbox_table(backend.inbox(limit=limit), config, total=surfaced))
-    echo(f"\nExplore the demo index: LISTENER_DATA_DIR={data_dir} listener search entradas --facet entity")
+        echo(f"Crawling {len(config.sources)} sources from a local replay of their APIs at {replay.url}")
+        with SQLiteBackend(config.data_path(config.index.path)) as backend, open_state(config) as state:
+            backend.ensure_schema()
+            pipeline = Pipeline(config, backend)
+
+            def gather(source: SourceConfig):
+                started = time.monotonic()
+                result = crawl(config, source, state.load_cursors(source.label), settings=QUIET)
+                return source, result, time.monotonic() - started
+
+            indexed = 0
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                for source, result, seconds in pool.map(gather, config.sources):
+                    report = pipeline.ingest(recent(result.posts))
+                    state.save_cursors(source.label, result.cursors)
+                    indexed += report.indexed
+                    problems = f", {len(result.errors)} error(s): {result.errors[0]}" if result.errors else ""
+                    echo(f"  {source.label:<22} {len(result.posts):>3} posts in {seconds:4.1f} s{problems}")
+            _show(backend, config, indexed, limit, echo)
+    echo(f"\nExplore the demo index: LISTENER_DATA_DIR={data_dir} .venv/bin/listener search entradas --facet entity")
+    return config
+
+
+def _show(backend, config: Config, indexed: int, limit: int, echo) -> None:
+    overview = backend.search(SearchQuery(facets=("entity", "intent", "customer_status", "answer_state"), limit=0))
+    echo(f"\nIndexed {indexed} posts (index: {backend.path})")
+    for name, buckets in overview.facets.items():
+        echo(f"  {name}: " + ", ".join(f"{value} {n}" for value, n in buckets))
+    surfaced = backend.count(SearchQuery(surface=True, filters={"status": ["new", "claimed"]}))
+    echo(f"\nInbox: {surfaced} of {indexed} posts need an answer. Top {limit}:\n")
+    echo(inbox_table(backend.inbox(limit=limit), config, total=surfaced))

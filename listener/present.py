@@ -37,13 +37,19 @@ def sla_clock(created_at: datetime, config: Config, now: datetime | None = None)
     return f"LATE {age(now + timedelta(seconds=left), now)}"
 
 
+def handle(author: str | None) -> str:
+    if not author:
+        return "(deleted author)"
+    return author if author.startswith("@") else f"@{author}"
+
+
 def one_line(text: str, width: int) -> str:
     return textwrap.shorten(" ".join(text.split()), width=max(width, 10), placeholder="…")
 
 
 def inbox_row(hit: IndexedPost, config: Config, width: int) -> list[str]:
     post, analysis = hit.post, hit.analysis
-    who = f"@{post.author}" if post.author else "(deleted author)"
+    who = handle(post.author)
     status = hit.workflow.status + (f" by {hit.workflow.assignee}" if hit.workflow.assignee else "")
     head = (
         f"{analysis.lead_score:>3}  {age(post.created_at):>4} old  {sla_clock(post.created_at, config):>12}  "
@@ -75,7 +81,7 @@ def search_text(result: SearchResult) -> str:
     out = [f"{result.total} post(s)"]
     for hit in result.hits:
         post = hit.post
-        who = f"@{post.author}" if post.author else "(deleted author)"
+        who = handle(post.author)
         out.append(f"  {age(post.created_at):>4}  {post.source:<12} {who:<18} {one_line(post.text, width - 42)}")
     for name, buckets in result.facets.items():
         counts = ", ".join(f"{value} ({n})" for value, n in buckets) or "none"
