@@ -24,12 +24,7 @@ _KIND_MODULES = (
 def _load_kinds() -> dict[str, type[SourceSpider]]:
     kinds: dict[str, type[SourceSpider]] = {}
     for name in _KIND_MODULES:
-        try:
-            module = importlib.import_module(f"spiders.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"spiders.{name}":
-                continue  # that kind is not written yet
-            raise
+        module = importlib.import_module(f"spiders.{name}")
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, SourceSpider) and value.kind == name:
                 kinds[name] = value

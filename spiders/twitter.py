@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from listener.records import Post, format_time, parse_time, post_id
+from listener.records import Post, parse_time, post_id
 from spiders.base import Cursor, Page, SourceSpider, Terms, Thread
 
 SEARCH = "/2/tweets/search/recent"
@@ -139,7 +139,7 @@ class TwitterSpider(SourceSpider):
         if since_id:
             params["since_id"] = since_id
         else:
-            params["start_time"] = format_time(max(self.since(query), self.started - WINDOW)).split(".")[0]
+            params["start_time"] = max(self.since(query), self.started - WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ")
         return self.request(self.url(SEARCH, params), self.parse_page,
                             cb_kwargs={"query": query, "newest": newest, "pages": pages})
 

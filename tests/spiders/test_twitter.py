@@ -91,8 +91,9 @@ def test_first_run_back_fill_stays_inside_the_seven_day_window(monkeypatch):
     monkeypatch.setenv("LISTENER_TWITTER_BEARER_TOKEN", "test-token")
     with LocalServer({SEARCH: fixture("twitter", "empty.json")}) as server:
         run(local_source("twitter", server.url, queries=["cinesa"], backfill="30d"))
-    start = parse_time(server.requests[0].param("start_time"))
-    assert datetime.now(timezone.utc) - start < timedelta(days=7)
+    sent = server.requests[0].param("start_time")
+    assert sent.endswith("Z") and len(sent) == len("2025-03-02T10:15:00Z")
+    assert datetime.now(timezone.utc) - parse_time(sent) < timedelta(days=7)
 
 
 def test_threads_learn_who_replied(monkeypatch):
