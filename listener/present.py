@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from zoneinfo import ZoneInfo
 from datetime import datetime, timedelta, timezone
 
 from listener.config import Config
 from listener.index.base import SearchResult
 from listener.records import IndexedPost
+from listener.sla import sla_status
 
 ANSWER_LABELS = {
     "unanswered": "no reply",
@@ -29,12 +31,15 @@ def age(created_at: datetime, now: datetime | None = None) -> str:
 
 
 def sla_clock(created_at: datetime, config: Config, now: datetime | None = None) -> str:
-    """Time left to answer within the SLA target, or how late it is."""
+    """Time left to answer within the SLA (counted in service hours), or how late it is."""
     now = now or datetime.now(timezone.utc)
-    left = int(config.schedule.sla_minutes * 60 - (now - created_at).total_seconds())
-    if left >= 0:
-        return f"{left // 60}m left"
-    return f"LATE {age(now + timedelta(seconds=left), now)}"
+    status = sla_status(created_at, config.schedule, now)
+    if status.overdue:
+        return f"LATE {age(now + status.remaining, now)}"
+    if status.remaining > timedelta(hours=12):
+        local = status.due_at.astimezone(ZoneInfo(config.schedule.timezone))
+        return f"due {local:%a %H:%M}"
+    return f"{age(now - status.remaining, now)} left"
 
 
 def handle(author: str | None) -> str:

@@ -1,0 +1,32 @@
+from datetime import datetime, timedelta, timezone
+
+from listener.config import parse_config
+from listener.present import age, sla_clock
+
+CONFIG = parse_config("schedule: {timezone: Europe/Madrid, sla_minutes: 60}")
+# Wednesday 2026-11-18, 10:00 in Madrid (09:00 UTC): inside service hours.
+WEDNESDAY_10 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc)
+
+
+def test_age_uses_the_largest_unit():
+    assert age(WEDNESDAY_10 - timedelta(minutes=5), WEDNESDAY_10) == "5m"
+    assert age(WEDNESDAY_10 - timedelta(hours=3), WEDNESDAY_10) == "3h"
+    assert age(WEDNESDAY_10 - timedelta(days=2), WEDNESDAY_10) == "2d"
+
+
+def test_sla_clock_counts_down_in_service_hours():
+    assert sla_clock(WEDNESDAY_10 - timedelta(minutes=20), CONFIG, WEDNESDAY_10) == "40m left"
+
+
+def test_sla_clock_says_how_late_a_post_is():
+    assert sla_clock(WEDNESDAY_10, CONFIG, WEDNESDAY_10 + timedelta(minutes=90)) == "LATE 30m"
+
+
+def test_the_clock_starts_when_service_opens():
+    before_opening = WEDNESDAY_10 - timedelta(minutes=90)  # 08:30 in Madrid
+    assert sla_clock(before_opening, CONFIG, WEDNESDAY_10) == "0s left"
+
+
+def test_a_post_from_friday_night_is_due_on_monday_morning():
+    friday_night = datetime(2026, 11, 20, 22, 0, tzinfo=timezone.utc)  # 23:00 in Madrid
+    assert sla_clock(friday_night, CONFIG, friday_night + timedelta(minutes=5)) == "due Mon 10:00"
