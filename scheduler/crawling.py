@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from listener.config import Config, SourceConfig
 from listener.errors import ListenerError
@@ -22,18 +23,22 @@ from listener.records import IndexedPost, Post
 from listener.state import StateStore
 from scheduler.stats import Counters
 
+if TYPE_CHECKING:
+    from spiders import CrawlResult
+
 logger = logging.getLogger(__name__)
 
 # A crawl is a subprocess; past this it is killed and the run fails (its cursors stay put).
 CRAWL_TIMEOUT = 600.0
 
-Crawler = Callable[[Config, SourceConfig, dict], "object"]
+# (config, source, cursors) -> CrawlResult; tests pass a local one.
+Crawler = Callable[[Config, SourceConfig, dict], "CrawlResult"]
 
 
 def spiders_crawler(timeout: float = CRAWL_TIMEOUT, settings: dict | None = None) -> Crawler:
     """The real crawler: ``spiders.crawl`` in a fresh subprocess per run (Scrapy ``settings`` on top)."""
 
-    def crawl(config: Config, source: SourceConfig, cursors: dict):
+    def crawl(config: Config, source: SourceConfig, cursors: dict) -> CrawlResult:
         import spiders
 
         return spiders.crawl(config, source, cursors, settings=settings, timeout=timeout)
