@@ -92,7 +92,7 @@ class ListenerService:
         self.config = config
         self.settings = alerts_config(config)
         self.channels = build_channels(self.settings) if channels is None else list(channels)
-        self.crawler = crawler or spiders_crawler()
+        self.crawler = crawler or spiders_crawler(settings=_crawl_log_settings())
         self.refresher = refresher or SpidersRefresher()
         self.analyzer = analyzer
         self.ticks = ticks
@@ -190,17 +190,30 @@ class ListenerService:
             )
             self.scheduler.start(paused=True)
             self._sync_jobs()
+            self._log_start()
             self.scheduler.resume()
         except BaseException:
             self._teardown(wait=False)
             raise
+
+    def _log_start(self) -> None:
+        """One line saying what is enabled."""
+        jobs_ = crawl_jobs(self.config)
         logger.info(
             "listening: %d crawl job(s) (%s); answer re-checks %s; alerts to %s; index %s",
-            len(crawl_jobs(self.config)), ", ".join(job.name for job, _ in crawl_jobs(self.config)) or "no sources",
-            "every " + "/".join(_short(s) for s in self.config.schedule.recheck) if self.config.schedule.recheck else "off",
+            len(jobs_), ", ".join(job.name for job, _ in jobs_) or "no sources", self._recheck_summary(),
             ", ".join(f"{c.kind}:{c.label}" for c in self.channels) or "the log only",
             self.config.index.backend,
         )
+
+    def _recheck_summary(self) -> str:
+        steps = self.config.schedule.recheck
+        if not steps:
+            return "off"
+        rechecked = [source.label for source in self.config.sources if self.refresher.supports(source)]
+        if not rechecked:
+            return "off (no source can fetch threads again)"
+        return f"at {'/'.join(_short(s) for s in steps)} for {', '.join(rechecked)}"
 
     def stop(self, wait: bool = True) -> None:
         """Stop taking jobs; with ``wait``, let running ones finish first."""
@@ -298,8 +311,7 @@ class ListenerService:
 
     def _on_event(self, event) -> None:
         if event.code == EVENT_JOB_MAX_INSTANCES:
-            self.counters.inc("scheduler/skipped_still_running")
-            logger.info("%s is still running; this turn is skipped", event.job_id)
+            self.counters.inc("scheduler/skipped_still_running")  # APScheduler logs the skip itself
             self._overran.add(event.job_id)
         elif event.code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR) and event.job_id in self._overran:
             # A crawl outlasted its interval and a turn was skipped: run again now, once,
@@ -313,6 +325,12 @@ class ListenerService:
         elif event.code == EVENT_JOB_MISSED:
             self.counters.inc("scheduler/missed")
             logger.warning("%s missed its run at %s", event.job_id, event.scheduled_run_time)
+
+
+def _crawl_log_settings() -> dict:
+    """Crawl subprocesses log warnings only; each run's summary is the scheduler's own line.
+    With ``-vv`` (debug) they log as Scrapy does."""
+    return {} if logging.getLogger("spiders").isEnabledFor(logging.DEBUG) else {"LOG_LEVEL": "WARNING"}
 
 
 def _same_schedule(job, spec: dict) -> bool:
