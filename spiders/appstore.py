@@ -5,6 +5,10 @@ serves up to ten pages of the newest reviews; a run reads pages until it
 reaches a review at or before the cursor of that app and country. A review's
 star rating goes into its title ("Title (2/5)"). No authentication; the
 developer's answers are not in the feed, so the reply state stays unknown.
+
+Options: ``apps`` (numeric App Store ids, ``id`` prefix allowed), ``countries``
+(two-letter store codes, default ``es``) and ``max_pages`` (1-10). Each app and
+country pair has its own cursor, ``<app>/<country>``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,14 @@ and ``LISTENER_BLUESKY_APP_PASSWORD`` set, the spider first opens a session
 (``com.atproto.server.createSession``) on the account's PDS and sends its access
 token with every request; the PDS proxies ``app.bsky.*`` calls to the AppView.
 Searches are sorted by ``latest`` and start at ``since`` = the query's cursor.
+
+Options: ``lang`` (only posts in that language), ``limit`` (posts per page,
+100), ``max_pages`` (5), ``threads`` (read ``getPostThread`` for posts with
+replies, default true), ``max_threads`` (50) and ``thread_depth`` (6). Queries
+use Lucene-like syntax (phrases in quotes); handles in the configuration
+belong to other networks and are left out. A Bluesky account answers as its
+handle (``cinesa.bsky.social``), so give that handle in the brand's
+``handles`` to have its replies count as the brand's.
 """
 
 from __future__ import annotations

@@ -8,13 +8,20 @@ whether staff or the brand's own accounts answered. A post's native id is
 ``<topic id>/<post number>``, so a reply names its parent and thread without
 another request. Anonymous by default; ``api_key_env``/``api_username_env``
 name the environment variables holding an API key for private forums.
+
+Options: ``mode`` (``search`` or ``latest``), ``max_pages`` (5), ``max_topics``
+(topics read per run, 50), ``brand_accounts`` (usernames on this forum that
+speak for the brand) and ``staff_is_brand`` (on the brand's own forum, staff
+answers are the brand's); a reply by either is reported under the brand's
+first handle too, so that the index sees "answered by the brand". Only the
+first chunk of a long topic (20 posts) is read.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -203,6 +210,9 @@ class DiscourseSpider(SourceSpider):
     async def start(self):
         self.topics_left = self.options.max_topics
         self.topics_asked: set[int] = set()
+        self.read: dict[int, dict[str, Post]] = {}
+        self.waiting: dict[int, list[Post]] = {}
+        self.emitted: set[str] = set()
         if self.options.mode == "latest":
             self.pending: set[int] = set()
             self.listed = False
@@ -216,7 +226,8 @@ class DiscourseSpider(SourceSpider):
     # -- search ----------------------------------------------------------------
 
     def search(self, query: str, number: int, since: datetime, newest: float | None):
-        q = f"{query} after:{since.date().isoformat()} order:latest"
+        # ``after:`` takes a day in the forum's time zone: ask from the day before, keep what is newer.
+        q = f"{query} after:{(since - timedelta(days=1)).date().isoformat()} order:latest"
         return self.request(self.url("/search.json", {"q": q, "page": number}), self.parse_search_page,
                             cb_kwargs={"query": query, "number": number, "since": since, "newest": newest})
 
@@ -229,7 +240,7 @@ class DiscourseSpider(SourceSpider):
         older = False
         for post in self.page_posts(page, response):
             if post.created_at <= since:
-                older = True  # ``after:`` is a date; newest first, so the rest is older still
+                older = True  # newest first: the rest is older still
                 continue
             newest = max(newest or 0.0, min(post.created_at.timestamp(), self.started.timestamp()))
             fresh.setdefault(post.thread_id, []).append(post)
@@ -244,36 +255,57 @@ class DiscourseSpider(SourceSpider):
             yield Cursor(query, str(newest))
 
     def with_topic(self, posts: list[Post], since: datetime):
+        """Posts found by a search, with full text and replies once their topic is read.
+
+        A topic is read once per run: posts of a topic already read take its
+        version; posts of a topic still being read wait for it.
+        """
         topic_id = int(posts[0].thread_id.rsplit(":", 1)[1].split("/")[0])
-        if topic_id in self.topics_asked or self.topics_left <= 0:
-            yield from posts  # a topic already asked for, or too many: the blurbs will do
-            return
-        self.topics_asked.add(topic_id)
-        self.topics_left -= 1
-        yield self.request(self.url(f"/t/{topic_id}.json"), self.parse_topic_page,
-                           cb_kwargs={"wanted": posts, "since": since}, errback=self.topic_failed)
+        if topic_id in self.read:
+            yield from self.once(self.read[topic_id].get(p.id, p) for p in posts)
+        elif topic_id in self.waiting:
+            self.waiting[topic_id].extend(posts)
+        elif self.topics_left <= 0:
+            yield from self.once(posts)  # past max_topics the blurbs will do
+        else:
+            self.topics_left -= 1
+            self.waiting[topic_id] = list(posts)
+            yield self.request(self.url(f"/t/{topic_id}.json"), self.parse_topic_page, meta={"topic": topic_id},
+                               cb_kwargs={"wanted": self.waiting[topic_id], "since": since}, errback=self.topic_failed)
+
+    def once(self, posts):
+        for post in posts:
+            if post.id not in self.emitted:
+                self.emitted.add(post.id)
+                yield post
 
     def parse_topic_page(self, response, wanted: list[Post] | None, since: datetime):
         payload = self.load_json(response)
         page = parse_topic(payload, self.source.label, self.base_url, self.brand) if payload is not None else Page()
         found = {post.id: post for post in self.page_posts(page, response)}
+        topic_id = response.meta.get("topic")
         if wanted is not None:
+            self.read[topic_id] = found
+            self.waiting.pop(topic_id, None)
             # Posts past the first chunk of a long topic keep their blurb and no reply data.
-            yield from (found.get(post.id, post) for post in wanted)
+            yield from self.once(found.get(post.id, post) for post in wanted)
             return
         if payload is None:
             self.latest_incomplete = True
-        yield from (p for p in found.values() if p.created_at > since)
-        yield from self.topic_done(response.meta.get("topic"))
+        yield from self.once(p for p in found.values() if p.created_at > since)
+        yield from self.topic_done(topic_id)
 
     def topic_failed(self, failure):
         self.on_failure(failure)
         wanted = failure.request.cb_kwargs["wanted"]
+        topic_id = failure.request.meta.get("topic")
         if wanted is not None:
-            yield from wanted
+            self.read[topic_id] = {}
+            self.waiting.pop(topic_id, None)
+            yield from self.once(wanted)
             return
         self.latest_incomplete = True
-        yield from self.topic_done(failure.request.meta.get("topic"))
+        yield from self.topic_done(topic_id)
 
     # -- latest ----------------------------------------------------------------
 

@@ -8,6 +8,18 @@ schema.org data (JSON-LD or microdata: DiscussionForumPosting, QAPage,
 Review), that is read instead of the selectors. A selector starting with ``/``
 or ``./`` or ``(`` is XPath, any other is CSS (``::text`` and ``::attr(x)``
 allowed). robots.txt is obeyed and AutoThrottle paces the requests.
+
+Options: ``start_urls`` (list pages; paths go under ``base_url``), ``search_url``
+(a list page per query, ``{query}`` filled), ``item_links``, ``next_page``,
+``post`` and ``fields`` (``text``, ``date`` required; ``author``, ``title``, ``id``
+optional), ``threaded`` (default true: the first post on an item page starts
+the thread and the others answer it, which gives ``reply_count`` and
+``replied_by``; false for review pages), ``structured`` (default true),
+``date_format`` (strptime, when dates are not ISO 8601 or RFC 2822),
+``timezone`` (for dates without one; default UTC), ``max_pages`` (list pages
+followed per start URL, 5) and ``max_items`` (item pages per run, 100). The
+site has one cursor, ``posts``; posts without a readable date are reported and
+skipped, since a run could not tell them from old ones.
 """
 
 from __future__ import annotations
@@ -59,7 +71,7 @@ class HTMLOptions(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"expected an IANA time zone like Europe/Madrid, found {value!r}")
+            raise ValueError(f"expected an IANA time zone like Europe/Madrid, found {value!r}") from None
         return value
 
     @model_validator(mode="after")
@@ -94,11 +106,11 @@ def extract(node, query: str | None) -> str | None:
     return text or None
 
 
-def parse_list(response, item_links: str | None, next_page: str | None) -> Page:
-    """Item page URLs (in ``posts``' place, as ``next[0]``) and the next list page (``next[1]``)."""
+def parse_list(response, item_links: str | None, next_page: str | None) -> tuple[list[str], str | None]:
+    """The item pages a list page links to (itself without ``item_links``) and the next list page."""
     links = [response.urljoin(h) for h in _hrefs(response, item_links)] if item_links else [response.url]
     following = _hrefs(response, next_page) if next_page else []
-    return Page(next=(list(dict.fromkeys(links)), response.urljoin(following[0]) if following else None))
+    return list(dict.fromkeys(links)), response.urljoin(following[0]) if following else None
 
 
 def _hrefs(response, query: str) -> list[str]:
@@ -230,7 +242,7 @@ class HTMLSpider(SourceSpider):
 
     def parse_list_page(self, response, number: int):
         if self.is_html(response):
-            links, following = parse_list(response, self.options.item_links, self.options.next_page).next
+            links, following = parse_list(response, self.options.item_links, self.options.next_page)
             if following and number + 1 < self.options.max_pages:
                 self.lists.appendleft((following, number + 1))
             elif following:

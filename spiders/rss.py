@@ -4,6 +4,11 @@ Each feed URL is fetched once per run; entries newer than the feed's cursor
 become posts. A feed URL may hold ``{query}``, filled with each query (for
 search feeds such as a news site's ``/rss/search?q={query}``). Alerts feeds
 that wrap every link in a redirect (``/url?...&url=<target>``) get the target.
+
+Option: ``feeds``, a list of feed URLs (a path without a scheme goes under
+``base_url``). Each feed has its own cursor, keyed by the feed as configured.
+Entries without a date are reported and skipped. Feeds carry no replies, so
+the reply state of their posts stays unknown.
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def schema_posts(items: list[dict], page_url: str, source: str) -> tuple[list[Po
     problems: list[str] = []
     for node in _conversations(items):
         try:
-            posts += _thread(node, page_url, source)
+            posts += _thread(node, page_url, source, len(posts))
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(f"{sorted(type_names(node))} on {page_url}: {exc}")
     return posts, problems
@@ -215,13 +215,14 @@ def _replies(node: dict) -> list[dict]:
     return replies
 
 
-def _thread(root: dict, page_url: str, source: str) -> list[Post]:
-    first = _post(root, page_url, source, 0, parent=None, thread=None)
+def _thread(root: dict, page_url: str, source: str, start: int = 0) -> list[Post]:
+    """The root and every reply below it; ``start`` is how many posts the page gave before."""
+    first = _post(root, page_url, source, start, parent=None, thread=None)
     posts = [first]
     stack = [(reply, first) for reply in reversed(_replies(root))]
     while stack:
         node, parent = stack.pop()
-        post = _post(node, page_url, source, len(posts), parent=parent.id, thread=first.id)
+        post = _post(node, page_url, source, start + len(posts), parent=parent.id, thread=first.id)
         posts.append(post)
         stack += [(reply, post) for reply in reversed(_replies(node))]
     declared = _declared_count(root)
@@ -301,14 +302,16 @@ def _post(node: dict, page_url: str, source: str, index: int, parent: str | None
             break
     if created is None:
         raise ValueError("no date")
-    url = node.get("url") if isinstance(node.get("url"), str) else None
-    native = node.get("@id") if isinstance(node.get("@id"), str) else None
+    url = urljoin(page_url, node["url"]) if isinstance(node.get("url"), str) else None
+    native = urljoin(page_url, node["@id"]) if isinstance(node.get("@id"), str) else None
     if native is None:
-        native = urljoin(page_url, url) if url and index else f"{page_url}#{index}" if index else (url or page_url)
+        # The page's first post may be the page itself; later ones need an anchor of their own.
+        own = url if url and (index == 0 or (url != page_url and "#" in url)) else None
+        native = own or (page_url if index == 0 else f"{page_url}#{index}")
     return Post(
         id=post_id(source, native),
         source=source,
-        url=urljoin(page_url, url) if url else page_url,
+        url=url or page_url,
         author=_author(node.get("author")),
         text=text or title or "",
         created_at=created,

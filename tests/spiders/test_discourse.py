@@ -13,7 +13,10 @@ BASE = "https://comunidad.example"
 CONFIG = Config(brand=EntityConfig(name="Cinesa", handles=["@cinesa"]))
 
 
-def _topic(name: str = "topic_1187.json", brand: Brand = Brand()):
+NOBODY = Brand()
+
+
+def _topic(name: str = "topic_1187.json", brand: Brand = NOBODY):
     return {p.id: p for p in parse_topic(fixture("discourse", name), "forum", BASE, brand).posts}
 
 
@@ -162,15 +165,24 @@ def test_search_rerun_from_the_cursor_fetches_nothing_old(searched):
     with LocalServer(ROUTES) as server:
         second = run(local_source("discourse", server.url, queries=["cinesa"]), searched[1].cursors)
     assert second.posts == []
-    assert server.requests[0].param("q") == "cinesa after:2026-11-20 order:latest"
+    assert server.requests[0].param("q") == "cinesa after:2026-11-19 order:latest"
 
 
 def test_posts_earlier_on_the_cursor_day_are_left_out():
     cursor = datetime(2026, 11, 19, 15, 0, tzinfo=timezone.utc).timestamp()
     with LocalServer(ROUTES) as server:
         result = run(local_source("discourse", server.url, queries=["cinesa"]), {"cinesa": str(cursor)})
-    assert server.requests[0].param("q") == "cinesa after:2026-11-19 order:latest"
+    assert server.requests[0].param("q") == "cinesa after:2026-11-18 order:latest"
     assert sorted(p.id for p in result.posts) == ["discourse:1180/3", "discourse:1187/1"]
+
+
+def test_a_post_found_by_two_queries_is_emitted_once_with_its_topic():
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("discourse", server.url, queries=["cinesa", "tarjeta"]))
+    ids = [p.id for p in result.posts]
+    assert len(ids) == len(set(ids)) == 3
+    assert all(p.reply_count is not None for p in result.posts)
+    assert sorted(r.path for r in server.requests if r.path.startswith("/t/")) == ["/t/1180.json", "/t/1187.json"]
 
 
 def test_failed_topic_keeps_the_search_blurb():

@@ -31,14 +31,14 @@ def _posts(name: str, url: str = THREAD, options: HTMLOptions = OPTIONS):
 
 def test_list_page_gives_absolute_item_links_and_the_next_page():
     links, following = parse_list(_page("forum_list.html", "https://foro.example/f/cines"),
-                                  OPTIONS.item_links, OPTIONS.next_page).next
+                                  OPTIONS.item_links, OPTIONS.next_page)
     assert links[:2] == ["https://foro.example/t/101-cinesa-la-maquinista-sonido",
                          "https://foro.example/t/102-tarjeta-unlimited"]
     assert following == "https://foro.example/f/cines?page=2"
 
 
 def test_last_list_page_has_no_next():
-    _, following = parse_list(_page("forum_list_2.html"), OPTIONS.item_links, OPTIONS.next_page).next
+    _, following = parse_list(_page("forum_list_2.html"), OPTIONS.item_links, OPTIONS.next_page)
     assert following is None
 
 
@@ -121,6 +121,14 @@ def test_reviews_inside_a_graph_carry_their_rating_in_the_title():
     assert first.title == "Buena sala, precios altos (4/5)"
     assert first.created_at == datetime(2026, 11, 18, tzinfo=timezone.utc)
     assert second.title == "Rating 1/5" and second.author == "Carmen"
+
+
+def test_reviews_without_ids_get_one_each():
+    body = b"""<script type="application/ld+json">[
+      {"@type": "Review", "url": "https://r.example/cine", "reviewBody": "Bien", "datePublished": "2026-11-18"},
+      {"@type": "Review", "url": "https://r.example/cine", "reviewBody": "Mal", "datePublished": "2026-11-19"}]</script>"""
+    page = parse_item(HtmlResponse("https://r.example/cine", body=body), "r", OPTIONS)
+    assert [p.id for p in page.posts] == ["r:https://r.example/cine", "r:https://r.example/cine#1"]
 
 
 def test_review_reply_state_stays_unknown():
