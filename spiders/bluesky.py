@@ -18,6 +18,7 @@ handle (``cinesa.bsky.social``), so give that handle in the brand's
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -186,7 +187,18 @@ class BlueskySpider(SourceSpider):
         return self.request(self.url("/xrpc/app.bsky.feed.searchPosts", params), self.parse_page,
                             cb_kwargs={"query": query, "since": since, "number": number, "newest": newest})
 
+    def respect_quota(self, response) -> None:
+        """Bluesky's rate-limit headers have no ``x-`` prefix: keep the host quiet when none is left."""
+        remaining, reset = response.headers.get(b"ratelimit-remaining"), response.headers.get(b"ratelimit-reset")
+        try:
+            left, until = int(remaining), float(reset)
+        except (TypeError, ValueError):
+            return
+        if left <= 0:
+            self.hold(response.url, max(0.0, until - time.time()))
+
     def parse_page(self, response, query: str, since: datetime, number: int, newest: float | None):
+        self.respect_quota(response)
         payload = self.load_json(response)
         if payload is None:
             return
@@ -217,6 +229,7 @@ class BlueskySpider(SourceSpider):
                            cb_kwargs={"post": post}, errback=self.thread_failed)
 
     def parse_replies(self, response, post: Post):
+        self.respect_quota(response)
         payload = self.load_json(response)
         if payload is not None:
             try:

@@ -1,3 +1,4 @@
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -176,6 +177,21 @@ def test_refused_session_stops_the_crawl_with_an_error(monkeypatch):
         result = run(local_source("bluesky", server.url, queries=["cinesa"]))
     assert result.posts == [] and server.paths() == [SESSION]
     assert any("HTTP 401" in e for e in result.errors)
+
+
+def test_spent_rate_limit_holds_the_host_until_its_reset():
+    def search(request):
+        payload = _search(request)
+        if request.param("cursor") is None:
+            headers = {"RateLimit-Limit": "3000", "RateLimit-Remaining": "0",
+                       "RateLimit-Reset": str(int(time.time()) + 2), "RateLimit-Policy": "3000;w=300"}
+            return Reply(body=payload, headers=headers)
+        return payload
+
+    with LocalServer({**ROUTES, SEARCH: search}) as server:
+        result = run(local_source("bluesky", server.url, queries=["cinesa"], threads=False))
+    assert len(result.posts) == 4
+    assert result.stats["source/backoff/waits"] == 1
 
 
 def test_truncated_search_page_is_counted_and_the_other_queries_continue():
