@@ -33,7 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from listener.errors import ConfigError
 from listener.records import Post, post_id
 from spiders.base import Cursor, Page, SourceSpider
 from spiders.structured import block_text, parse_date, schema_items, schema_posts, with_replies
@@ -194,13 +193,6 @@ class HTMLSpider(SourceSpider):
     }
     cursor_key = "posts"
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        relative = [u for u in [*self.options.start_urls, self.options.search_url or ""] if u and not urlsplit(u).scheme]
-        if relative and not self.base_url:
-            raise ConfigError(f"source {self.source.label!r} (kind html): {relative[0]!r} is relative; "
-                              "give an absolute URL or set base_url")
-
     def headers(self) -> dict[str, str]:
         return {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
 
@@ -212,6 +204,10 @@ class HTMLSpider(SourceSpider):
         return [u if urlsplit(u).scheme else f"{self.base_url}/{u.lstrip('/')}" for u in urls]
 
     async def start(self):
+        relative = [u for u in [*self.options.start_urls, self.options.search_url or ""] if u and not urlsplit(u).scheme]
+        if relative and not self.base_url:
+            self.problem("config", None, f"{relative[0]!r} is relative: give an absolute URL or set base_url")
+            return
         self.lists: deque[tuple[str, int]] = deque((url, 0) for url in self.list_urls())
         self.items: deque[str] = deque()
         self.seen: set[str] = set()

@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 import feedparser
 from pydantic import BaseModel, ConfigDict, Field
 
-from listener.errors import ConfigError
 from listener.records import Post, post_id
 from spiders.base import Cursor, Page, SourceSpider, html_text
 from spiders.structured import block_text
@@ -93,13 +92,6 @@ class RSSSpider(SourceSpider):
     kind = "rss"
     options_model = RSSOptions
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        relative = [f for f in self.options.feeds if not urlsplit(f).scheme]
-        if relative and not self.base_url:
-            raise ConfigError(f"source {self.source.label!r} (kind rss): feed {relative[0]!r} is relative; "
-                              "give an absolute URL or set base_url")
-
     def feeds(self) -> dict[str, str]:
         """Every feed to read, by cursor key (the feed as configured, ``{query}`` filled) to URL.
 
@@ -116,6 +108,10 @@ class RSSSpider(SourceSpider):
         return {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
 
     async def start(self):
+        relative = [f for f in self.options.feeds if not urlsplit(f).scheme]
+        if relative and not self.base_url:
+            self.problem("config", None, f"feed {relative[0]!r} is relative: give an absolute URL or set base_url")
+            return
         for key, url in self.feeds().items():
             yield self.request(url, self.parse_page, cb_kwargs={"key": key})
 

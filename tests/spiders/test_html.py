@@ -155,9 +155,10 @@ def test_incomplete_site_description_is_a_config_error(options, message):
         HTMLSpider(Config(), local_source("html", "http://127.0.0.1:1", **options))
 
 
-def test_relative_list_page_without_base_url_is_a_config_error():
-    with pytest.raises(ConfigError, match="'/f/cines' is relative"):
-        HTMLSpider(Config(), local_source("html", "", **FORUM))
+def test_relative_list_page_without_base_url_is_reported_and_nothing_is_fetched():
+    result = run(local_source("html", "", **FORUM))
+    assert result.posts == []
+    assert result.errors == ["html: config: '/f/cines' is relative: give an absolute URL or set base_url"]
 
 
 def test_list_pages_are_paths_under_a_base_url_with_a_path():

@@ -69,12 +69,6 @@ def test_plain_links_are_left_alone():
     assert unwrap("https://example.org/url-shortener?url=x") == "https://example.org/url-shortener?url=x"
 
 
-def test_relative_feed_without_base_url_is_a_config_error():
-    source = local_source("rss", "", feeds=["/feed.xml"])
-    with pytest.raises(ConfigError, match="feed '/feed.xml' is relative"):
-        RSSSpider(Config(), source)
-
-
 def test_feed_paths_go_under_a_base_url_with_a_path():
     spider = RSSSpider(Config(), local_source("rss", "http://127.0.0.1:1/replay/rss", feeds=["/feed/", "https://x.example/a.xml"]))
     assert spider.feeds() == {"/feed/": "http://127.0.0.1:1/replay/rss/feed/", "https://x.example/a.xml": "https://x.example/a.xml"}
@@ -128,6 +122,12 @@ def test_query_placeholder_makes_one_feed_per_query():
         result = run(local_source("rss", server.url, feeds=["/search?q={query}"]), config=config)
     assert [r.param("q") for r in server.requests] == ["Cinesa", "Cinesa Diagonal"]
     assert set(result.cursors) == {"/search?q=Cinesa", "/search?q=Cinesa+Diagonal"}
+
+
+def test_relative_feed_without_base_url_is_reported_and_nothing_is_fetched():
+    result = run(local_source("rss", "", feeds=["/feed.xml"]))
+    assert result.posts == []
+    assert result.errors == ["rss: config: feed '/feed.xml' is relative: give an absolute URL or set base_url"]
 
 
 def test_html_page_with_status_200_is_counted_and_the_other_feeds_continue():
