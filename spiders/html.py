@@ -7,7 +7,8 @@ the ``post`` containers and their ``fields``. When an item page declares
 schema.org data (JSON-LD or microdata: DiscussionForumPosting, QAPage,
 Review), that is read instead of the selectors. A selector starting with ``/``
 or ``./`` or ``(`` is XPath, any other is CSS (``::text`` and ``::attr(x)``
-allowed). robots.txt is obeyed and AutoThrottle paces the requests.
+allowed). robots.txt is obeyed, AutoThrottle paces the requests, and links to
+other sites than the list pages' are not followed (``source/offsite``).
 
 Options: ``start_urls`` (list pages; paths go under ``base_url``), ``search_url``
 (a list page per query, ``{query}`` filled), ``item_links``, ``next_page``,
@@ -209,6 +210,8 @@ class HTMLSpider(SourceSpider):
             self.problem("config", None, f"{relative[0]!r} is relative: give an absolute URL or set base_url")
             return
         self.lists: deque[tuple[str, int]] = deque((url, 0) for url in self.list_urls())
+        # Links are followed on the list pages' own sites only (a selector may catch an ad or a share link).
+        self.hosts = {urlsplit(url).hostname for url, _ in self.lists}
         self.items: deque[str] = deque()
         self.seen: set[str] = set()
         self.newest: float | None = None
@@ -239,12 +242,17 @@ class HTMLSpider(SourceSpider):
     def parse_list_page(self, response, number: int):
         if self.is_html(response):
             links, following = parse_list(response, self.options.item_links, self.options.next_page)
+            if following and urlsplit(following).hostname not in self.hosts:
+                following = None
             if following and number + 1 < self.options.max_pages:
                 self.lists.appendleft((following, number + 1))
             elif following:
                 self.crawler.stats.inc_value("source/truncated")
             for link in links:
                 if link in self.seen:
+                    continue
+                if urlsplit(link).hostname not in self.hosts:
+                    self.crawler.stats.inc_value("source/offsite")
                     continue
                 if len(self.seen) >= self.options.max_items:
                     self.crawler.stats.inc_value("source/truncated")

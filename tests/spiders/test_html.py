@@ -244,6 +244,14 @@ def test_search_url_lists_pages_for_each_query():
     assert len(result.posts) == 2
 
 
+def test_links_to_other_sites_are_not_followed():
+    listing = _html("forum_list_2.html").replace("/t/095-palomitas", "https://tracker.example/t/095-palomitas")
+    with LocalServer({**ROUTES, "/f/cines?page=2": listing}) as server:
+        result = run(local_source("html", server.url, **FORUM), **QUICK)
+    assert result.stats["source/offsite"] == 1
+    assert len(result.posts) == 4 and result.errors == []
+
+
 def test_max_items_caps_the_item_pages_fetched():
     with LocalServer(ROUTES) as server:
         result = run(local_source("html", server.url, **FORUM, max_items=1), **QUICK)
