@@ -9,7 +9,7 @@ DOC_ATTRIBUTES = {
     "listener_language": "other",     # es, ca, en, pt or other
     "listener_mentions": (),          # tuple of listener.records.Mention
     "listener_sector": False,
-    "listener_sector_terms": (),      # the sector words found
+    "listener_sector_terms": (),      # (start, end) of each sector word found
     "listener_intents": (),
     "listener_customer_status": "unknown",
     "listener_customer_of": None,     # the entity whose customer the author is

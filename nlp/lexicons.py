@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from nlp.patterns import PhraseSet
+from nlp.text import fold
 
 DATA = Path(__file__).parent / "data"
 LANGUAGES = ("es", "ca", "en", "pt")
@@ -18,7 +20,7 @@ FALLBACK = "en"
 PHRASE_SECTIONS = (
     "question_start", "question", "not_question", "rhetorical", "info_seeking",
     "recommendation", "complaint", "churn", "praise", "thanks", "sarcasm",
-    "customer", "prospect", "place_before", "company_before", "spam", "context",
+    "customer", "prospect", "experience", "place_before", "company_before", "spam", "context", "which",
 )
 WORD_SECTIONS = ("markers", "common_words", "negation")
 
@@ -46,6 +48,21 @@ class Lexicon:
         self.phrases = {name: PhraseSet(sections.get(name) or ()) for name in PHRASE_SECTIONS}
         self.words = {name: frozenset(sections.get(name) or ()) for name in WORD_SECTIONS}
         self.offensive = tuple(offensive)
+        negation = sorted((re.escape(fold(w)) for w in self.words["negation"]), key=len, reverse=True)
+        self.negation_words = frozenset(fold(w) for w in self.words["negation"])
+        # A negation and at most one more word right before a phrase: "no tengo ninguna queja".
+        self.negation = re.compile(r"(?<![\w'])(?:{})[ ,]+(?:[\w']+[ ,]+)?$".format("|".join(negation))) if negation else None
+
+    def find(self, section: str, folded: str) -> list[tuple[int, int]]:
+        """Where the phrases of ``section`` occur in ``folded`` text, leaving out negated ones."""
+        hits = []
+        for match in self.phrases[section].finditer(folded):
+            first = match.group().split(" ", 1)[0]
+            negated = (self.negation is not None and first not in self.negation_words
+                       and self.negation.search(folded[max(0, match.start() - 24):match.start()]))
+            if not negated:
+                hits.append((match.start(), match.end()))
+        return hits
 
     def __getitem__(self, section: str) -> PhraseSet:
         return self.phrases[section]

@@ -36,11 +36,8 @@ class CustomerClassifier:
         folded = fold(doc.text)
         mentions = doc._.listener_mentions
         intents = set(doc._.listener_intents)
-        cues = [m.start() for m in self.lexicon["customer"].finditer(folded)]
-        if self.lexicon["prospect"].search(folded) and not any(m.role == "brand" for m in mentions if cues):
-            cues_prospect = True
-        else:
-            cues_prospect = False
+        cues = [start for start, _ in self.lexicon.find("customer", folded)]
+        deciding = bool(self.lexicon.find("prospect", folded))
         if cues and mentions:
             nearest = min(mentions, key=lambda m: min(abs(m.start - c) for c in cues))
             if nearest.role == "brand":
@@ -48,9 +45,11 @@ class CustomerClassifier:
             if intents & (ASKING | UNHAPPY):
                 return "prospect", nearest.entity
             return "unknown", nearest.entity
-        if cues and not mentions and intents & UNHAPPY and doc._.listener_sector:
-            return "unknown", None
-        if doc._.listener_sector and (intents & ASKING or cues_prospect):
+        brand = {m.entity for m in mentions if m.role == "brand"}
+        if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and self.lexicon.find("experience", folded):
+            # A complaint about the brand alone, told from the author's own experience.
+            return "customer", next(iter(brand))
+        if doc._.listener_sector and (intents & ASKING or deciding):
             return "prospect", None
         if any(m.role == "competitor" for m in mentions) and intents & UNHAPPY:
             return "prospect", None

@@ -41,9 +41,8 @@ class IntentClassifier:
         self.caps_ratio = caps_ratio
         start = self.lexicon["question_start"]
         self.question_start = re.compile(f"(?:{start.regex.pattern})") if start else None
-        self.negation_words = frozenset(fold(w) for w in self.lexicon.words["negation"])
-        negation = sorted((re.escape(w) for w in self.negation_words), key=len, reverse=True)
-        self.negation = re.compile(r"(?<![\w'])(?:{})[ ,]+(?:[\w']+[ ,]+)?$".format("|".join(negation))) if negation else None
+        which = self.lexicon["which"]
+        self.which = re.compile(r"(?:{})\W+$".format(which.regex.pattern)) if which else None
         words = sorted({fold(w) for w in offensive_words()}, key=len, reverse=True)
         self.offensive = re.compile(r"(?<!\w)(?:{})(?!\w)".format("|".join(re.escape(w) for w in words)))
 
@@ -58,21 +57,23 @@ class IntentClassifier:
         # In a rant, a bare "?" asks nothing: only questions with a cue of their own count.
         if "cued" in kinds or ("bare" in kinds and not rhetorical):
             intents.append("question")
-        if self._hits(lex["recommendation"], folded):
+        if lex.find("recommendation", folded) or self._compares(sentences, kinds, doc) or self._asks_which(folded, sentences, kinds, doc):
             intents.append("recommendation_request")
-        complaints = self._hits(lex["complaint"], folded)
-        sarcasm = self._hits(lex["sarcasm"], folded)
-        praise = self._hits(lex["praise"], folded)
-        praise = [p for p in praise if not any(self._same_sentence(sentences, p, c) for c in complaints)]
+        complaints = lex.find("complaint", folded)
+        sarcasm = lex.find("sarcasm", folded)
+        praise = lex.find("praise", folded)
+        asking = [(s, e) for (s, e), kind in zip(sentences, kinds) if kind in ("cued", "bare")]
+        praise = [p for p in praise if not any(self._same_sentence(sentences, p, c) for c in complaints)
+                  and not any(s <= p[0] < e for s, e in asking)]
         if sarcasm:
             praise = []
         shouting = not praise and self._shouting(text, doc)
         insult = self.offensive.search(fold(HANDLES.sub(" ", text))) is not None
         if complaints or sarcasm or shouting or rhetorical or insult:
             intents.append("complaint")
-        if self._hits(lex["churn"], folded):
+        if lex.find("churn", folded):
             intents.append("churn")
-        if not praise and not intents and not sarcasm and self._hits(lex["thanks"], folded):
+        if not praise and not intents and not sarcasm and lex.find("thanks", folded):
             praise = [(0, 0)]
         if praise:
             intents.append("praise")
@@ -94,15 +95,25 @@ class IntentClassifier:
             return "rhetorical"
         return "cued" if cued else "bare"
 
-    def _hits(self, phrases: PhraseSet, folded: str) -> list[tuple[int, int]]:
-        """Where ``phrases`` occur, leaving out those right after a negation."""
-        hits = []
-        for match in phrases.finditer(folded):
-            if (self.negation is not None and match.group().split(" ", 1)[0] not in self.negation_words
-                    and self.negation.search(folded[max(0, match.start() - 24):match.start()])):
-                continue
-            hits.append((match.start(), match.end()))
-        return hits
+    @staticmethod
+    def _compares(sentences: list[tuple[int, int]], kinds: list[str | None], doc: Doc) -> bool:
+        """A question naming two companies ("¿Kinépolis o Cinesa?") asks which to choose."""
+        for (start, end), kind in zip(sentences, kinds):
+            if kind in ("cued", "bare"):
+                named = {m.entity for m in doc._.listener_mentions if start <= m.start < end}
+                if len(named) >= 2:
+                    return True
+        return False
+
+    def _asks_which(self, folded: str, sentences: list[tuple[int, int]], kinds: list[str | None], doc: Doc) -> bool:
+        """A question word right before a sector word ("¿qué banco...?", "which airline") asks which company."""
+        if not self.which:
+            return False
+        for start, end in doc._.listener_sector_terms:
+            inside = any(s <= start < e and kind in ("cued", "bare") for (s, e), kind in zip(sentences, kinds))
+            if inside and self.which.search(folded[max(0, start - 16):start]):
+                return True
+        return False
 
     @staticmethod
     def _same_sentence(sentences: list[tuple[int, int]], a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -44,7 +44,7 @@ class SectorMatcher:
             excluded = [(m.start(), m.end()) for m in self.exclude.finditer(folded)]
             for match in self.regex.finditer(folded):
                 if not any(s < match.end() and match.start() < e for s, e in excluded):
-                    terms.append(doc.text[match.start():match.end()])
+                    terms.append((match.start(), match.end()))
         doc._.listener_sector_terms = tuple(terms)
         doc._.listener_sector = bool(terms) or bool(doc._.listener_mentions)
         return doc
