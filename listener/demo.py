@@ -40,11 +40,10 @@ def demo_config(data_dir: Path, sources: list[dict] | None = None) -> Config:
     return config.model_copy(update=update)
 
 
-def recent(posts: list[Post], now: datetime | None = None) -> list[Post]:
-    """Recorded posts moved in time, keeping their order, so the newest is two minutes old."""
-    if not posts:
-        return posts
-    shift = (now or datetime.now(timezone.utc)) - timedelta(minutes=2) - max(p.created_at for p in posts)
+def recent(posts: list[Post], newest: datetime, now: datetime | None = None) -> list[Post]:
+    """Recorded posts moved in time by one offset for the whole demo, so the newest post
+    of all (``newest``) is two minutes old and every other keeps its distance."""
+    shift = (now or datetime.now(timezone.utc)) - timedelta(minutes=2) - newest
     return [
         replace(p, created_at=p.created_at + shift, first_reply_at=p.first_reply_at + shift if p.first_reply_at else None)
         for p in posts
@@ -72,14 +71,16 @@ def run_demo(data_dir: Path, limit: int = 12, echo: Callable[[str], None] = prin
                 result = crawl(config, source, state.load_cursors(source.label), settings=QUIET)
                 return source, result, time.monotonic() - started
 
-            indexed = 0
             with ThreadPoolExecutor(max_workers=2) as pool:
-                for source, result, seconds in pool.map(gather, config.sources):
-                    report = pipeline.ingest(recent(result.posts))
-                    state.save_cursors(source.label, result.cursors)
-                    indexed += report.indexed
-                    problems = f", {len(result.errors)} error(s): {result.errors[0]}" if result.errors else ""
-                    echo(f"  {source.label:<22} {len(result.posts):>3} posts in {seconds:4.1f} s{problems}")
+                crawls = list(pool.map(gather, config.sources))
+            newest = max((p.created_at for _, result, _ in crawls for p in result.posts), default=datetime.now(timezone.utc))
+            indexed = 0
+            for source, result, seconds in crawls:
+                report = pipeline.ingest(recent(result.posts, newest))
+                state.save_cursors(source.label, result.cursors)
+                indexed += report.indexed
+                problems = f", {len(result.errors)} error(s): {result.errors[0]}" if result.errors else ""
+                echo(f"  {source.label:<22} {len(result.posts):>3} posts in {seconds:4.1f} s{problems}")
             _show(backend, config, indexed, limit, echo)
     echo(f"\nExplore the demo index: LISTENER_DATA_DIR={data_dir} .venv/bin/listener search entradas --facet entity")
     return config

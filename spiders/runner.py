@@ -9,11 +9,17 @@ are scraped, cursors, errors, and the stats last); its own log goes to stderr.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import logging
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +75,18 @@ def crawl(
         "settings": dict(settings or {}),
     }
     result = CrawlResult(cursors=dict(cursors or {}))
+    zygote = _warm_zygote()
+    if zygote is not None:
+        returncode = _crawl_forked(zygote, request, result, timeout)
+    else:
+        returncode = _crawl_spawned(request, result, timeout)
+    if returncode != 0:
+        why = f"killed after {timeout:g}s" if timeout and (returncode or 0) < 0 else f"exited with code {returncode}"
+        result.errors.append(f"{source.label}: crawler process {why}")
+    return result
+
+
+def _crawl_spawned(request: dict, result: CrawlResult, timeout: float | None) -> int:
     process = subprocess.Popen(
         [sys.executable, "-c", "import sys; from spiders.runner import _child; sys.exit(_child())"],
         stdin=subprocess.PIPE,
@@ -82,7 +100,7 @@ def crawl(
         timer.daemon = True
         timer.start()
     try:
-        _collect(process, result)
+        _collect(process.stdout, result)
         process.wait()
     finally:
         if timer:
@@ -90,14 +108,92 @@ def crawl(
         if process.poll() is None:
             process.kill()
             process.wait()
-    if process.returncode != 0:
-        why = f"killed after {timeout:g}s" if timeout and process.returncode < 0 else f"exited with code {process.returncode}"
-        result.errors.append(f"{source.label}: crawler process {why}")
-    return result
+    return process.returncode
 
 
-def _collect(process: subprocess.Popen, result: CrawlResult) -> None:
-    for line in process.stdout:
+def _crawl_forked(zygote: _Zygote, request: dict, result: CrawlResult, timeout: float | None) -> int:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(zygote.path)
+        stream = connection.makefile("rw", encoding="utf-8")
+        stream.write(json.dumps({**request, "environ": dict(os.environ), "cwd": os.getcwd()}) + "\n")
+        stream.flush()
+        pid = json.loads(stream.readline() or '{"pid": null}')["pid"]
+        if pid is None:
+            return -1
+        timer = threading.Timer(timeout, _kill, (pid,)) if timeout else None
+        if timer:
+            timer.daemon = True
+            timer.start()
+        try:
+            code = _collect(stream, result)
+        finally:
+            if timer:
+                timer.cancel()
+        # No exit event: the child died (killed over its time limit, or crashed).
+        return -signal.SIGKILL if code is None else code
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+class _Zygote:
+    """A ``spiders.zygote`` process of this process, and the socket it listens on."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="listener-crawl-")
+        self.path = os.path.join(self.folder, "zygote")
+        self.owner = os.getpid()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "spiders.zygote", self.path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": _pythonpath()},
+        )
+        if self.process.stdout.readline().strip() != b"ready":
+            self.close()
+            raise OSError("the crawl zygote did not start")
+
+    @property
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def close(self) -> None:
+        if self.owner == os.getpid():
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(5)
+            if self.process.poll() is None:
+                self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_zygote: _Zygote | None = None
+_zygote_lock = threading.Lock()
+
+
+def _warm_zygote() -> _Zygote | None:
+    """This process's zygote, started on first use; None where forking is not available."""
+    global _zygote
+    if not hasattr(os, "fork") or os.environ.get("LISTENER_CRAWL_FORK") == "0":
+        return None
+    with _zygote_lock:
+        if _zygote is None or not _zygote.alive:
+            try:
+                _zygote = _Zygote()
+            except OSError as exc:
+                logger.warning("crawls start cold (%s)", exc)
+                return None
+            atexit.register(_zygote.close)
+        return _zygote
+
+
+def _collect(lines, result: CrawlResult) -> int | None:
+    """Apply a crawl's events to ``result``; return its exit code if it reported one."""
+    code = None
+    for line in lines:
         event = json.loads(line)
         if "post" in event:
             result.posts.append(Post.from_dict(event["post"]))
@@ -108,6 +204,9 @@ def _collect(process: subprocess.Popen, result: CrawlResult) -> None:
             result.errors.append(event["error"])
         elif "stats" in event:
             result.stats = event["stats"]
+        elif "exit" in event:
+            code = event["exit"]
+    return code
 
 
 def _pythonpath() -> str:
@@ -117,15 +216,16 @@ def _pythonpath() -> str:
 
 
 def _child() -> int:
-    """The subprocess: run the crawl and write events to the original stdout."""
+    """The spawned subprocess: run the crawl and write events to the original stdout."""
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # stray prints go to stderr, never into the event stream
     sys.stdout = sys.stderr
     request = json.load(sys.stdin)
+    return run_request(request, lambda **event: out.write(json.dumps(event, default=str) + "\n"))
 
-    def emit(**event) -> None:
-        out.write(json.dumps(event, default=str) + "\n")
 
+def run_request(request: dict, emit) -> int:
+    """Run one crawl request in this process, reporting through ``emit``; 0 when it ran."""
     try:
         _run(request, emit)
     except Exception as exc:  # the parent reports it; the traceback goes to the log

@@ -79,9 +79,13 @@ class WriteResult:
         return self
 
 
+# A post the brand already replied to on its platform needs no one from the inbox.
+INBOX_ANSWER_STATES = ("unanswered", "answered", "answered_by_competitor", "unknown")
+
+
 def inbox_query(filters: Mapping[str, tuple[str, ...]] | None = None, limit: int = 20, offset: int = 0) -> SearchQuery:
-    """Posts to work on: surfaced, still open, most valuable and newest first."""
-    merged = {"status": OPEN_STATUSES, **(filters or {})}
+    """Posts to work on: surfaced, still open, not yet answered by the brand, most valuable first."""
+    merged = {"status": OPEN_STATUSES, "answer_state": INBOX_ANSWER_STATES, **(filters or {})}
     return SearchQuery(filters=merged, surface=True, sort="score", limit=limit, offset=offset)
 
 

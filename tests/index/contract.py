@@ -200,6 +200,10 @@ class BackendContract:
         backend.refresh()
         assert ids(backend.inbox()) == [c.id]
 
+    def test_posts_the_brand_already_answered_leave_the_inbox(self, backend):
+        open_post, _ = add(backend, doc("a", answer_state="answered_by_competitor"), doc("b", answer_state="answered_by_brand"))
+        assert ids(backend.inbox()) == [open_post.id]
+
     def test_inbox_filters_by_assignee(self, backend):
         a, _ = add(backend, doc("a"), doc("b"))
         backend.claim(a.id, "ana", 0)
