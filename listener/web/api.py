@@ -261,7 +261,7 @@ def inbox(request: Request, params=Depends(selection_params), limit: Annotated[i
 
 @router.get("/api/search", tags=["posts"], response_model=SearchOut, responses=PROBLEMS, summary="Full-text search with filters and facets")
 def search(request: Request, params=Depends(selection_params), limit: Annotated[int, Query(ge=0, le=500)] = 20,
-           facet: Annotated[list[str] | None, Query(description="Fields to count values of (repeatable); default: all.")] = None):
+           facet: Annotated[list[str] | None, Query(description=f"Fields to count values of (repeatable); default: {', '.join(SEARCH_FACETS)}.")] = None):
     web, session = web_of(request), session_of(request)
     selection = read_selection(params, session.user, SEARCH_SORTS + ("",), "")
     result = web.backend.search(selection.query(web.zone, limit=limit, facets=tuple(facet or SEARCH_FACETS), sort=selection.sort or None))

@@ -1,8 +1,9 @@
 """Complaint clusters: complaints grouped by the word most of them share.
 
 Greedy and explainable: the word found in the most posts forms the first
-cluster, those posts leave the pool, and so on. A cluster is labelled with its
-word and, when most of its posts share one, a second word.
+cluster, those posts leave the pool, and so on; what is left is "other". A
+cluster is labelled with its word and, when most of its posts share one, a
+second word.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from listener.web.views import duration, sla_view
 from listener.workflow import TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
-SEARCH_FACETS = ("entity", "intent", "source", "language", "customer_status", "answer_state", "status", "assignee")
+SEARCH_FACETS = ("entity", "intent", "customer_status", "answer_state", "source", "language")
 ACTIONS = ("claim", "assign", "status", "note", "draft", "follow-up")
 
 
@@ -43,7 +43,6 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/inbox"):
-    web = web_of(request)
     if request.state.session:
         return RedirectResponse(_safe_next(next), 303)
     return _login_form(request, next)

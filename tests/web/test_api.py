@@ -146,7 +146,8 @@ def test_search_finds_text_and_counts_facets(analyst):
 def test_search_facets_follow_filters_and_include_hidden_posts(analyst):
     body = analyst.get("/api/search", params={"entity": "Cinesa", "intent": "praise"}).json()
     assert [i["id"] for i in body["items"]] == ["twitter:10"]
-    assert set(body["facets"]) >= {"entity", "intent", "source", "status", "answer_state"}
+    assert set(body["facets"]) == {"entity", "intent", "customer_status", "answer_state", "source", "language"}
+    assert set(analyst.get("/api/search", params={"facet": "status"}).json()["facets"]) == {"status"}
 
 
 def test_a_post_with_slashes_in_its_id_is_found(agent):

@@ -16,13 +16,16 @@ document.documentElement.classList.add("js");
     all[selected].scrollIntoView({ block: "nearest" });
   }
 
+  // On a list, actions apply to the selected row only; on a post page, to the page.
   function scope() {
     const all = rows();
-    return selected >= 0 && all[selected] ? all[selected] : document;
+    if (!all.length) return document;
+    return selected >= 0 && all[selected] ? all[selected] : null;
   }
 
   function submit(name) {
-    const form = scope().querySelector(`form[data-shortcut="${name}"]`);
+    const where = scope();
+    const form = where && where.querySelector(`form[data-shortcut="${name}"]`);
     if (form) form.requestSubmit();
     return Boolean(form);
   }
@@ -56,6 +59,7 @@ document.documentElement.classList.add("js");
 
   document.addEventListener("keydown", (event) => {
     const typing = event.target.closest("input, textarea, select, [contenteditable]");
+    if (event.key === "Enter" && event.target.closest("a, button")) return;
     if (event.key === "Escape") { if (typing) event.target.blur(); return; }
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
     if (pendingG) {

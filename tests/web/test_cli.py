@@ -1,0 +1,56 @@
+from click.testing import CliRunner
+
+from listener.errors import ListenerError
+from listener.web.cli import serve, user
+from listener.web.users import Users
+
+
+def write_config(tmp_path, web: str = "") -> str:
+    path = tmp_path / "brand.yaml"
+    path.write_text(f"brand: {{name: Cinesa}}\ndata_dir: {tmp_path / 'data'}\n{web}")
+    return str(path)
+
+
+def test_user_add_writes_a_hashed_password(tmp_path):
+    config = write_config(tmp_path)
+    result = CliRunner().invoke(user, ["add", "ana", "--role", "agent", "--config", config, "--password-stdin"], input="long enough pw\n")
+    assert result.exit_code == 0, result.output
+    assert "ana (agent) can now log in" in result.output
+    text = (tmp_path / "data" / "users.txt").read_text()
+    assert text.startswith("ana:agent:scrypt$") and "long enough pw" not in text
+    assert Users.load(tmp_path / "data" / "users.txt", None).authenticate("ana", "long enough pw")
+
+
+def test_user_add_refuses_a_short_password_in_one_sentence(tmp_path):
+    result = CliRunner().invoke(user, ["add", "ana", "--role", "agent", "--config", write_config(tmp_path), "--password-stdin"], input="short\n")
+    assert result.exit_code == 2
+    assert "Error: the password is shorter than 8 characters" in result.output
+
+
+def test_user_list(tmp_path):
+    config = write_config(tmp_path)
+    CliRunner().invoke(user, ["add", "marta", "--role", "analyst", "--config", config, "--password-stdin"], input="long enough pw\n")
+    assert CliRunner().invoke(user, ["list", "--config", config]).output == "marta\tanalyst\n"
+
+
+def test_serve_refuses_to_start_without_users(tmp_path):
+    result = CliRunner().invoke(serve, ["--config", write_config(tmp_path), "--port", "0"])
+    assert isinstance(result.exception, ListenerError)
+    assert "no one can log in" in str(result.exception) and "listener user add" in result.exception.hint
+
+
+def test_serve_reports_a_web_config_mistake_before_opening_the_index(tmp_path):
+    result = CliRunner().invoke(serve, ["--config", write_config(tmp_path, "web: {colour: red}\n")])
+    assert "unknown key 'web.colour'" in str(result.exception)
+    assert not (tmp_path / "data" / "listener.db").exists()
+
+
+def test_serve_serves_until_stopped(tmp_path, monkeypatch):
+    config = write_config(tmp_path)
+    CliRunner().invoke(user, ["add", "ana", "--role", "agent", "--config", config, "--password-stdin"], input="long enough pw\n")
+    started = []
+    monkeypatch.setattr("uvicorn.Server.run", lambda self, sockets: started.append(sockets[0].getsockname()))
+    result = CliRunner().invoke(serve, ["--config", config, "--port", "0"])
+    assert result.exit_code == 0, result.output
+    host, port = started[0]
+    assert f"Serving listener at http://127.0.0.1:{port}/ (sqlite index, 1 users)" in result.output
