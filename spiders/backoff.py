@@ -20,8 +20,9 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from listener.records import parse_time
 from spiders.base import report
 
-RESET_HEADERS = (b"x-rate-limit-reset", b"x-ratelimit-reset")
-REMAINING_HEADERS = (b"x-rate-limit-remaining", b"x-ratelimit-remaining")
+# X, Reddit/GitHub style, and the unprefixed IETF draft names (Bluesky).
+RESET_HEADERS = (b"x-rate-limit-reset", b"x-ratelimit-reset", b"ratelimit-reset")
+REMAINING_HEADERS = (b"x-rate-limit-remaining", b"x-ratelimit-remaining", b"ratelimit-remaining")
 RETRY_EXCEPTIONS = ("ConnectionRefusedError", "ConnectionLost", "TimeoutError", "DownloadTimeoutError",
                     "TCPTimedOutError", "ConnectionDone", "ResponseNeverReceived", "DownloadConnectionRefusedError",
                     "ConnectError", "DownloadFailedError")

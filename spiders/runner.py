@@ -226,11 +226,22 @@ def _child() -> int:
 
 def run_request(request: dict, emit) -> int:
     """Run one crawl request in this process, reporting through ``emit``; 0 when it ran."""
+    label = request["source"].get("name") or request["source"]["kind"]
+    finished = []
+
+    def watched(**event) -> None:
+        if "stats" in event:
+            finished.append(True)
+        emit(**event)
+
     try:
-        _run(request, emit)
+        _run(request, watched)
     except Exception as exc:  # the parent reports it; the traceback goes to the log
         logger.exception("crawl failed")
-        emit(error=f"{request['source'].get('name') or request['source']['kind']}: crawl failed: {exc}")
+        emit(error=f"{label}: crawl failed: {exc}")
+        return 1
+    if not finished:  # Scrapy logs a spider that fails to start and returns normally
+        emit(error=f"{label}: the spider did not start (see the log above)")
         return 1
     return 0
 
