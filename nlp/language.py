@@ -17,7 +17,11 @@ from nlp.lexicons import Lexicon
 
 NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
 WORDS = re.compile(r"[^\W\d_]+(?:['’·][^\W\d_]+)*")
-CATALAN_SPELLING = re.compile(r"l·l|\b[dlmnst]['’]\w|\w['’](?:l|ls|m|n|s|t|ns|hi|ho)\b|ny|ç|[àèò]|\bés\b")
+CATALAN_SPELLING = re.compile(r"\w-(?:se|me|te|hi|ho|ne|nos|vos|los|les|li|la|lo)\b|l·l|\b[dlmnst]['’]\w|\w['’](?:l|ls|m|n|s|t|ns|hi|ho)\b|ny|ç|[àèò]|\bés\b")
+PORTUGUESE_SPELLING = re.compile(
+    r"[ãõ]|nh|lh|\b(?:não|você|vocês|muito|muita|obrigad[oa]|um|uma|uns|umas|ele|ela|eles|elas|meu|minha|seu|sua"
+    r"|isso|isto|tem|têm|estou|são|é|ao|aos|pelo|pela|também|já|até|então|ninguém|alguém)\b"
+)
 SPANISH_SPELLING = re.compile(r"ñ|[¿¡]|[áó]n\b|ción|ía\b")
 # Languages the identifier may answer besides ours, so that French is not forced into Spanish.
 OTHERS = ("fr", "it", "de", "nl", "gl", "eu", "ro", "oc")
@@ -31,8 +35,9 @@ def _identifier() -> LanguageIdentifier:
 
 
 class LanguageDetector:
-    def __init__(self, languages: tuple[str, ...] = ("es", "ca", "en", "pt")):
+    def __init__(self, languages: tuple[str, ...] = ("es", "ca", "en", "pt"), confidence: float = 0.8):
         self.languages = tuple(languages)
+        self.confidence = confidence
         self.identifier = _identifier()
         self.markers = {lang: frozenset(Lexicon.load(lang).words["markers"]) for lang in ("es", "ca")}
 
@@ -42,11 +47,24 @@ class LanguageDetector:
         if not words or sum(len(w) for w in words) < 3:
             return "other"
         language, probability = self.identifier.classify(clean)
+        lowered = clean.lower()
+        unsure = probability < self.confidence
+        if language == "pt" and unsure and not PORTUGUESE_SPELLING.search(lowered):
+            # Short Spanish ("no funciona") is often read as Portuguese: ask the Spanish/Catalan check.
+            language = self._spanish_or_catalan(lowered, words) or "es"
         if language in ("es", "ca", "gl", "oc", "it") or probability < 0.5:
-            language = self._spanish_or_catalan(clean.lower(), words) or language
+            decided = self._spanish_or_catalan(lowered, words)
+            if decided:
+                language = decided
+            elif language == "ca" and unsure and not self._catalan_evidence(lowered, words):
+                # Nothing says Catalan: a short neutral sentence is far more often Spanish.
+                language = "es"
         if language == "gl":
             language = "pt" if probability < 0.5 else "other"
         return language if language in self.languages else "other"
+
+    def _catalan_evidence(self, lowered: str, words: list[str]) -> bool:
+        return any(w in self.markers["ca"] for w in words) or CATALAN_SPELLING.search(lowered) is not None
 
     def _spanish_or_catalan(self, lowered: str, words: list[str]) -> str | None:
         spanish = sum(w in self.markers["es"] for w in words) + len(SPANISH_SPELLING.findall(lowered))

@@ -1,0 +1,50 @@
+import pytest
+
+from nlp.language import LanguageDetector
+
+
+@pytest.fixture(scope="module")
+def detect():
+    return LanguageDetector().detect
+
+
+@pytest.mark.parametrize("text", [
+    "Algú sap si obre avui?",
+    "Estic fart del banc",
+    "Tinc un problema amb la targeta",
+    "On és la parada?",
+    "Molt bona peli!",
+    "Vull canviar de companyia",
+])
+def test_short_catalan_is_not_spanish(detect, text):
+    assert detect(text) == "ca"
+
+
+@pytest.mark.parametrize("text", ["¿Alguien sabe si abre hoy?", "Estoy harto del banco", "Muy buena peli!"])
+def test_short_spanish_is_spanish(detect, text):
+    assert detect(text) == "es"
+
+
+def test_english(detect):
+    assert detect("Does anyone know if it opens today?") == "en"
+
+
+def test_portuguese(detect):
+    assert detect("Alguém sabe se o banco abre hoje?") == "pt"
+
+
+def test_french_is_other(detect):
+    assert detect("Est-ce que quelqu'un sait si le cinéma est ouvert aujourd'hui ?") == "other"
+
+
+def test_handles_and_links_do_not_decide_the_language(detect):
+    assert detect("@thebestcinema_official https://example.org/watch Molt bona peli!") == "ca"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "!!!", "12345"])
+def test_text_without_words_is_other(detect, text):
+    assert detect(text) == "other"
+
+
+def test_language_outside_the_configured_ones_is_other():
+    assert LanguageDetector(("es",)).detect("Does anyone know if it opens today?") == "other"
