@@ -58,7 +58,7 @@ def parse_questions(payload: Any, source: str, site: str) -> Page:
             page.posts.append(Post(
                 id=post_id(source, f"{site}:{native}"),
                 source=source,
-                url=item.get("link") or f"https://{site}.com/q/{native}",
+                url=html.unescape(item["link"]) if item.get("link") else f"https://{site}.com/q/{native}",
                 author=author,
                 author_name=name,
                 title=html.unescape(item["title"]),

@@ -121,3 +121,10 @@ def test_app_key_from_the_environment_is_sent(monkeypatch):
     with LocalServer(ROUTES) as server:
         run(local_source("stackexchange", server.url, queries=["cinesa"]))
     assert all(r.param("key") == "app-key-123" for r in server.requests)
+
+
+def test_links_with_html_entities_are_unescaped():
+    payload = fixture("stackexchange", "search_advanced.json")
+    payload["items"][0]["link"] = "https://stackoverflow.com/questions/1/a-&quot;b&quot;?x=1&amp;y=2"
+    post = parse_questions(payload, "se", "stackoverflow").posts[0]
+    assert post.url == 'https://stackoverflow.com/questions/1/a-"b"?x=1&y=2'
