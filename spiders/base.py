@@ -239,6 +239,11 @@ class SourceSpider(scrapy.Spider):
         else:
             self.problem("download", request.url, f"{failure.type.__name__}: {failure.value}")
 
+    def thread_failed(self, failure):
+        """Errback of a thread request: report it and keep the post as it was found."""
+        self.on_failure(failure)
+        yield failure.request.cb_kwargs["post"]
+
     def _on_spider_error(self, failure, response, spider) -> None:
         if spider is self:
             self.problem("parse", response.url, f"{failure.type.__name__}: {failure.value}")

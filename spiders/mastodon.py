@@ -206,7 +206,3 @@ class MastodonSpider(SourceSpider):
                 if root:
                     post = replace(post, thread_id=post_id(self.source.label, _native(prefix, root)))
         yield post
-
-    def thread_failed(self, failure):
-        self.on_failure(failure)
-        yield failure.request.cb_kwargs["post"]

@@ -212,7 +212,3 @@ class RedditSpider(SourceSpider):
             except ValueError as exc:
                 self.problem("bad_item", response.url, str(exc))
         yield post
-
-    def thread_failed(self, failure):
-        self.on_failure(failure)
-        yield failure.request.cb_kwargs["post"]

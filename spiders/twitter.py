@@ -175,10 +175,6 @@ class TwitterSpider(SourceSpider):
             post = conversation(parse_search(payload, self.source.label), post.author).apply(post)
         yield post
 
-    def thread_failed(self, failure):
-        self.on_failure(failure)
-        yield failure.request.cb_kwargs["post"]
-
 
 def _quote(term: str) -> str:
     return f'"{term}"' if " " in term else term
