@@ -9,6 +9,10 @@ boundaries. Inside a phrase:
 - ``<n>`` matches a number (``llevo <n> días``).
 
 Anything else (emoji, punctuation) is matched literally.
+
+Many phrases are joined into a trie (``no funciona|no contesta`` becomes
+``no (?:funciona|contesta)``) that starts with a literal character, so the
+regular expression engine skips quickly over text where nothing can match.
 """
 
 from __future__ import annotations
@@ -19,34 +23,89 @@ from collections.abc import Iterable, Iterator
 from nlp.text import fold
 
 GAP = r"[^\w#@]+"
+WORD = r"[^\W_]+"
 # "llevo <n> días": digits or a number word of any of the languages.
 NUMBER = (r"(?:\d+(?:[.,]\d+)?|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince|veinte|varios|varias"
           r"|muchos|muchas|dues|quatre|cinc|sis|set|vuit|nou|deu|uns|unes|diversos|one|two|three|four|five|six|ten|a|an"
-          r"|several|many|um|uma|duas|quatro|dez|varias)")
-WORD = r"[^\W_]+"
+          r"|several|many|um|uma|duas|quatro|dez)")
+END = object()  # marks where a phrase ends in the trie
+
+
+def _piece(word: str) -> str:
+    if word == "...":
+        return f"(?:{WORD}{GAP}){{0,3}}"  # the next word follows without a gap of its own
+    if word == "*":
+        return WORD
+    if word == "<n>":
+        return NUMBER
+    if word.endswith("*") and len(word) > 1:
+        return re.escape(word[:-1]) + r"\w*"
+    return re.escape(word)
+
+
+def _is_literal(word: str) -> bool:
+    return word not in ("...", "*", "<n>") and not word.endswith("*")
+
+
+def _split(phrase: str) -> tuple[str, str, bool]:
+    """A phrase as (literal start, regular expression for the rest, whether it ends on a word)."""
+    words = fold(phrase).split()
+    count = 0
+    while count < len(words) and _is_literal(words[count]):
+        count += 1
+    literal, rest, suffix = " ".join(words[:count]), words[count:], ""
+    if rest and rest[0] != "*" and rest[0].endswith("*"):
+        literal += (" " if literal else "") + rest[0][:-1]
+        suffix, rest = r"\w*", rest[1:]
+    glue = bool(literal)
+    for word in rest:
+        if glue:
+            suffix += GAP
+        suffix += _piece(word)
+        glue = word != "..."
+    last = words[-1] if words else ""
+    word_end = last != "..." and (not _is_literal(last) or re.search(r"\w$", last) is not None)
+    return literal, suffix, word_end
 
 
 def compile_phrase(phrase: str) -> str:
-    parts = []
-    for word in fold(phrase).split():
-        if word == "...":
-            parts.append(f"(?:{WORD}{GAP}){{0,3}}")
-            continue
-        if word == "*":
-            piece = WORD
-        elif word == "<n>":
-            piece = NUMBER
-        elif word.endswith("*") and len(word) > 1:
-            piece = re.escape(word[:-1]) + r"\w*"
-        else:
-            piece = re.escape(word)
-        parts.append(piece + GAP)
-    body = "".join(parts)
-    if body.endswith(GAP):
-        body = body[: -len(GAP)]
-    start = r"(?<!\w)" if re.match(r"\w", fold(phrase).lstrip(".*")) or phrase.lstrip().startswith("*") else ""
-    end = r"(?!\w)" if re.search(r"[\w*]$", fold(phrase).rstrip(". ")) else ""
+    """One phrase as a regular expression (without the trie)."""
+    literal, suffix, word_end = _split(phrase)
+    body = "".join(GAP if c == " " else re.escape(c) for c in literal) + suffix
+    start = r"(?<!\w)" if re.match(r"\w", literal) else ""
+    end = r"(?!\w)" if word_end else ""
     return f"{start}(?:{body}){end}"
+
+
+def _trie_regex(phrases: Iterable[str]) -> str:
+    root: dict = {}
+    for phrase in phrases:
+        literal, suffix, word_end = _split(phrase)
+        if not literal:
+            root.setdefault(END, set()).add(compile_phrase(phrase))
+            continue
+        node = root
+        for char in literal:
+            node = node.setdefault(char, {})
+        node.setdefault(END, set()).add(suffix + (r"(?!\w)" if word_end else ""))
+    return _emit(root, top=True)
+
+
+def _emit(node: dict, top: bool = False) -> str:
+    branches = []
+    for char in sorted(k for k in node if k is not END):
+        head = GAP if char == " " else re.escape(char)
+        if top and re.match(r"\w", char):
+            head += r"(?<!\w.)"  # the phrase starts at a word boundary
+        branches.append(head + _emit(node[char]))
+    ends = sorted(node.get(END, ()), key=len, reverse=True)
+    branches += [e for e in ends if e]
+    optional = "" in ends
+    if not branches:
+        return ""
+    if len(branches) == 1 and not optional:
+        return branches[0] if top or len(branches[0]) == 1 else f"(?:{branches[0]})"
+    return f"(?:{'|'.join(branches)}){'?' if optional and not top else ''}"
 
 
 class PhraseSet:
@@ -54,11 +113,7 @@ class PhraseSet:
 
     def __init__(self, phrases: Iterable[str]):
         self.phrases = tuple(dict.fromkeys(p for p in phrases if p and p.strip()))
-        if self.phrases:
-            ordered = sorted(self.phrases, key=len, reverse=True)
-            self.regex = re.compile("|".join(compile_phrase(p) for p in ordered))
-        else:
-            self.regex = None
+        self.regex = re.compile(_trie_regex(self.phrases)) if self.phrases else None
 
     def __bool__(self) -> bool:
         return self.regex is not None

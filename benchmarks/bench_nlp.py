@@ -1,0 +1,119 @@
+"""Posts per second of the full analysis on one core, against a naive baseline.
+
+    python benchmarks/bench_nlp.py [--posts 20000] [--config config/cinema.yaml]
+
+The posts come from templates in the four languages (questions, complaints,
+hashtags, typos, homonyms, promotions, plain chatter). The baseline finds
+aliases as substrings and calls any post with "?" a question. The last line is
+``nlp: <n> posts/s baseline=<n> posts/s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from listener.config import Config, load_config  # noqa: E402
+from listener.records import Analysis, Mention, Post  # noqa: E402
+from nlp import Analyzer  # noqa: E402
+
+TEMPLATES = [
+    "¿Alguien sabe si {brand} abre el domingo por la tarde?",
+    "Llevo {n} días esperando que {brand} me devuelva el dinero de las entradas. Vergüenza.",
+    "#{tag}NoContesta otra vez sin respuesta",
+    "Qué cine me recomendáis en {city} para ver pelis en versión original?",
+    "Me encanta la sala nueva de {brand}, la mejor pantalla de {city} 😍",
+    "Estoy harta de {rival}, me paso a {brand}",
+    "Hoy hace un día precioso en {city}, vamos a la playa",
+    "Mañana cenamos con los amigos y luego ya veremos",
+    "{brand_typo} ha subido otra vez los precios, un robo",
+    "¿En serio? ¿{n} euros por unas palomitas? ¿Cómo es posible?",
+    "Algú sap si el {brand} de {city} obre avui?",
+    "Estic fart de {rival}, la sala bruta i la peli va començar tard",
+    "Does anyone know if {brand} shows films in English in {city}?",
+    "{rival} is the worst, sticky floors and rude staff. Never again.",
+    "Alguém sabe se o {brand} de {city} tem filmes legendados?",
+    "Adorei a sala do {rival}, som incrível!",
+    "Sorteo! Gana 2 entradas para {brand} siguiendo nuestra cuenta. Link en bio",
+    "GRACIAS {brand_upper} POR LA PREESTRENO DE ANOCHE!!!",
+    "@{handle} no me deja pagar con tarjeta en la web, qué hago?",
+    "Ir al cine un martes por la tarde es lo mejor que hay 🍿",
+]
+
+
+def generate(config: Config, count: int, seed: int = 7) -> list[Post]:
+    rng = random.Random(seed)
+    brand = config.brand.name
+    rivals = [c.name for c in config.competitors] or ["Otra Marca"]
+    handle = (config.brand.handles or ["@marca"])[0].lstrip("@")
+    cities = ["Madrid", "Barcelona", "Valencia", "Sevilla", "Lisboa", "Bilbao", "Sabadell", "Santander"]
+    created = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    posts = []
+    for number in range(count):
+        template = rng.choice(TEMPLATES)
+        typo = list(brand)
+        if len(typo) > 3:
+            i = rng.randrange(1, len(typo) - 1)
+            typo[i], typo[i + 1] = typo[i + 1], typo[i]
+        text = template.format(
+            brand=brand, rival=rng.choice(rivals), city=rng.choice(cities), n=rng.randint(2, 30),
+            tag=re.sub(r"\W", "", brand), brand_typo="".join(typo), brand_upper=brand.upper(), handle=handle,
+        )
+        posts.append(Post(id=f"bench:{number}", source="bench", url="", author=f"user{number % 997}",
+                          author_name=rng.choice(["Marta López", "ElCabr0n", "Joan", None, "Sarah"]),
+                          text=text, created_at=created))
+    return posts
+
+
+class BaselineAnalyzer:
+    """Aliases as substrings and "?" as a question: what the analysis must beat on quality."""
+
+    def __init__(self, config: Config):
+        self.aliases = [(alias.lower(), entity.name, role) for entity, role in config.entities
+                        for alias in [entity.name, *entity.aliases, *entity.handles, *entity.hashtags]]
+
+    def analyze(self, post: Post) -> Analysis:
+        lowered = post.text.lower()
+        mentions = tuple(Mention(name, role, post.text[i:i + len(alias)], i, i + len(alias), "name")
+                         for alias, name, role in self.aliases for i in [lowered.find(alias)] if i >= 0)
+        question = "?" in post.text
+        return Analysis(mentions=mentions, intents=("question",) if question else (),
+                        surface=bool(mentions and question), greeting="Hola")
+
+
+def measure(run, posts: list[Post]) -> float:
+    started = time.perf_counter()
+    count = run(posts)
+    elapsed = time.perf_counter() - started
+    assert count == len(posts), f"analysed {count} of {len(posts)} posts"
+    return len(posts) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "config" / "cinema.yaml"))
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    config = load_config(args.config)
+    posts = generate(config, args.posts)
+    analyzer = Analyzer(config)
+    baseline = BaselineAnalyzer(config)
+    list(analyzer.analyze_many(posts[:500]))  # warm up caches
+    nlp_rate = measure(lambda p: sum(1 for _ in analyzer.analyze_many(p, batch_size=256)), posts)
+    baseline_rate = measure(lambda p: sum(1 for post in p if baseline.analyze(post)), posts)
+    print(f"config: {args.config}; posts: {len(posts)}; one core")
+    print(f"nlp: {nlp_rate:.0f} posts/s baseline={baseline_rate:.0f} posts/s")
+
+
+if __name__ == "__main__":
+    main()
