@@ -31,11 +31,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from bench_index import ENTITIES, SEARCHES, ingest, make_corpus, percentile  # noqa: E402
 
 from listener.config import Config, EntityConfig  # noqa: E402
-from listener.index.base import SearchQuery, inbox_query  # noqa: E402
+from listener.index.base import SearchQuery  # noqa: E402
 from listener.index.sqlite import SQLiteBackend  # noqa: E402
 from listener.web import create_app, running  # noqa: E402
 from listener.web.pages import SEARCH_FACETS  # noqa: E402
 from listener.web.users import User, Users, hash_password  # noqa: E402
+from listener.workflow import OPEN_STATUSES  # noqa: E402
 
 INBOX_PAGES = ["/inbox", "/inbox?entity=Yelmo+Cines", "/inbox?source=reddit", "/inbox?intent=complaint",
                "/inbox?sort=due", "/inbox?page=3", "/inbox?language=ca&customer_status=prospect"]
@@ -89,13 +90,14 @@ def measure(backend, requests: int, seed: int = 5) -> dict[str, list[float]]:
         for _ in range(requests):
             timings["inbox"].append(client.get_ms(rng.choice(INBOX_PAGES)))
             timings["search"].append(client.get_ms(f"/search?q={quote(rng.choice(SEARCHES))}"))
+    size = app.state.web.settings.page_size
     for _ in range(requests):
+        filters = rng.choice([{}, {"entity": ["Yelmo Cines"]}, {"source": ["reddit"]}, {"intent": ["complaint"]}])
         t = time.perf_counter()
-        backend.search(inbox_query(rng.choice([{}, {"entity": ["Yelmo Cines"]}, {"intent": ["complaint"]}]), limit=50))
+        backend.search(SearchQuery(filters={"status": OPEN_STATUSES, **filters}, surface=True, sort="priority", limit=size))
         timings["inbox_backend"].append((time.perf_counter() - t) * 1000)
-        facets = SEARCH_FACETS
         t = time.perf_counter()
-        backend.search(SearchQuery(text=rng.choice(SEARCHES), facets=facets, limit=50))
+        backend.search(SearchQuery(text=rng.choice(SEARCHES), facets=SEARCH_FACETS, limit=size))
         timings["search_backend"].append((time.perf_counter() - t) * 1000)
     return timings
 

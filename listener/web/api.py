@@ -178,6 +178,9 @@ class GapsOut(BaseModel):
     truncated: bool = Field(description=f"A scan stopped at {SCAN_LIMIT} posts; medians, flows and clusters cover those.")
 
 
+PageSize = Annotated[int | None, Query(ge=1, le=500, description="Posts per page; default: `web.page_size`.")]
+
+
 def web_of(request: Request):
     return request.app.state.web
 
@@ -250,8 +253,9 @@ def me(request: Request):
 
 @router.get("/api/inbox", tags=["posts"], response_model=PostPage, responses=PROBLEMS,
             summary="Posts to answer: surfaced and open, best lead score first, then the answer due soonest")
-def inbox(request: Request, params=Depends(selection_params), limit: Annotated[int, Query(ge=1, le=500)] = 50):
+def inbox(request: Request, params=Depends(selection_params), limit: PageSize = None):
     web, session = web_of(request), session_of(request)
+    limit = limit or web.settings.page_size
     selection = read_selection(params, session.user, INBOX_SORTS, "priority", inbox=True)
     result = web.backend.search(selection.query(web.zone, limit=limit, surface=True, sort=INBOX_SORTS[selection.sort]))
     now = web.now()
@@ -260,9 +264,10 @@ def inbox(request: Request, params=Depends(selection_params), limit: Annotated[i
 
 
 @router.get("/api/search", tags=["posts"], response_model=SearchOut, responses=PROBLEMS, summary="Full-text search with filters and facets")
-def search(request: Request, params=Depends(selection_params), limit: Annotated[int, Query(ge=0, le=500)] = 20,
+def search(request: Request, params=Depends(selection_params), limit: PageSize = None,
            facet: Annotated[list[str] | None, Query(description=f"Fields to count values of (repeatable); default: {', '.join(SEARCH_FACETS)}.")] = None):
     web, session = web_of(request), session_of(request)
+    limit = limit or web.settings.page_size
     selection = read_selection(params, session.user, SEARCH_SORTS + ("",), "")
     result = web.backend.search(selection.query(web.zone, limit=limit, facets=tuple(facet or SEARCH_FACETS), sort=selection.sort or None))
     now = web.now()

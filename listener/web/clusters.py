@@ -1,9 +1,9 @@
 """Complaint clusters: complaints grouped by the word most of them share.
 
 Greedy and explainable: the word found in the most posts forms the first
-cluster, those posts leave the pool, and so on; what is left is "other". A
-cluster is labelled with its word and, when most of its posts share one, a
-second word.
+cluster, those posts leave the pool, and so on while a word is shared by two
+posts or more; what is left is "other complaints". A cluster is labelled with
+its word and, when most of its posts share one, a second word.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def complaint_clusters(hits: list[IndexedPost], ignore: set[str] = frozenset(), 
         if not counts:
             break
         word, count = min(counts.items(), key=lambda item: (-item[1], item[0]))
-        if count < 2 and clusters:
+        if count < 2:
             break
         members = [(hit, words) for hit, words in pool if word in words]
         pool = [(hit, words) for hit, words in pool if word not in words]
@@ -67,5 +67,5 @@ def complaint_clusters(hits: list[IndexedPost], ignore: set[str] = frozenset(), 
         clusters.append(Cluster(label, len(members), examples))
     if pool and len(clusters) < top:
         rest = sorted((hit for hit, _ in pool), key=lambda h: -h.analysis.lead_score)
-        clusters.append(Cluster("other" if clusters else "no shared words", len(rest), rest[:EXAMPLES]))
+        clusters.append(Cluster("other complaints" if clusters else "no common theme yet", len(rest), rest[:EXAMPLES]))
     return clusters

@@ -39,7 +39,7 @@ class WebSettings(BaseModel):
     secure_cookies: bool = Field(True, description="Mark the session cookie Secure; turn off only for plain-HTTP use on localhost.")
     same_site: Literal["lax", "strict"] = Field("lax", description="The session cookie's SameSite policy.")
     session_hours: float = Field(12, gt=0, le=24 * 30, description="How long a login lasts.")
-    page_size: int = Field(50, ge=1, le=500, description="Posts per page in the inbox and search.")
+    page_size: int = Field(25, ge=1, le=500, description="Posts per page in the inbox and search.")
     gap_days: int = Field(30, ge=1, le=3650, description="Default window of the competitor page, in days.")
     replies: dict[str, dict[str, str]] = Field(
         {}, description="Reply templates by intent and language, over the built-in ones; {greeting} and {brand} are filled in."

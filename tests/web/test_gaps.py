@@ -43,8 +43,9 @@ def test_complaint_clusters_group_by_the_most_shared_word():
         item(6, "Sala sucia", 0, intents=("complaint",)),
     ]
     clusters = complaint_clusters(hits)
-    assert [(c.label, c.count) for c in clusters] == [("app · pagar", 3), ("palomitas", 2), ("other", 1)]
+    assert [(c.label, c.count) for c in clusters] == [("app · pagar", 3), ("palomitas", 2), ("other complaints", 1)]
     assert clusters[0].examples[0].id == "twitter:2"  # best lead score first
+    assert [(c.label, c.count) for c in complaint_clusters(hits[-1:])] == [("no common theme yet", 1)]
 
 
 def test_the_interval_follows_the_span():
