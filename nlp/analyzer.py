@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from listener.config import Config
 from listener.records import Analysis, Post
-from nlp.attributes import register
+from nlp.attributes import attach_text, register, state
 from nlp.components import author, brands, customer, greeting, intents, lead, sector  # noqa: F401  (factories)
 from nlp.language import LanguageDetector
 
@@ -86,9 +86,10 @@ class Analyzer:
         for position, post in enumerate(posts):
             text = analysed_text(post)
             language = self.detector.detect(text)
-            doc = self.pipelines[language].make_doc(text)
-            doc._.listener_post = post
-            doc._.listener_language = language
+            doc = attach_text(self.pipelines[language].make_doc(text), text)
+            current = state(doc)
+            current.post = post
+            current.language = language
             groups.setdefault(language, []).append((position, doc))
         results: list[Analysis | None] = [None] * len(posts)
         for language, items in groups.items():
@@ -99,14 +100,15 @@ class Analyzer:
 
 
 def to_analysis(doc: Doc) -> Analysis:
+    current = state(doc)
     return Analysis(
-        language=doc._.listener_language,
-        mentions=doc._.listener_mentions,
-        sector=doc._.listener_sector,
-        intents=doc._.listener_intents,
-        customer_status=doc._.listener_customer_status,
-        lead_score=doc._.listener_lead_score,
-        reasons=doc._.listener_reasons,
-        surface=doc._.listener_surface,
-        greeting=doc._.listener_greeting,
+        language=current.language,
+        mentions=current.mentions,
+        sector=current.sector,
+        intents=current.intents,
+        customer_status=current.customer_status,
+        lead_score=current.lead_score,
+        reasons=current.reasons,
+        surface=current.surface,
+        greeting=current.greeting,
     )

@@ -1,29 +1,74 @@
-"""The custom attributes listener sets on a spaCy ``Doc``, all named ``listener_*``."""
+"""What listener's components know about a ``Doc``, and the ``listener_*`` attributes that show it.
+
+The components share one :class:`ListenerState` per doc (plain attribute access
+is cheap); each field is also a namespaced custom attribute, so
+``doc._.listener_mentions`` reads and writes the same value.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 from spacy.tokens import Doc
 
-DOC_ATTRIBUTES = {
-    "listener_post": None,            # the Post being analysed (author, display name)
-    "listener_language": "other",     # es, ca, en, pt or other
-    "listener_mentions": (),          # tuple of listener.records.Mention
-    "listener_sector": False,
-    "listener_sector_terms": (),      # (start, end) of each sector word found
-    "listener_intents": (),
-    "listener_customer_status": "unknown",
-    "listener_customer_of": None,     # the entity whose customer the author is
-    "listener_spam": False,
-    "listener_own": None,             # the entity name when a company posted it itself
-    "listener_lead_score": 0,
-    "listener_reasons": (),
-    "listener_surface": False,
-    "listener_greeting": None,
-}
+from nlp.text import fold
+
+_KEY = ("listener", "state")
+
+
+@dataclass(slots=True)
+class ListenerState:
+    post: object = None               # the Post being analysed (author, display name)
+    language: str = "other"           # es, ca, en, pt or other
+    text: str | None = None           # the doc's text and its folded form (see nlp.text.fold)
+    folded: str | None = None
+    mentions: tuple = ()              # listener.records.Mention
+    sector: bool = False
+    sector_terms: tuple = ()          # (start, end) of each sector word found
+    intents: tuple = ()
+    customer_status: str = "unknown"
+    customer_of: str | None = None    # the entity whose customer the author is
+    spam: bool = False
+    own: str | None = None            # the entity name when a company posted it itself
+    lead_score: int = 0
+    reasons: tuple = ()
+    surface: bool = False
+    greeting: str | None = None
+
+
+def state(doc: Doc) -> ListenerState:
+    """The listener state of ``doc``, created on first use."""
+    current = doc.user_data.get(_KEY)
+    if current is None:
+        current = doc.user_data[_KEY] = ListenerState()
+    return current
+
+
+def texts(doc: Doc) -> tuple[str, str]:
+    """The doc's text and its folded form, computed once per doc."""
+    current = state(doc)
+    if current.text is None:
+        attach_text(doc, doc.text)
+    return current.text, current.folded
+
+
+def attach_text(doc: Doc, text: str) -> Doc:
+    """Remember the text a doc was made from, so that components need not rebuild it from tokens."""
+    current = state(doc)
+    current.text, current.folded = text, fold(text)
+    return doc
+
+
+def _accessors(name: str):
+    return (lambda doc: getattr(state(doc), name)), (lambda doc, value: setattr(state(doc), name, value))
 
 
 def register() -> None:
-    """Register every attribute once; safe to call again."""
-    for name, default in DOC_ATTRIBUTES.items():
-        if not Doc.has_extension(name):
-            Doc.set_extension(name, default=default)
+    """Register ``doc._.listener_<field>`` for every field of the state; safe to call again."""
+    for field in fields(ListenerState):
+        if field.name in ("text", "folded"):
+            continue
+        attribute = f"listener_{field.name}"
+        if not Doc.has_extension(attribute):
+            getter, setter = _accessors(field.name)
+            Doc.set_extension(attribute, getter=getter, setter=setter)

@@ -39,15 +39,18 @@ class LanguageDetector:
         self.languages = tuple(languages)
         self.confidence = confidence
         self.identifier = _identifier()
-        self.markers = {lang: frozenset(Lexicon.load(lang).words["markers"]) for lang in ("es", "ca")}
+        self.markers = {lang: frozenset(Lexicon.load(lang).words["markers"]) for lang in ("es", "ca", "en", "pt")}
 
     def detect(self, text: str) -> str:
         clean = NOISE.sub(" ", text or "")
         words = WORDS.findall(clean.lower())
         if not words or sum(len(w) for w in words) < 3:
             return "other"
-        language, probability = self.identifier.classify(clean)
         lowered = clean.lower()
+        clear = self._clear_case(lowered, words)
+        if clear:
+            return clear if clear in self.languages else "other"
+        language, probability = self.identifier.classify(clean)
         unsure = probability < self.confidence
         if language == "pt" and unsure and not PORTUGUESE_SPELLING.search(lowered):
             # Short Spanish ("no funciona") is often read as Portuguese: ask the Spanish/Catalan check.
@@ -62,6 +65,19 @@ class LanguageDetector:
         if language == "gl":
             language = "pt" if probability < 0.5 else "other"
         return language if language in self.languages else "other"
+
+    def _clear_case(self, lowered: str, words: list[str]) -> str | None:
+        """The language when its own words settle it (three or more, three times any other's), else None.
+
+        Most posts are settled here, and only the rest pay for the identifier.
+        """
+        counts = {lang: sum(w in markers for w in words) for lang, markers in self.markers.items()}
+        counts["es"] += len(SPANISH_SPELLING.findall(lowered))
+        counts["ca"] += len(CATALAN_SPELLING.findall(lowered))
+        counts["pt"] += len(PORTUGUESE_SPELLING.findall(lowered))
+        ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+        (best, top), (_, second) = ranked[0], ranked[1]
+        return best if top >= 3 and top >= 3 * second else None
 
     def _catalan_evidence(self, lowered: str, words: list[str]) -> bool:
         return any(w in self.markers["ca"] for w in words) or CATALAN_SPELLING.search(lowered) is not None

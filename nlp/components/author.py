@@ -7,7 +7,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register
+from nlp.attributes import register, state, texts
 from nlp.lexicons import Lexicon
 from nlp.text import fold
 
@@ -24,14 +24,14 @@ class AuthorCheck:
         self.max_links = max_links
 
     def __call__(self, doc: Doc) -> Doc:
-        post = doc._.listener_post
-        author = fold((getattr(post, "author", None) or "").lstrip("@"))
-        doc._.listener_own = self.handles.get(author)
-        doc._.listener_spam = self.is_spam(doc.text)
+        current = state(doc)
+        author = fold((getattr(current.post, "author", None) or "").lstrip("@"))
+        current.own = self.handles.get(author)
+        current.spam = self.is_spam(*texts(doc))
         return doc
 
-    def is_spam(self, text: str) -> bool:
-        if self.lexicon["spam"].search(fold(text)):
+    def is_spam(self, text: str, folded: str) -> bool:
+        if self.lexicon["spam"].search(folded):
             return True
         return text.count("#") > self.max_hashtags or len(URL.findall(text)) > self.max_links
 

@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from listener.records import Mention
-from nlp.attributes import register
+from nlp.attributes import register, state, texts
 from nlp.lexicons import Lexicon, homonyms
 from nlp.patterns import PhraseSet, compile_phrase
 from nlp.scorers import get_scorer
@@ -95,6 +95,7 @@ class BrandMatcher:
         self.known_words = frozenset(fold(w) for w in stop_words) | {fold(w) for w in lexicon.words["common_words"]} | {
             fold(w) for k in sector_keywords for w in k.split()
         }
+        self.long_words = re.compile(r"(?<![\w@#])[^\W\d_]{%d,}(?!\w)" % max(1, min_fuzzy_length - 1))
         self.fuzzy_forms = [f for f in self.forms.values() if not f.ambiguous and len(f.key) >= min_fuzzy_length]
         self.fuzzy_keys = [f.key for f in self.fuzzy_forms]
         self.fuzzy_index = {(f.key[0], length) for f in self.fuzzy_forms for length in range(len(f.key) - 2, len(f.key) + 3)}
@@ -106,13 +107,12 @@ class BrandMatcher:
         return re.compile(template.format("|".join(sorted(parts, key=len, reverse=True))))
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
-        folded = fold(text)
+        text, folded = texts(doc)
         hits = self._handles(folded) + self._hashtags(text)
         hits += self._names(folded, hits)
-        hits += self._fuzzy(doc, folded, hits)
+        hits += self._fuzzy(folded, hits)
         hits = self._resolve(text, folded, hits)
-        doc._.listener_mentions = tuple(
+        state(doc).mentions = tuple(
             Mention(h.form.entity, h.form.role, text[h.start:h.end], h.start, h.end, h.how, h.score)
             for h in sorted(hits, key=lambda h: h.start)
         )
@@ -170,20 +170,19 @@ class BrandMatcher:
                 hits.append(Hit(match.start(), match.end(), form, "name"))
         return hits
 
-    def _fuzzy(self, doc: Doc, folded: str, taken: list[Hit]) -> list[Hit]:
+    def _fuzzy(self, folded: str, taken: list[Hit]) -> list[Hit]:
+        """Words one or two edits from a name: blocked by first letter and length, then scored together."""
         if not self.fuzzy_keys:
             return []
         candidates = []
-        for token in doc:
-            length = len(token)
-            if length < self.min_fuzzy_length - 1 or not token.is_alpha:
+        for match in self.long_words.finditer(folded):
+            word = match.group()
+            if (word[0], len(word)) not in self.fuzzy_index or word in self.known_words or word in self.forms:
                 continue
-            word = folded[token.idx: token.idx + length]
-            if (word[0], length) not in self.fuzzy_index or word in self.known_words or word in self.forms:
+            start, end = match.span()
+            if any(h.start < end and start < h.end for h in taken):
                 continue
-            if any(h.start < token.idx + length and token.idx < h.end for h in taken):
-                continue
-            candidates.append((token.idx, token.idx + length, word))
+            candidates.append((start, end, word))
         if not candidates:
             return []
         scores = self.scorer.matrix([c[2] for c in candidates], self.fuzzy_keys, self.threshold)

@@ -12,9 +12,8 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register
+from nlp.attributes import register, state, texts
 from nlp.lexicons import Lexicon
-from nlp.text import fold
 
 ASKING = {"question", "recommendation_request"}
 UNHAPPY = {"complaint", "churn"}
@@ -25,17 +24,18 @@ class CustomerClassifier:
         self.lexicon = Lexicon.load(lang)
 
     def __call__(self, doc: Doc) -> Doc:
-        status, of = self._status(doc)
-        doc._.listener_customer_status = status
-        doc._.listener_customer_of = of
+        current = state(doc)
+        status, of = self._status(doc, current)
+        current.customer_status = status
+        current.customer_of = of
         return doc
 
-    def _status(self, doc: Doc) -> tuple[str, str | None]:
-        if doc._.listener_own or doc._.listener_spam:
+    def _status(self, doc: Doc, current) -> tuple[str, str | None]:
+        if current.own or current.spam:
             return "unknown", None
-        folded = fold(doc.text)
-        mentions = doc._.listener_mentions
-        intents = set(doc._.listener_intents)
+        folded = texts(doc)[1]
+        mentions = current.mentions
+        intents = set(current.intents)
         cues = [start for start, _ in self.lexicon.find("customer", folded)]
         deciding = bool(self.lexicon.find("prospect", folded))
         if cues and mentions:
@@ -49,7 +49,7 @@ class CustomerClassifier:
         if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and self.lexicon.find("experience", folded):
             # A complaint about the brand alone, told from the author's own experience.
             return "customer", next(iter(brand))
-        if doc._.listener_sector and (intents & ASKING or deciding):
+        if current.sector and (intents & ASKING or deciding):
             return "prospect", None
         if any(m.role == "competitor" for m in mentions) and intents & UNHAPPY:
             return "prospect", None

@@ -10,12 +10,13 @@ neutral one of the post's language ("Hola", "Hi", "Olá").
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register
+from nlp.attributes import register, state
 from nlp.lexicons import DATA, Lexicon, offensive_words
 from nlp.text import CAMEL, LEET, fold, squash
 
@@ -28,20 +29,25 @@ def _not_names(path: Path = DATA / "not_names.txt") -> frozenset[str]:
 
 
 class OffensiveNames:
-    """Spots offensive words in names, whatever the spelling tricks."""
+    """Spots offensive words in names, whatever the spelling tricks; remembers the names it has seen."""
 
     def __init__(self, words: list[str], short: int = 4):
         squashed = {squash(w) for w in words if squash(w)}
-        self.long = tuple(sorted(w for w in squashed if len(w) > short))
+        long = sorted((w for w in squashed if len(w) > short), key=len, reverse=True)
         self.short = frozenset(w for w in squashed if len(w) <= short)
+        short_words = "|".join(sorted(self.short, key=len, reverse=True))
+        self.anywhere = re.compile("|".join(long)) if long else None
+        self.at_ends = re.compile(f"^(?:{short_words})|(?:{short_words})$") if short_words else None
+        self.check = lru_cache(maxsize=65536)(self._offensive)
 
     def __call__(self, name: str | None) -> bool:
-        if not name:
-            return False
+        return bool(name) and self.check(name)
+
+    def _offensive(self, name: str) -> bool:
         squashed = squash(name)
-        if any(word in squashed for word in self.long):
+        if self.anywhere is not None and self.anywhere.search(squashed):
             return True
-        if any(squashed.startswith(w) or squashed.endswith(w) for w in self.short):
+        if self.at_ends is not None and self.at_ends.search(squashed):
             return True
         pieces = [squash(p) for chunk in re.split(r"[\W_]+", name.translate(LEET)) for p in CAMEL.findall(chunk) or [chunk]]
         return any(p in self.short for p in pieces)
@@ -55,13 +61,14 @@ class Greeter:
         self.max_name_length = max_name_length
 
     def __call__(self, doc: Doc) -> Doc:
-        post = doc._.listener_post
-        name = self.first_name(getattr(post, "author_name", None))
-        safe = not self.offensive(getattr(post, "author_name", None)) and not self.offensive(getattr(post, "author", None))
-        if name and safe and not doc._.listener_own:
-            doc._.listener_greeting = f"{self.greeting} {name}"
+        current = state(doc)
+        post = current.post
+        display = getattr(post, "author_name", None)
+        name = self.first_name(display)
+        if name and not current.own and not self.offensive(display) and not self.offensive(getattr(post, "author", None)):
+            current.greeting = f"{self.greeting} {name}"
         else:
-            doc._.listener_greeting = self.greeting
+            current.greeting = self.greeting
         return doc
 
     def first_name(self, display: str | None) -> str | None:

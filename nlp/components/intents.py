@@ -20,7 +20,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register
+from nlp.attributes import register, state, texts
 from nlp.lexicons import Lexicon, offensive_words
 from nlp.patterns import PhraseSet
 from nlp.text import CAMEL, HASHTAG, WORD, fold
@@ -43,12 +43,17 @@ class IntentClassifier:
         self.question_start = re.compile(f"(?:{start.regex.pattern})") if start else None
         which = self.lexicon["which"]
         self.which = re.compile(r"(?:{})\W+$".format(which.regex.pattern)) if which else None
-        words = sorted({fold(w) for w in offensive_words()}, key=len, reverse=True)
-        self.offensive = re.compile(r"(?<!\w)(?:{})(?!\w)".format("|".join(re.escape(w) for w in words)))
+        self.offensive = PhraseSet(offensive_words())
 
     def __call__(self, doc: Doc) -> Doc:
-        text = HASHTAG.sub(lambda m: " ".join(CAMEL.findall(m.group(1))) or m.group(1), doc.text)
-        folded = fold(text)
+        current = state(doc)
+        mentions = current.mentions
+        text, folded = texts(doc)
+        if "#" in text:
+            # Hashtag words are read too, after the text so that offsets stay those of the text.
+            words = " ".join(" ".join(CAMEL.findall(m.group(1))) for m in HASHTAG.finditer(text))
+            text = f"{text}\n{words}"
+            folded = fold(text)
         lex = self.lexicon
         sentences = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if text[m.start():m.end()].strip()]
         kinds = [self._question_kind(folded[s:e]) for s, e in sentences]
@@ -57,7 +62,7 @@ class IntentClassifier:
         # In a rant, a bare "?" asks nothing: only questions with a cue of their own count.
         if "cued" in kinds or ("bare" in kinds and not rhetorical):
             intents.append("question")
-        if lex.find("recommendation", folded) or self._compares(sentences, kinds, doc) or self._asks_which(folded, sentences, kinds, doc):
+        if lex.find("recommendation", folded) or self._compares(sentences, kinds, mentions) or self._asks_which(folded, sentences, kinds, current.sector_terms):
             intents.append("recommendation_request")
         complaints = lex.find("complaint", folded)
         sarcasm = lex.find("sarcasm", folded)
@@ -67,7 +72,7 @@ class IntentClassifier:
                   and not any(s <= p[0] < e for s, e in asking)]
         if sarcasm:
             praise = []
-        shouting = not praise and self._shouting(text, doc)
+        shouting = not praise and self._shouting(text, mentions)
         insult = self.offensive.search(fold(HANDLES.sub(" ", text))) is not None
         if complaints or sarcasm or shouting or rhetorical or insult:
             intents.append("complaint")
@@ -77,7 +82,7 @@ class IntentClassifier:
             praise = [(0, 0)]
         if praise:
             intents.append("praise")
-        doc._.listener_intents = tuple(intents)
+        current.intents = tuple(intents)
         return doc
 
     def _question_kind(self, sentence: str) -> str | None:
@@ -96,20 +101,20 @@ class IntentClassifier:
         return "cued" if cued else "bare"
 
     @staticmethod
-    def _compares(sentences: list[tuple[int, int]], kinds: list[str | None], doc: Doc) -> bool:
+    def _compares(sentences: list[tuple[int, int]], kinds: list[str | None], mentions: tuple) -> bool:
         """A question naming two companies ("¿Kinépolis o Cinesa?") asks which to choose."""
         for (start, end), kind in zip(sentences, kinds):
             if kind in ("cued", "bare"):
-                named = {m.entity for m in doc._.listener_mentions if start <= m.start < end}
+                named = {m.entity for m in mentions if start <= m.start < end}
                 if len(named) >= 2:
                     return True
         return False
 
-    def _asks_which(self, folded: str, sentences: list[tuple[int, int]], kinds: list[str | None], doc: Doc) -> bool:
+    def _asks_which(self, folded: str, sentences: list[tuple[int, int]], kinds: list[str | None], terms: tuple) -> bool:
         """A question word right before a sector word ("¿qué banco...?", "which airline") asks which company."""
         if not self.which:
             return False
-        for start, end in doc._.listener_sector_terms:
+        for start, end in terms:
             inside = any(s <= start < e and kind in ("cued", "bare") for (s, e), kind in zip(sentences, kinds))
             if inside and self.which.search(folded[max(0, start - 16):start]):
                 return True
@@ -119,10 +124,10 @@ class IntentClassifier:
     def _same_sentence(sentences: list[tuple[int, int]], a: tuple[int, int], b: tuple[int, int]) -> bool:
         return any(s <= a[0] < e and s <= b[0] < e for s, e in sentences)
 
-    def _shouting(self, text: str, doc: Doc) -> bool:
-        if sum(c.isupper() for c in text) < 10:
+    def _shouting(self, text: str, mentions: tuple) -> bool:
+        if text.lower() == text:
             return False
-        mentioned = {m.text for m in doc._.listener_mentions}
+        mentioned = {m.text for m in mentions}
         words = [w for w in WORD.findall(text) if len(w) >= 3 and w not in mentioned and not w.isdigit()]
         upper = [w for w in words if w.isupper()]
         return len(upper) >= self.caps_words and len(upper) >= self.caps_ratio * len(words)

@@ -11,7 +11,19 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register
+from nlp.attributes import register, state
+
+
+# Points and reason for each intent.
+INTENT_POINTS = {
+    "question": (20, "asks a question"),
+    "recommendation_request": (30, "asks for a recommendation"),
+    "complaint": (20, "complains"),
+    "churn": (25, "is leaving or switching company"),
+    "praise": (5, "praises"),
+}
+# A post that is not surfaced never scores above this.
+UNSURFACED_MAX = 40
 
 
 class LeadScorer:
@@ -19,19 +31,27 @@ class LeadScorer:
         self.brand = brand
 
     def __call__(self, doc: Doc) -> Doc:
-        mentions = doc._.listener_mentions
-        intents = set(doc._.listener_intents)
-        status = doc._.listener_customer_status
+        current = state(doc)
+        score, reasons, surface = self.assess(current)
+        current.lead_score = score
+        current.reasons = tuple(reasons)
+        current.surface = surface
+        return doc
+
+    def assess(self, current) -> tuple[int, list[str], bool]:
+        mentions = current.mentions
+        sector = current.sector
+        if current.own:
+            return 0, [f"posted by {current.own} itself"], False
+        if current.spam:
+            return 0, ["looks like spam or a promotion"], False
+        if not mentions and not sector:
+            return 0, ["not about the brand, its competitors or the sector"], False
+        intents = current.intents
+        status = current.customer_status
         brand = [m for m in mentions if m.role == "brand"]
         competitors = list(dict.fromkeys(m.entity for m in mentions if m.role == "competitor"))
-        reasons: list[str] = []
-        if doc._.listener_own:
-            return self._set(doc, 0, [f"posted by {doc._.listener_own} itself"], False)
-        if doc._.listener_spam:
-            return self._set(doc, 0, ["looks like spam or a promotion"], False)
-        if not mentions and not doc._.listener_sector:
-            return self._set(doc, 0, ["not about the brand, its competitors or the sector"], False)
-        score = 0
+        score, reasons = 0, []
         if brand:
             score += 20
             reasons.append(f"mentions {self.brand}")
@@ -44,23 +64,18 @@ class LeadScorer:
         if not mentions:
             score += 10
             reasons.append("talks about the sector without naming a company")
-        weights = {"question": (20, "asks a question"), "recommendation_request": (30, "asks for a recommendation"),
-                   "complaint": (20, "complains"), "churn": (25, "is leaving or switching company"),
-                   "praise": (5, "praises")}
-        for intent in doc._.listener_intents:
-            points, reason = weights[intent]
+        for intent in intents:
+            points, reason = INTENT_POINTS[intent]
             score += points
             reasons.append(reason)
         if status == "prospect":
             score += 20
-            reasons.append("is not yet a customer of " + self.brand)
+            reasons.append(f"is not yet a customer of {self.brand}")
         elif status == "customer":
             score += 5
             reasons.append(f"is a customer of {self.brand}")
-        surface = self._surface(brand, competitors, intents, status, doc._.listener_sector)
-        if not surface:
-            score = min(score, 40)
-        return self._set(doc, min(score, 100), reasons, surface)
+        surface = self._surface(brand, competitors, set(intents), status, sector)
+        return min(score, 100 if surface else UNSURFACED_MAX), reasons, surface
 
     @staticmethod
     def _surface(brand: list, competitors: list, intents: set, status: str, sector: bool) -> bool:
@@ -71,13 +86,6 @@ class LeadScorer:
         if competitors and intents & {"complaint", "churn"}:
             return True
         return False
-
-    @staticmethod
-    def _set(doc: Doc, score: int, reasons: list[str], surface: bool) -> Doc:
-        doc._.listener_lead_score = score
-        doc._.listener_reasons = tuple(reasons)
-        doc._.listener_surface = surface
-        return doc
 
 
 @Language.factory("listener_lead", default_config={"brand": ""})

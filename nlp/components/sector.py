@@ -7,7 +7,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register
+from nlp.attributes import register, state, texts
 from nlp.patterns import PhraseSet
 from nlp.text import compact, fold
 
@@ -40,13 +40,14 @@ class SectorMatcher:
     def __call__(self, doc: Doc) -> Doc:
         terms = []
         if self.regex is not None:
-            folded = fold(doc.text)
+            text, folded = texts(doc)
             excluded = [(m.start(), m.end()) for m in self.exclude.finditer(folded)]
             for match in self.regex.finditer(folded):
                 if not any(s < match.end() and match.start() < e for s, e in excluded):
                     terms.append((match.start(), match.end()))
-        doc._.listener_sector_terms = tuple(terms)
-        doc._.listener_sector = bool(terms) or bool(doc._.listener_mentions)
+        current = state(doc)
+        current.sector_terms = tuple(terms)
+        current.sector = bool(terms) or bool(current.mentions)
         return doc
 
 
