@@ -19,7 +19,11 @@ from listener.errors import ListenerError
 from listener.jsonl import Rejection, read_posts
 
 # Commands of the layers above the core, imported only when used.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "run": "scheduler.commands:run",
+    "status": "scheduler.commands:status",
+    "report": "scheduler.commands:report",
+}
 
 
 class LazyListenerGroup(ListenerGroup):

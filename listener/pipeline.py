@@ -26,6 +26,8 @@ class IngestReport:
     read: int = 0
     indexed: int = 0
     rejected: list[str] = field(default_factory=list)
+    # The rejections the index made (the rest: unreadable input, failed analysis).
+    failed_writes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -94,7 +96,9 @@ class Pipeline:
                     documents.append(self.indexed(post, analysis))
             result = self.backend.upsert(documents)
             report.indexed += len(result.indexed)
-            report.rejected += [f"{post_id}: not indexed ({reason})" for post_id, reason in result.failed]
+            failed = [f"{post_id}: not indexed ({reason})" for post_id, reason in result.failed]
+            report.failed_writes += failed
+            report.rejected += failed
             if progress:
                 progress(len(chunk))
         self.backend.refresh()

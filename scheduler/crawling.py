@@ -169,7 +169,7 @@ class SourceRunner:
         """Read the posts back. A post the index failed to write holds the cursors back;
         a post the analysis rejected does not (crawling it again would not help)."""
         docs = [doc for doc in (self.backend.get(post.id) for post in posts) if doc is not None]
-        write_failures = [reason for reason in report.rejected if ": not indexed (" in reason]
+        write_failures = list(report.failed_writes)
         silently_missing = len(posts) - len(docs) - (len(report.rejected) - len(write_failures))
         if silently_missing > 0 and not write_failures:
             write_failures.append(f"{silently_missing} post(s) missing from the index after ingest")
