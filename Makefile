@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/listener demo
+	$(BIN)/listener demo $(DEMO_ARGS)
 
 test: $(BIN)/.installed
 	$(BIN)/lint-imports

@@ -23,6 +23,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "run": "scheduler.commands:run",
     "status": "scheduler.commands:status",
     "report": "scheduler.commands:report",
+    "serve": "listener.web.cli:serve",
+    "user": "listener.web.cli:user",
 }
 
 
@@ -208,11 +210,37 @@ def erase(config_path: str | None, author: str) -> None:
 @main.command()
 @click.option("--data-dir", default="data/demo", show_default=True, type=click.Path(file_okay=False), help="Where the demo index goes (emptied first).")
 @click.option("--limit", "-n", default=12, show_default=True, help="Inbox rows to show.")
-def demo(data_dir: str, limit: int) -> None:
-    """Run listener end to end on a bundled demo corpus and show the inbox."""
+@click.option("--serve/--no-serve", default=True, show_default=True, help="Then serve the web app on the demo index.")
+@click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Web port (0: any free one).")
+def demo(data_dir: str, limit: int, serve: bool, port: int) -> None:
+    """Run listener end to end on a bundled demo corpus, show the inbox, serve the web app."""
     from listener.demo import run_demo
 
-    run_demo(Path(data_dir), limit=limit, echo=click.echo)
+    config = run_demo(Path(data_dir), limit=limit, echo=click.echo)
+    if serve:
+        _serve_demo(config, port)
+
+
+def _serve_demo(config, port: int) -> None:
+    from listener.index import open_backend
+    from listener.web.app import users_path
+    from listener.web.server import create_demo_users, serve
+    from listener.web.settings import web_settings
+
+    created = create_demo_users(users_path(config, web_settings(config)))
+    click.echo("\nDemo users (passwords are new on every run):")
+    for name, role, password in created:
+        click.echo(f"  {name:<6} {role:<8} {password}")
+    with open_backend(config) as backend:
+        try:
+            serve(config, backend, host="127.0.0.1", port=port, echo=click.echo)
+        except ListenerError:
+            if port == 0:
+                raise
+            click.echo(f"Port {port} is taken; using a free one.")
+            serve(config, backend, host="127.0.0.1", port=0, echo=click.echo)
+        except KeyboardInterrupt:
+            pass
 
 
 @main.command()

@@ -128,7 +128,7 @@ def test_erase_removes_an_authors_posts(runner, config, tmp_path):
 
 
 def test_demo_crawls_the_replayed_sources_and_shows_the_inbox(runner, tmp_path):
-    result = runner.invoke(main, ["demo", "--data-dir", str(tmp_path / "demo")])
+    result = runner.invoke(main, ["demo", "--data-dir", str(tmp_path / "demo"), "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "hackernews-replay" in result.stdout and "error(s)" not in result.stdout
     assert "Inbox:" in result.stdout and "score" in result.stdout
