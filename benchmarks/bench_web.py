@@ -34,7 +34,7 @@ from listener.config import Config, EntityConfig  # noqa: E402
 from listener.index.base import SearchQuery  # noqa: E402
 from listener.index.sqlite import SQLiteBackend  # noqa: E402
 from listener.web import create_app, running  # noqa: E402
-from listener.web.pages import SEARCH_FACETS  # noqa: E402
+from listener.web.filters import SEARCH_FACETS  # noqa: E402
 from listener.web.users import User, Users, hash_password  # noqa: E402
 from listener.workflow import OPEN_STATUSES  # noqa: E402
 

@@ -19,9 +19,9 @@ from listener.index.base import SearchQuery
 from listener.records import STATUSES, format_time
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
 from listener.web.exports import gaps_csv, posts_csv, timeline_csv
-from listener.web.filters import INBOX_SORTS, SEARCH_SORTS, read_selection
+from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, read_selection, window
 from listener.web.gaps import SCAN_LIMIT, gap_report
-from listener.web.pages import SEARCH_FACETS, gap_window, set_session_cookie
+from listener.web.security import set_session_cookie
 from listener.web.views import post_json
 from listener.workflow import UNSET
 
@@ -229,7 +229,7 @@ def log_in(request: Request, credentials: Credentials, response: Response):
         return JSONResponse({"detail": "wrong name or password"}, status_code=401)
     web.throttle.succeeded(credentials.username, address)
     session = web.sessions.create(user.name, user.role)
-    set_session_cookie(web, response, session.token)
+    set_session_cookie(response, web.session_cookie, session.token, web.settings)
     return Me(username=user.name, role=user.role, csrf_token=session.csrf)
 
 
@@ -332,7 +332,7 @@ def _get(web, post_id: str):
 
 def _report(request: Request, since: date | None, until: date | None, interval: str | None):
     web = web_of(request)
-    start, end = gap_window(web, since, until)
+    start, end = window(web.zone, web.now(), web.settings.gap_days, since, until)
     return gap_report(web.backend, web.config, start, end, interval)
 
 

@@ -13,6 +13,7 @@ from listener.workflow import OPEN_STATUSES
 FILTER_FIELDS = ("entity", "source", "language", "intent", "customer_status", "answer_state", "status", "assignee")
 INBOX_SORTS = {"priority": "priority", "due": "oldest", "newest": "newest"}
 SEARCH_SORTS = ("relevance", "newest", "oldest", "score")
+SEARCH_FACETS = ("entity", "intent", "customer_status", "answer_state", "source", "language")
 
 
 class FilterError(ValueError):
@@ -85,6 +86,16 @@ def read_selection(params, user: str, sorts, default_sort: str, inbox: bool = Fa
         sort=sort,
         page=page,
     )
+
+
+def window(zone: str, now: datetime, days: int, since: date | None, until: date | None) -> tuple[datetime, datetime]:
+    """A period of whole days in the team's time zone; by default the ``days`` up to ``now``."""
+    tz = ZoneInfo(zone)
+    end = datetime.combine(until + timedelta(days=1), time(), tz) if until else now
+    start = datetime.combine(since, time(), tz) if since else end - timedelta(days=days)
+    if start >= end:
+        raise FilterError("since must be before until")
+    return start, end
 
 
 def _date(params, name: str) -> date | None:

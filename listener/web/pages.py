@@ -4,25 +4,26 @@ that posts back and redirects (or re-renders with the reason it was refused)."""
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from importlib import resources
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from listener.errors import ConflictError, InputError, TransitionError
+from listener.errors import ConflictError, TransitionError
+from listener.index.base import INTERVALS
 from listener.records import ANSWER_STATES, CUSTOMER_STATUSES, INTENTS, STATUSES
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
 from listener.web.charts import bar_chart, colors, flow_chart, share_chart
-from listener.web.filters import INBOX_SORTS, SEARCH_SORTS, read_selection
+from listener.web.filters import INBOX_SORTS, FilterError, SEARCH_FACETS, SEARCH_SORTS, read_selection, window
 from listener.web.gaps import gap_report
+from listener.web.security import set_session_cookie
 from listener.web.views import duration, sla_view
+from listener.web.work import ChangeError
 from listener.workflow import TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
-SEARCH_FACETS = ("entity", "intent", "customer_status", "answer_state", "source", "language")
 ACTIONS = ("claim", "assign", "status", "note", "draft", "follow-up")
 
 
@@ -73,16 +74,9 @@ async def login(request: Request):
     web.throttle.succeeded(name, address)
     session = web.sessions.create(user.name, user.role)
     response = RedirectResponse(target, 303)
-    set_session_cookie(web, response, session.token)
+    set_session_cookie(response, web.session_cookie, session.token, web.settings)
     response.delete_cookie(web.login_cookie, secure=web.settings.secure_cookies, httponly=True, samesite="strict")
     return response
-
-
-def set_session_cookie(web, response, token: str) -> None:
-    response.set_cookie(
-        web.session_cookie, token, max_age=int(web.settings.session_hours * 3600), httponly=True,
-        secure=web.settings.secure_cookies, samesite=web.settings.same_site, path="/",
-    )
 
 
 @router.post("/logout")
@@ -187,7 +181,7 @@ async def post_action(request: Request, post_id: str, action: str, session=Depen
             message = "Follow-up date saved." if raw else "Follow-up date cleared."
     except ConflictError as exc:
         return _post_page(request, post_id, f"Not saved: {exc}. The page now shows the latest state.", 409, draft=text if action == "draft" else None)
-    except (TransitionError, InputError) as exc:
+    except (TransitionError, ChangeError) as exc:
         return _post_page(request, post_id, f"Not saved: {exc}.", 422 if isinstance(exc, TransitionError) else 400)
     except ValueError:
         return _post_page(request, post_id, "Not saved: the follow-up date must look like 2026-11-20.", 400)
@@ -219,9 +213,11 @@ def gaps(request: Request, session=Depends(require(ANALYSTS))):
         until_day = date.fromisoformat(params["until"]) if params.get("until") else None
         since_day = date.fromisoformat(params["since"]) if params.get("since") else None
     except ValueError:
-        raise InputError("since and until must be dates like 2026-11-20")
+        raise FilterError("since and until must be dates like 2026-11-20") from None
     interval = params.get("interval") or None
-    since, until = gap_window(web, since_day, until_day)
+    if interval not in (None, *INTERVALS):
+        raise FilterError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
+    since, until = window(web.zone, web.now(), web.settings.gap_days, since_day, until_day)
     report = gap_report(web.backend, web.config, since, until, interval)
     names = [e.name for e in report.entities]
     palette = colors(names)
@@ -242,15 +238,6 @@ def gaps(request: Request, session=Depends(require(ANALYSTS))):
         request, "gaps.html", report=report, charts=charts, palette=palette, post_url=post_url,
         since_day=since_day, until_day=until_day, interval=interval, export=request.url.query,
     )
-
-
-def gap_window(web, since_day: date | None, until_day: date | None) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(web.zone)
-    until = datetime.combine(until_day + timedelta(days=1), time(), zone) if until_day else web.now()
-    since = datetime.combine(since_day, time(), zone) if since_day else until - timedelta(days=web.settings.gap_days)
-    if since >= until:
-        raise InputError("since must be before until")
-    return since, until
 
 
 def _pct(rate: float | None, part: int, whole: int) -> str:

@@ -27,6 +27,13 @@ def cookie_names(secure: bool) -> tuple[str, str]:
     return ("__Host-listener", "__Host-listener-login") if secure else ("listener", "listener-login")
 
 
+def set_session_cookie(response, name: str, token: str, settings) -> None:
+    response.set_cookie(
+        name, token, max_age=int(settings.session_hours * 3600), httponly=True,
+        secure=settings.secure_cookies, samesite=settings.same_site, path="/",
+    )
+
+
 class SecurityMiddleware:
     def __init__(self, app, sessions: SessionStore, secure: bool):
         self.app = app

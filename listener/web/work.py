@@ -10,13 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from listener.errors import ConflictError, InputError, NotFoundError
+from listener.errors import ConflictError, ListenerError, NotFoundError
 from listener.records import STATUSES, Workflow
 from listener.web.sessions import Session
 from listener.workflow import UNSET, WorkflowChange
 
 MAX_NOTE = 5000
 MAX_DRAFT = 10000
+
+
+class ChangeError(ListenerError):
+    """A change that cannot be made as asked (an empty note, an unknown assignee)."""
 
 
 class Work:
@@ -30,10 +34,10 @@ class Work:
             raise NotFoundError(f"no post with id {post_id!r}")
         workflow = current.workflow
         if status is not UNSET and status not in STATUSES:
-            raise InputError(f"unknown status {status!r} (valid: {', '.join(STATUSES)})")
+            raise ChangeError(f"unknown status {status!r} (valid: {', '.join(STATUSES)})")
         if assignee is not UNSET:
             if assignee not in self.users.names("agent", "admin"):
-                raise InputError(f"{assignee!r} is not an agent or admin who can take posts")
+                raise ChangeError(f"{assignee!r} is not an agent or admin who can take posts")
             holder = workflow.assignee
             if holder not in (None, session.user, assignee) and session.role != "admin":
                 raise ConflictError(f"post {post_id} is claimed by {holder}; only {holder} or an admin can hand it over")
@@ -46,12 +50,12 @@ class Work:
         if note is not None:
             note = note.strip()
             if not note:
-                raise InputError("the note is empty")
+                raise ChangeError("the note is empty")
             if len(note) > MAX_NOTE:
-                raise InputError(f"the note is {len(note)} characters long; the limit is {MAX_NOTE}")
+                raise ChangeError(f"the note is {len(note)} characters long; the limit is {MAX_NOTE}")
         if reply_draft is not UNSET:
             if reply_draft and len(reply_draft) > MAX_DRAFT:
-                raise InputError(f"the reply is {len(reply_draft)} characters long; the limit is {MAX_DRAFT}")
+                raise ChangeError(f"the reply is {len(reply_draft)} characters long; the limit is {MAX_DRAFT}")
             reply_draft = reply_draft or None
         if isinstance(follow_up_at, date) and not isinstance(follow_up_at, datetime):
             # A follow-up day means the start of service on that day, in the team's time zone.
