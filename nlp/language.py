@@ -40,6 +40,10 @@ class LanguageDetector:
         self.confidence = confidence
         self.identifier = _identifier()
         self.markers = {lang: frozenset(Lexicon.load(lang).words["markers"]) for lang in ("es", "ca", "en", "pt")}
+        self.word_languages: dict[str, tuple[str, ...]] = {}
+        for language, words in self.markers.items():
+            for word in words:
+                self.word_languages[word] = self.word_languages.get(word, ()) + (language,)
 
     def detect(self, text: str) -> str:
         clean = NOISE.sub(" ", text or "")
@@ -67,17 +71,24 @@ class LanguageDetector:
         return language if language in self.languages else "other"
 
     def _clear_case(self, lowered: str, words: list[str]) -> str | None:
-        """The language when its own words settle it (three or more, three times any other's), else None.
+        """The language when its own words settle it (two or more, twice any other's), else None.
 
         Most posts are settled here, and only the rest pay for the identifier.
         """
-        counts = {lang: sum(w in markers for w in words) for lang, markers in self.markers.items()}
-        counts["es"] += len(SPANISH_SPELLING.findall(lowered))
-        counts["ca"] += len(CATALAN_SPELLING.findall(lowered))
-        counts["pt"] += len(PORTUGUESE_SPELLING.findall(lowered))
-        ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
-        (best, top), (_, second) = ranked[0], ranked[1]
-        return best if top >= 3 and top >= 3 * second else None
+        counts = dict.fromkeys(self.markers, 0)
+        for word in words:
+            for language in self.word_languages.get(word, ()):
+                counts[language] += 1
+            if len(word) > 2 and word[1] in "'’" and word[0] in "dlmnst":
+                counts["ca"] += 1  # elision: l'app, d'una
+        counts["es"] += lowered.count("ñ") + lowered.count("¿") + lowered.count("¡")
+        counts["ca"] += lowered.count("l·l") + lowered.count("à") + lowered.count("è") + lowered.count("ò")
+        counts["pt"] += lowered.count("ã") + lowered.count("õ")
+        ranked = sorted(counts.values(), reverse=True)
+        top, second = ranked[0], ranked[1]
+        if top < 2 or top < 2 * second:
+            return None
+        return next(language for language, count in counts.items() if count == top)
 
     def _catalan_evidence(self, lowered: str, words: list[str]) -> bool:
         return any(w in self.markers["ca"] for w in words) or CATALAN_SPELLING.search(lowered) is not None

@@ -28,15 +28,20 @@ def _fold_char(char: str) -> str:
     return lowered
 
 
-_FOLD_TABLE = {i: _fold_char(chr(i)) for i in range(0x250)}
+class _FoldTable(dict):
+    """Code point -> folded character, filled as new characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, keeping one character for each character."""
-    folded = text.translate(_FOLD_TABLE)
-    if folded.isascii():
-        return folded
-    return "".join(c if ord(c) < 0x250 else _fold_char(c) for c in folded)
+    return text.translate(_FOLD_TABLE)
 
 
 def squash(text: str) -> str:

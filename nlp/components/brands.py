@@ -79,9 +79,11 @@ class BrandMatcher:
                 self.hashtags.setdefault(key, Form(key, name, role, False, (key,)))
             self.exclude[name] = PhraseSet(exclude)
             self.context[name] = PhraseSet([*(entity.get("context") or ()), *shared_context])
+        # Each name starts with a literal letter, then checks the boundary: the engine skips fast.
         self.name_regex = self._alternation(
-            [SEPARATOR.join(re.escape(p) for p in form.parts) for form in self.forms.values()],
-            r"(?<![\w@#])(?:{})(?!\w)",
+            [re.escape(form.key[0]) + r"(?<![\w@#].)" + SEPARATOR.join(re.escape(p) for p in form.parts)[len(re.escape(form.key[0])):]
+             for form in self.forms.values()],
+            r"(?:{})(?!\w)",
         )
         self.handle_regex = self._alternation([re.escape(h) for h in self.handles], r"(?<![\w@])@(?:{})(?![\w])")
         self.place_regex = self._alternation(
@@ -95,7 +97,7 @@ class BrandMatcher:
         self.known_words = frozenset(fold(w) for w in stop_words) | {fold(w) for w in lexicon.words["common_words"]} | {
             fold(w) for k in sector_keywords for w in k.split()
         }
-        self.long_words = re.compile(r"(?<![\w@#])[^\W\d_]{%d,}(?!\w)" % max(1, min_fuzzy_length - 1))
+        self.long_words = re.compile(r"[^\W\d_]{%d,}" % max(1, min_fuzzy_length - 1))
         self.fuzzy_forms = [f for f in self.forms.values() if not f.ambiguous and len(f.key) >= min_fuzzy_length]
         self.fuzzy_keys = [f.key for f in self.fuzzy_forms]
         self.fuzzy_index = {(f.key[0], length) for f in self.fuzzy_forms for length in range(len(f.key) - 2, len(f.key) + 3)}
@@ -180,6 +182,8 @@ class BrandMatcher:
             if (word[0], len(word)) not in self.fuzzy_index or word in self.known_words or word in self.forms:
                 continue
             start, end = match.span()
+            if (start and folded[start - 1] in "@#_") or (end < len(folded) and folded[end].isalnum()):
+                continue
             if any(h.start < end and start < h.end for h in taken):
                 continue
             candidates.append((start, end, word))

@@ -36,8 +36,9 @@ class CustomerClassifier:
         folded = texts(doc)[1]
         mentions = current.mentions
         intents = set(current.intents)
-        cues = [start for start, _ in self.lexicon.find("customer", folded)]
-        deciding = bool(self.lexicon.find("prospect", folded))
+        active = self.lexicon.active(folded)
+        cues = [start for start, _ in self.lexicon.find("customer", folded, active)]
+        deciding = bool(self.lexicon.find("prospect", folded, active))
         if cues and mentions:
             nearest = min(mentions, key=lambda m: min(abs(m.start - c) for c in cues))
             if nearest.role == "brand":
@@ -46,7 +47,7 @@ class CustomerClassifier:
                 return "prospect", nearest.entity
             return "unknown", nearest.entity
         brand = {m.entity for m in mentions if m.role == "brand"}
-        if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and self.lexicon.find("experience", folded):
+        if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and self.lexicon.find("experience", folded, active):
             # A complaint about the brand alone, told from the author's own experience.
             return "customer", next(iter(brand))
         if current.sector and (intents & ASKING or deciding):

@@ -31,7 +31,7 @@ OPENER = re.compile(
     r"|oye|ei|eh|una pregunta|pregunta|question|quick question|duda|dubte|duvida|gente|chicos|amigos|people)"
     r"[\s,:;!.]*)*"
 )
-HANDLES = re.compile(r"[@#]\w+")
+CAPITALS = re.compile(r"[A-ZÀ-ÖØ-Þ]{3,}")
 
 
 class IntentClassifier:
@@ -55,50 +55,57 @@ class IntentClassifier:
             text = f"{text}\n{words}"
             folded = fold(text)
         lex = self.lexicon
+        active = lex.active(folded)
         sentences = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if text[m.start():m.end()].strip()]
-        kinds = [self._question_kind(folded[s:e]) for s, e in sentences]
+        kinds = self._question_kinds(folded, sentences, active)
         rhetorical = "rhetorical" in kinds
         intents = []
         # In a rant, a bare "?" asks nothing: only questions with a cue of their own count.
         if "cued" in kinds or ("bare" in kinds and not rhetorical):
             intents.append("question")
-        if lex.find("recommendation", folded) or self._compares(sentences, kinds, mentions) or self._asks_which(folded, sentences, kinds, current.sector_terms):
+        if lex.find("recommendation", folded, active) or self._compares(sentences, kinds, mentions) or self._asks_which(folded, sentences, kinds, current.sector_terms):
             intents.append("recommendation_request")
-        complaints = lex.find("complaint", folded)
-        sarcasm = lex.find("sarcasm", folded)
-        praise = lex.find("praise", folded)
+        complaints = lex.find("complaint", folded, active)
+        sarcasm = lex.find("sarcasm", folded, active)
+        praise = lex.find("praise", folded, active)
         asking = [(s, e) for (s, e), kind in zip(sentences, kinds) if kind in ("cued", "bare")]
         praise = [p for p in praise if not any(self._same_sentence(sentences, p, c) for c in complaints)
                   and not any(s <= p[0] < e for s, e in asking)]
         if sarcasm:
             praise = []
         shouting = not praise and self._shouting(text, mentions)
-        insult = self.offensive.search(fold(HANDLES.sub(" ", text))) is not None
+        insult = any(m.start() == 0 or folded[m.start() - 1] not in "@#" for m in self.offensive.finditer(folded))
         if complaints or sarcasm or shouting or rhetorical or insult:
             intents.append("complaint")
-        if lex.find("churn", folded):
+        if lex.find("churn", folded, active):
             intents.append("churn")
-        if not praise and not intents and not sarcasm and lex.find("thanks", folded):
+        if not praise and not intents and not sarcasm and lex.find("thanks", folded, active):
             praise = [(0, 0)]
         if praise:
             intents.append("praise")
         current.intents = tuple(intents)
         return doc
 
-    def _question_kind(self, sentence: str) -> str | None:
-        """``cued`` (asks, with a question cue), ``bare`` (only "?"), ``rhetorical`` or None."""
+    def _question_kinds(self, folded: str, sentences: list[tuple[int, int]], active: frozenset[str]) -> list[str | None]:
+        """For each sentence: ``cued`` (asks, with a cue), ``bare`` (only "?"), ``rhetorical`` or None."""
         lex = self.lexicon
-        opener = OPENER.match(sentence)
-        rest = sentence[opener.end():] if opener else sentence
-        cued = bool(self.question_start and self.question_start.match(rest)) or lex["question"].search(sentence) is not None
-        marked = "?" in sentence or sentence.lstrip().startswith("¿")
-        if not (cued or marked):
-            return None
-        if lex["info_seeking"].search(sentence):
-            return "cued"
-        if lex["rhetorical"].search(sentence):
-            return "rhetorical"
-        return "cued" if cued else "bare"
+        starts = {name: [s for s, _ in lex.find(name, folded, active)] for name in ("question", "info_seeking", "rhetorical")}
+        kinds = []
+        for start, end in sentences:
+            sentence = folded[start:end]
+            opener = OPENER.match(sentence)
+            cued = bool(self.question_start and self.question_start.match(sentence, opener.end() if opener else 0))
+            cued = cued or any(start <= s < end for s in starts["question"])
+            marked = "?" in sentence or sentence.lstrip().startswith("¿")
+            if not (cued or marked):
+                kinds.append(None)
+            elif any(start <= s < end for s in starts["info_seeking"]):
+                kinds.append("cued")
+            elif any(start <= s < end for s in starts["rhetorical"]):
+                kinds.append("rhetorical")
+            else:
+                kinds.append("cued" if cued else "bare")
+        return kinds
 
     @staticmethod
     def _compares(sentences: list[tuple[int, int]], kinds: list[str | None], mentions: tuple) -> bool:
@@ -125,7 +132,7 @@ class IntentClassifier:
         return any(s <= a[0] < e and s <= b[0] < e for s, e in sentences)
 
     def _shouting(self, text: str, mentions: tuple) -> bool:
-        if text.lower() == text:
+        if len(CAPITALS.findall(text)) < self.caps_words:
             return False
         mentioned = {m.text for m in mentions}
         words = [w for w in WORD.findall(text) if len(w) >= 3 and w not in mentioned and not w.isdigit()]
