@@ -2,7 +2,9 @@
 
 ``SOURCE_KINDS`` maps a kind name (the ``kind`` of a source in the
 configuration) to its spider class; :func:`crawl` runs one source once in a
-fresh process and returns a :class:`CrawlResult`.
+fresh process and returns a :class:`CrawlResult`; :func:`recheck` fetches the
+threads of given posts again (``recheck.supports(source)`` says whether the
+source's kind can).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import importlib
 
 from spiders.base import SourceSpider
-from spiders.runner import CrawlResult, crawl
+from spiders.runner import CrawlResult, crawl, recheck
 
-__all__ = ["SOURCE_KINDS", "CrawlResult", "SourceSpider", "crawl"]
+__all__ = ["SOURCE_KINDS", "CrawlResult", "SourceSpider", "crawl", "recheck"]
 
 # One module per kind, named after it.
 _KIND_MODULES = (

@@ -153,14 +153,17 @@ class SourceSpider(scrapy.Spider):
     default_base_url: ClassVar[str] = ""
     options_model: ClassVar[type[BaseModel]] = NoOptions
 
-    def __init__(self, config: Config, source: SourceConfig, cursors: dict[str, str] | None = None, **kwargs):
+    def __init__(self, config: Config, source: SourceConfig, cursors: dict[str, str] | None = None,
+                 recheck: list[Post] | None = None, **kwargs):
         super().__init__(name=source.label, **kwargs)
         self.config = config
         self.source = source
         self.cursors = dict(cursors or {})
+        self.recheck = None if recheck is None else list(recheck)
         self.options = validate_options(self.options_model, source)
         self.base_url = (source.base_url or self.default_base_url).rstrip("/")
         self.started = datetime.now(timezone.utc)
+        self.threads_left = getattr(self.options, "max_threads", 0)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -187,6 +190,50 @@ class SourceSpider(scrapy.Spider):
             except (ValueError, OverflowError, OSError):
                 pass
         return datetime.fromtimestamp(self.started.timestamp() - self.source.backfill, timezone.utc)
+
+    def opening(self):
+        """A run's first requests (after any sign-in): the kind's searches, or in a recheck only the threads."""
+        if self.recheck is None:
+            yield from self.searches()
+            return
+        self.crawler.stats.inc_value("source/rechecked", len(self.recheck))
+        yield from self.thread_requests(self.recheck)
+
+    def searches(self):
+        """The requests of an ordinary run; kinds that use :meth:`opening` define them."""
+        return iter(())
+
+    # -- threads ---------------------------------------------------------------
+
+    @classmethod
+    def sees_replies(cls) -> bool:
+        """Whether this kind can fetch a post's replies, and so re-check whether it was answered."""
+        return (cls.thread_request is not SourceSpider.thread_request
+                or cls.thread_requests is not SourceSpider.thread_requests)
+
+    def thread_request(self, post: Post) -> scrapy.Request | None:
+        """The request for ``post``'s replies; its callback yields the post updated. None: the kind cannot tell."""
+        return None
+
+    def thread_requests(self, posts: list[Post]):
+        """Each post's thread asked afresh, whatever its stored count and the run's limits (a recheck)."""
+        for post in posts:
+            request = self.thread_request(post)
+            yield post if request is None else request
+
+    def wants_thread(self, post: Post) -> bool:
+        """Whether a crawl asks for ``post``'s thread; a kind that lacks counts may ask on None too."""
+        return bool(post.reply_count)
+
+    def with_thread(self, post: Post):
+        """``post`` as found, or the request for its thread while ``threads`` is on and ``max_threads`` lasts."""
+        if getattr(self.options, "threads", False) and self.wants_thread(post) and self.threads_left > 0:
+            request = self.thread_request(post)
+            if request is not None:
+                self.threads_left -= 1
+                yield request
+                return
+        yield post
 
     # -- requests and responses ----------------------------------------------
 

@@ -148,7 +148,6 @@ class BlueskySpider(SourceSpider):
         return [f'"{w}"' if " " in w else w for w in words]
 
     async def start(self):
-        self.threads_left = self.options.max_threads
         handle, password = self.credentials
         if handle and password:
             yield self.request(
@@ -157,7 +156,7 @@ class BlueskySpider(SourceSpider):
                 headers={"Accept": "application/json", "Content-Type": "application/json"},
             )
             return
-        for request in self.searches():
+        for request in self.opening():
             yield request
 
     def parse_session(self, response):
@@ -167,7 +166,7 @@ class BlueskySpider(SourceSpider):
             self.problem("auth", response.url, "the session response has no accessJwt")
             return
         self.token = token
-        yield from self.searches()
+        yield from self.opening()
 
     def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -218,15 +217,11 @@ class BlueskySpider(SourceSpider):
         if newest is not None:
             yield Cursor(query, str(newest))
 
-    def with_thread(self, post: Post):
-        if not self.options.threads or not post.reply_count or self.threads_left <= 0:
-            yield post
-            return
-        self.threads_left -= 1
+    def thread_request(self, post: Post):
         uri = post.id.split(":", 1)[1]
         params = {"uri": uri, "depth": self.options.thread_depth, "parentHeight": 0}
-        yield self.request(self.url("/xrpc/app.bsky.feed.getPostThread", params), self.parse_replies,
-                           cb_kwargs={"post": post}, errback=self.thread_failed)
+        return self.request(self.url("/xrpc/app.bsky.feed.getPostThread", params), self.parse_replies,
+                            cb_kwargs={"post": post}, errback=self.thread_failed)
 
     def parse_replies(self, response, post: Post):
         self.respect_quota(response)

@@ -213,6 +213,10 @@ class DiscourseSpider(SourceSpider):
         self.read: dict[int, dict[str, Post]] = {}
         self.waiting: dict[int, list[Post]] = {}
         self.emitted: set[str] = set()
+        for request in self.opening():
+            yield request
+
+    def searches(self):
         if self.options.mode == "latest":
             self.pending: set[int] = set()
             self.listed = False
@@ -222,6 +226,16 @@ class DiscourseSpider(SourceSpider):
             return
         for query in self.queries():
             yield self.search(query, 1, self.since(query), None)
+
+    def thread_requests(self, posts: list[Post]):
+        """Each topic of the given posts read afresh, once, whatever ``max_topics`` says."""
+        by_topic: dict[int, list[Post]] = {}
+        for post in posts:
+            by_topic.setdefault(int(post.id.split(":", 1)[1].split("/")[0]), []).append(post)
+        for topic_id, wanted in by_topic.items():
+            self.waiting[topic_id] = wanted
+            yield self.request(self.url(f"/t/{topic_id}.json"), self.parse_topic_page, meta={"topic": topic_id},
+                               cb_kwargs={"wanted": wanted, "since": self.started}, errback=self.topic_failed)
 
     # -- search ----------------------------------------------------------------
 

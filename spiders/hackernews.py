@@ -103,7 +103,10 @@ class HackerNewsSpider(SourceSpider):
         return [*terms.names, *terms.keywords]
 
     async def start(self):
-        self.threads_left = self.options.max_threads
+        for request in self.opening():
+            yield request
+
+    def searches(self):
         for query in self.queries():
             yield self.search(query, 0, int(self.since(query).timestamp()), newest=None)
 
@@ -135,15 +138,13 @@ class HackerNewsSpider(SourceSpider):
         if newest is not None:
             yield Cursor(query, str(newest))
 
-    def with_thread(self, post: Post):
-        known_empty = post.reply_count == 0
-        if not self.options.threads or known_empty or self.threads_left <= 0:
-            yield post
-            return
-        self.threads_left -= 1
+    def wants_thread(self, post: Post) -> bool:
+        return post.reply_count != 0  # comments carry no count: only a known zero is skipped
+
+    def thread_request(self, post: Post):
         native = post.id.split(":", 1)[1]
-        yield self.request(self.url(f"/api/v1/items/{native}"), self.parse_thread,
-                           cb_kwargs={"post": post}, errback=self.thread_failed)
+        return self.request(self.url(f"/api/v1/items/{native}"), self.parse_thread,
+                            cb_kwargs={"post": post}, errback=self.thread_failed)
 
     def parse_thread(self, response, post: Post):
         payload = self.load_json(response)

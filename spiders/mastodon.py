@@ -130,12 +130,14 @@ class MastodonSpider(SourceSpider):
 
     async def start(self):
         self.token = os.environ.get(self.options.token_env)
-        self.threads_left = self.options.max_threads
-        instances = [i.rstrip("/") for i in self.options.instances] or [self.base_url]
+        for request in self.opening():
+            yield request
+
+    def searches(self):
         if self.options.search and not self.token:
             self.logger.info("%s: status search needs %s; reading hashtag timelines only",
                              self.source.label, self.options.token_env)
-        for instance in instances:
+        for instance in self.instances():
             prefix = f"{self.host(instance)} " if self.host(instance) else ""
             for tag in self.hashtags():
                 yield self.listing(instance, f"{prefix}#{tag}", f"/api/v1/timelines/tag/{quote(tag)}",
@@ -144,6 +146,16 @@ class MastodonSpider(SourceSpider):
                 for query in self.queries():
                     yield self.listing(instance, f"{prefix}search:{query}", "/api/v2/search",
                                        {"q": query, "type": "statuses", "resolve": "false"})
+
+    def instances(self) -> list[str]:
+        return [i.rstrip("/") for i in self.options.instances] or [self.base_url]
+
+    def instance(self, prefix: str) -> str:
+        """The instance whose status ids carry ``prefix``; a host no longer configured is asked over HTTPS."""
+        for instance in self.instances():
+            if self.host(instance) == prefix:
+                return instance
+        return f"https://{prefix}" if prefix else self.base_url
 
     def host(self, instance: str) -> str:
         """The id prefix of ``instance``: none for the source's own base URL."""
@@ -174,7 +186,7 @@ class MastodonSpider(SourceSpider):
                 reached_old = True
                 continue
             newest = native if newest is None or _order(native) > _order(newest) else newest
-            yield from self.with_thread(post, instance, prefix)
+            yield from self.with_thread(post)
         if page.next == max_id:
             page.next = None  # no progress: the server ignored max_id
         if page.next and not reached_old and pages < self.options.max_pages:
@@ -185,14 +197,11 @@ class MastodonSpider(SourceSpider):
         if newest is not None:
             yield Cursor(key, newest)
 
-    def with_thread(self, post: Post, instance: str, prefix: str):
-        if not self.options.threads or not post.reply_count or self.threads_left <= 0:
-            yield post
-            return
-        self.threads_left -= 1
-        native = post.id.rsplit(":", 1)[1]
-        yield self.request(f"{instance}/api/v1/statuses/{native}/context", self.parse_thread,
-                           cb_kwargs={"post": post, "prefix": prefix}, errback=self.thread_failed)
+    def thread_request(self, post: Post):
+        # The id is ``<source>:[<host>:]<status id>``: the host names the instance the status was read on.
+        prefix, _, native = post.id.split(":", 1)[1].rpartition(":")
+        return self.request(f"{self.instance(prefix)}/api/v1/statuses/{native}/context", self.parse_thread,
+                            cb_kwargs={"post": post, "prefix": prefix}, errback=self.thread_failed)
 
     def parse_thread(self, response, post: Post, prefix: str):
         payload = self.load_json(response)

@@ -133,7 +133,6 @@ class RedditSpider(SourceSpider):
         return f"{base}{path}{'' if self.token else '.json'}?{urlencode(query)}"
 
     async def start(self):
-        self.threads_left = self.options.max_threads
         client_id = os.environ.get(self.options.client_id_env)
         secret = os.environ.get(self.options.client_secret_env)
         if client_id and secret:
@@ -143,7 +142,7 @@ class RedditSpider(SourceSpider):
                                      headers={"Authorization": f"Basic {auth}"},
                                      callback=self.parse_token, errback=self.on_failure, dont_filter=True)
             return
-        for request in self.listings():
+        for request in self.opening():
             yield request
 
     def parse_token(self, response):
@@ -152,9 +151,9 @@ class RedditSpider(SourceSpider):
         if not self.token:
             self.problem("auth", response.url, "no access_token in the token response")
             return
-        yield from self.listings()
+        yield from self.opening()
 
-    def listings(self):
+    def searches(self):
         queries = self.queries()
         if self.options.search:
             for query in queries:
@@ -195,14 +194,10 @@ class RedditSpider(SourceSpider):
         if newest is not None:
             yield Cursor(key, f"{newest:.0f}")
 
-    def with_thread(self, post: Post):
-        if not self.options.threads or not post.reply_count or self.threads_left <= 0:
-            yield post
-            return
-        self.threads_left -= 1
+    def thread_request(self, post: Post):
         native = post.id.split(":", 1)[1].removeprefix("t3_")
         url = self.api(f"/comments/{native}", {"limit": 100})
-        yield self.request(url, self.parse_thread, cb_kwargs={"post": post}, errback=self.thread_failed)
+        return self.request(url, self.parse_thread, cb_kwargs={"post": post}, errback=self.thread_failed)
 
     def parse_thread(self, response, post: Post):
         payload = self.load_json(response)

@@ -5,6 +5,8 @@ process: :func:`crawl` can be called any number of times from the CLI, the
 scheduler or tests. The child reads ``{config, source, cursors, settings}`` as
 JSON on stdin and writes one JSON line per event to its stdout (posts as they
 are scraped, cursors, errors, and the stats last); its own log goes to stderr.
+:func:`recheck` runs the same way with a ``recheck`` list of posts: the spider
+then fetches only those posts' threads and moves no cursor.
 """
 
 from __future__ import annotations
@@ -68,13 +70,66 @@ def crawl(
     from spiders.base import validate_options
 
     validate_options(spider_class(source).options_model, source)
-    request = {
+    return _execute(_request(config, source, cursors, settings), CrawlResult(cursors=dict(cursors or {})),
+                    source, timeout)
+
+
+def recheck(
+    config: Config,
+    source: SourceConfig,
+    posts: list[Post],
+    *,
+    settings: dict[str, Any] | None = None,
+    timeout: float | None = None,
+) -> CrawlResult:
+    """Fetch each post's thread again: ``result.posts`` are the posts with their reply fields current.
+
+    Nothing else is searched and no cursor moves. A post whose thread could not
+    be fetched comes back as it was, with the failure in ``result.errors``.
+    Raises ConfigError for a source whose kind cannot see replies.
+    """
+    from spiders.base import validate_options
+
+    kind = spider_class(source)
+    if not kind.sees_replies():
+        raise ConfigError(f"source {source.label!r}: kind {source.kind} cannot fetch a post's replies, so its posts "
+                          f"cannot be re-checked (kinds that can: {', '.join(_rechecked_kinds())})")
+    validate_options(kind.options_model, source)
+    if not posts:
+        return CrawlResult()
+    request = {**_request(config, source, None, settings), "recheck": [post.to_dict() for post in posts]}
+    return _execute(request, CrawlResult(), source, timeout)
+
+
+def supports(source: SourceConfig) -> bool:
+    """Whether :func:`recheck` can fetch replies for ``source`` (False for rss, html, appstore)."""
+    try:
+        return spider_class(source).sees_replies()
+    except ConfigError:
+        return False
+
+
+recheck.supports = supports
+
+
+def _rechecked_kinds() -> list[str]:
+    from spiders import SOURCE_KINDS
+
+    return sorted(name for name, kind in SOURCE_KINDS.items() if kind.sees_replies())
+
+
+def _request(config: Config, source: SourceConfig, cursors: dict[str, str] | None,
+             settings: dict[str, Any] | None) -> dict:
+    return {
         "config": config.model_dump(mode="json"),
         "source": source.model_dump(mode="json"),
         "cursors": dict(cursors or {}),
         "settings": dict(settings or {}),
     }
-    result = CrawlResult(cursors=dict(cursors or {}))
+
+
+def _execute(request: dict, result: CrawlResult, source: SourceConfig, timeout: float | None) -> CrawlResult:
+    """Run ``request`` in a child (forked from the zygote when there is one) and collect into ``result``."""
     zygote = _warm_zygote()
     if zygote is not None:
         returncode = _crawl_forked(zygote, request, result, timeout)
@@ -263,11 +318,13 @@ def _run(request: dict, emit) -> None:
         settings.set("USER_AGENT", source.user_agent, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_class(source))
+    recheck = request.get("recheck")
+    posts = None if recheck is None else [Post.from_dict(post) for post in recheck]
 
     def scraped(item, **_):
         if isinstance(item, Post):
             emit(post=item.to_dict())
-        elif isinstance(item, Cursor):
+        elif isinstance(item, Cursor) and posts is None:  # a recheck never moves cursors
             emit(cursor=[item.key, item.value])
 
     def closed(spider, reason, **_):
@@ -278,6 +335,6 @@ def _run(request: dict, emit) -> None:
     crawler.signals.connect(scraped, signal=signals.item_scraped)
     crawler.signals.connect(lambda message, **_: emit(error=message), signal=source_error, weak=False)
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
-    process.crawl(crawler, config=config, source=source, cursors=request["cursors"])
+    process.crawl(crawler, config=config, source=source, cursors=request["cursors"], recheck=posts)
     process.start()
 

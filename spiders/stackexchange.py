@@ -102,6 +102,10 @@ class StackExchangeSpider(SourceSpider):
     async def start(self):
         self.key = os.environ.get(self.options.key_env)
         self.out_of_quota = False
+        for request in self.opening():
+            yield request
+
+    def searches(self):
         for site in self.options.sites:
             for query in self.queries():
                 yield self.search(site, query, 1, newest=None)
@@ -153,6 +157,16 @@ class StackExchangeSpider(SourceSpider):
             self.crawler.stats.inc_value("source/truncated")
         if newest is not None:
             yield Cursor(f"{site}:{query}", str(newest))
+
+    def thread_requests(self, posts: list[Post]):
+        """The answers of the given questions, one request per site and hundred ids (the API's limit)."""
+        by_site: dict[str, list[Post]] = {}
+        for post in posts:
+            by_site.setdefault(post.id.split(":", 1)[1].rsplit(":", 1)[0], []).append(post)
+        for site, questions in by_site.items():
+            for start in range(0, len(questions), 100):
+                batch = questions[start:start + 100]
+                yield self.answers(site, batch, batch)
 
     def answers(self, site: str, posts: list[Post], answered: list[Post]):
         ids = ";".join(p.id.rsplit(":", 1)[1] for p in answered)

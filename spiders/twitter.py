@@ -119,10 +119,13 @@ class TwitterSpider(SourceSpider):
 
     async def start(self):
         self.token = os.environ.get(self.options.token_env)
-        self.threads_left = self.options.max_threads
         if not self.token:
             self.problem("no_credentials", None, f"set {self.options.token_env} to a bearer token")
             return
+        for request in self.opening():
+            yield request
+
+    def searches(self):
         for query in self.queries():
             yield self.search(query, None, newest=None, pages=1)
 
@@ -159,15 +162,11 @@ class TwitterSpider(SourceSpider):
         if newest:
             yield Cursor(query, newest)
 
-    def with_thread(self, post: Post):
-        if not self.options.threads or not post.reply_count or self.threads_left <= 0:
-            yield post
-            return
-        self.threads_left -= 1
+    def thread_request(self, post: Post):
         params = {"query": f"conversation_id:{post.id.split(':', 1)[1]}", "max_results": 100,
                   "expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": "username,name"}
-        yield self.request(self.url(SEARCH, params), self.parse_thread, cb_kwargs={"post": post},
-                           errback=self.thread_failed)
+        return self.request(self.url(SEARCH, params), self.parse_thread, cb_kwargs={"post": post},
+                            errback=self.thread_failed)
 
     def parse_thread(self, response, post: Post):
         payload = self.load_json(response)
