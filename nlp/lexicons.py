@@ -25,9 +25,6 @@ PHRASE_SECTIONS = (
 WORD_SECTIONS = ("markers", "common_words", "negation")
 
 
-_WORDS = re.compile(r"[^\W_]+(?:['’·][^\W_]+)*")
-
-
 class LexiconError(ValueError):
     pass
 
@@ -55,66 +52,18 @@ class Lexicon:
         self.negation_words = frozenset(fold(w) for w in self.words["negation"])
         # A negation and at most one more word right before a phrase: "no tengo ninguna queja".
         self.negation = re.compile(r"(?<![\w'])(?:{})[ ,]+(?:[\w']+[ ,]+)?$".format("|".join(negation))) if negation else None
-        self._index_anchors()
 
-    def active(self, folded: str) -> frozenset[str] | None:
-        """The sections that may match ``folded``: those with one of their anchor words in it.
-
-        Each phrase is anchored on its longest word; one pass over the text finds the
-        anchors, and :meth:`find` then skips the sections that cannot match.
-        """
-        found = set(self._always)
-        exact = self._exact
-        for word in set(_WORDS.findall(folded)):
-            sections = exact.get(word)
-            if sections:
-                found |= sections
-        if self._prefix_regex is not None:
-            for match in self._prefix_regex.finditer(folded):
-                found |= self._prefixes[match.group()]
-        for symbol, sections in self._symbols.items():
-            if symbol in folded:
-                found |= sections
-        return frozenset(found)
-
-    def find(self, section: str, folded: str, active: frozenset[str] | None = None) -> list[tuple[int, int]]:
-        """Where the phrases of ``section`` occur in ``folded`` text, leaving out negated ones.
-
-        ``active``, from :meth:`active` on the same text, lets sections that cannot match be skipped.
-        """
-        if active is not None and section not in active:
-            return []
+    def find(self, section: str, folded: str) -> list[tuple[int, int]]:
+        """Where the phrases of ``section`` occur in ``folded`` text, leaving out negated ones."""
         hits = []
         for match in self.phrases[section].finditer(folded):
-            first = match.group().split(" ", 1)[0]
+            start, end = match.span()
+            first = folded[start:end].split(" ", 1)[0]
             negated = (self.negation is not None and first not in self.negation_words
-                       and self.negation.search(folded[max(0, match.start() - 24):match.start()]))
+                       and self.negation.search(folded[max(0, start - 24):start]))
             if not negated:
-                hits.append((match.start(), match.end()))
+                hits.append((start, end))
         return hits
-
-    def _index_anchors(self) -> None:
-        self._exact: dict[str, set[str]] = {}
-        self._prefixes: dict[str, set[str]] = {}
-        self._symbols: dict[str, set[str]] = {}
-        self._always: set[str] = set()
-        for section, phrases in self.phrases.items():
-            for phrase in phrases.phrases:
-                words = [w for w in fold(phrase).split() if w not in ("*", "...", "<n>")]
-                if not words:
-                    self._always.add(section)
-                    continue
-                anchor = max(words, key=lambda w: len(w.rstrip("*")))
-                if anchor.endswith("*"):
-                    self._prefixes.setdefault(anchor[:-1], set()).add(section)
-                elif _WORDS.fullmatch(anchor):
-                    self._exact.setdefault(anchor, set()).add(section)
-                else:
-                    self._symbols.setdefault(anchor, set()).add(section)
-        prefixes = sorted(self._prefixes, key=len, reverse=True)
-        self._prefix_regex = re.compile(
-            "|".join(re.escape(p[0]) + r"(?<!\w.)" + re.escape(p[1:]) for p in prefixes)
-        ) if prefixes else None
 
     def __getitem__(self, section: str) -> PhraseSet:
         return self.phrases[section]

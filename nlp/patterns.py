@@ -126,3 +126,4 @@ class PhraseSet:
 
     def __or__(self, other: PhraseSet) -> PhraseSet:
         return PhraseSet(self.phrases + other.phrases)
+

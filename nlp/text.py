@@ -19,6 +19,8 @@ LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"
 
 @lru_cache(maxsize=4096)
 def _fold_char(char: str) -> str:
+    if char in "’‘´`":
+        return "'"
     lowered = char.lower()
     if len(lowered) != 1:
         lowered = char

@@ -33,12 +33,13 @@ class CustomerClassifier:
     def _status(self, doc: Doc, current) -> tuple[str, str | None]:
         if current.own or current.spam:
             return "unknown", None
-        folded = texts(doc)[1]
         mentions = current.mentions
+        if not mentions and not current.sector:
+            return "unknown", None
+        folded = texts(doc)[1]
         intents = set(current.intents)
-        active = self.lexicon.active(folded)
-        cues = [start for start, _ in self.lexicon.find("customer", folded, active)]
-        deciding = bool(self.lexicon.find("prospect", folded, active))
+        cues = [start for start, _ in self.lexicon.find("customer", folded)]
+        deciding = bool(self.lexicon.find("prospect", folded))
         if cues and mentions:
             nearest = min(mentions, key=lambda m: min(abs(m.start - c) for c in cues))
             if nearest.role == "brand":
@@ -47,7 +48,7 @@ class CustomerClassifier:
                 return "prospect", nearest.entity
             return "unknown", nearest.entity
         brand = {m.entity for m in mentions if m.role == "brand"}
-        if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and self.lexicon.find("experience", folded, active):
+        if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and self.lexicon.find("experience", folded):
             # A complaint about the brand alone, told from the author's own experience.
             return "customer", next(iter(brand))
         if current.sector and (intents & ASKING or deciding):

@@ -27,7 +27,7 @@ from nlp.text import CAMEL, HASHTAG, WORD, fold
 
 SENTENCE = re.compile(r"[^.!?¡¿\n]*(?:[.!?\n]+|$)|¿[^?]*\?*|¡[^!]*!*")
 OPENER = re.compile(
-    r"^[\s¿¡\"'(]*(?:(?:@\w+|#\w+|hola|buenas|buenos dias|buenas tardes|bon dia|bona tarda|ola|oi|hey|hi|hello"
+    r"[\s¿¡\"'(]*(?:(?:@\w+|#\w+|hola|buenas|buenos dias|buenas tardes|bon dia|bona tarda|ola|oi|hey|hi|hello"
     r"|oye|ei|eh|una pregunta|pregunta|question|quick question|duda|dubte|duvida|gente|chicos|amigos|people)"
     r"[\s,:;!.]*)*"
 )
@@ -55,47 +55,49 @@ class IntentClassifier:
             text = f"{text}\n{words}"
             folded = fold(text)
         lex = self.lexicon
-        active = lex.active(folded)
         sentences = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if text[m.start():m.end()].strip()]
-        kinds = self._question_kinds(folded, sentences, active)
+        kinds = self._question_kinds(folded, sentences)
         rhetorical = "rhetorical" in kinds
         intents = []
         # In a rant, a bare "?" asks nothing: only questions with a cue of their own count.
         if "cued" in kinds or ("bare" in kinds and not rhetorical):
             intents.append("question")
-        if lex.find("recommendation", folded, active) or self._compares(sentences, kinds, mentions) or self._asks_which(folded, sentences, kinds, current.sector_terms):
+        if lex.find("recommendation", folded) or self._compares(sentences, kinds, mentions) or self._asks_which(folded, sentences, kinds, current.sector_terms):
             intents.append("recommendation_request")
-        complaints = lex.find("complaint", folded, active)
-        sarcasm = lex.find("sarcasm", folded, active)
-        praise = lex.find("praise", folded, active)
+        complaints = lex.find("complaint", folded)
+        sarcasm = lex.find("sarcasm", folded)
+        praise = lex.find("praise", folded)
         asking = [(s, e) for (s, e), kind in zip(sentences, kinds) if kind in ("cued", "bare")]
         praise = [p for p in praise if not any(self._same_sentence(sentences, p, c) for c in complaints)
                   and not any(s <= p[0] < e for s, e in asking)]
         if sarcasm:
             praise = []
-        shouting = not praise and self._shouting(text, mentions)
-        insult = any(m.start() == 0 or folded[m.start() - 1] not in "@#" for m in self.offensive.finditer(folded))
-        if complaints or sarcasm or shouting or rhetorical or insult:
+        if (complaints or sarcasm or rhetorical or (not praise and self._shouting(text, mentions))
+                or self._insults(folded)):
             intents.append("complaint")
-        if lex.find("churn", folded, active):
+        if lex.find("churn", folded):
             intents.append("churn")
-        if not praise and not intents and not sarcasm and lex.find("thanks", folded, active):
+        if not praise and not intents and not sarcasm and lex.find("thanks", folded):
             praise = [(0, 0)]
         if praise:
             intents.append("praise")
         current.intents = tuple(intents)
         return doc
 
-    def _question_kinds(self, folded: str, sentences: list[tuple[int, int]], active: frozenset[str]) -> list[str | None]:
+    def _question_kinds(self, folded: str, sentences: list[tuple[int, int]]) -> list[str | None]:
         """For each sentence: ``cued`` (asks, with a cue), ``bare`` (only "?"), ``rhetorical`` or None."""
         lex = self.lexicon
-        starts = {name: [s for s, _ in lex.find(name, folded, active)] for name in ("question", "info_seeking", "rhetorical")}
+        starts = {"question": [s for s, _ in lex.find("question", folded)]}
+        asks = ("?" in folded or "¿" in folded or starts["question"]
+                or (self.question_start is not None and any(self._starts_like_a_question(folded, s) for s, _ in sentences)))
+        if not asks:
+            return [None] * len(sentences)
+        for name in ("info_seeking", "rhetorical"):
+            starts[name] = [s for s, _ in lex.find(name, folded)]
         kinds = []
         for start, end in sentences:
             sentence = folded[start:end]
-            opener = OPENER.match(sentence)
-            cued = bool(self.question_start and self.question_start.match(sentence, opener.end() if opener else 0))
-            cued = cued or any(start <= s < end for s in starts["question"])
+            cued = self._starts_like_a_question(folded, start) or any(start <= s < end for s in starts["question"])
             marked = "?" in sentence or sentence.lstrip().startswith("¿")
             if not (cued or marked):
                 kinds.append(None)
@@ -130,6 +132,16 @@ class IntentClassifier:
     @staticmethod
     def _same_sentence(sentences: list[tuple[int, int]], a: tuple[int, int], b: tuple[int, int]) -> bool:
         return any(s <= a[0] < e and s <= b[0] < e for s, e in sentences)
+
+    def _starts_like_a_question(self, folded: str, start: int) -> bool:
+        if self.question_start is None:
+            return False
+        opener = OPENER.match(folded, start)
+        return self.question_start.match(folded, opener.end()) is not None
+
+    def _insults(self, folded: str) -> bool:
+        """An offensive word in the text, not inside a handle or hashtag."""
+        return any(m.start() == 0 or folded[m.start() - 1] not in "@#" for m in self.offensive.finditer(folded))
 
     def _shouting(self, text: str, mentions: tuple) -> bool:
         if len(CAPITALS.findall(text)) < self.caps_words:
