@@ -61,6 +61,7 @@ class Report:
 
     counts: dict[tuple[str, str], Counts] = field(default_factory=dict)
     posts: dict[str, int] = field(default_factory=dict)
+    splits: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
 
     def add(self, groups: tuple[str, ...], label: str, gold: set, predicted: set) -> None:
@@ -79,7 +80,7 @@ class Report:
         }
 
     def format(self) -> str:
-        groups = sorted({g for g, _ in self.counts}, key=lambda g: (g != ALL, g not in ("tune", "holdout"), g))
+        groups = sorted({g for g, _ in self.counts}, key=lambda g: (g != ALL, g not in self.splits, g))
         lines = []
         for group in groups:
             lines.append(f"{group} ({self.posts.get(group, 0)} posts)")
@@ -153,6 +154,8 @@ def _config_path(value: str | None, data_path: Path, analyzer) -> str | None:
 def _score(report: Report, data: dict, analysis) -> None:
     labels = data["labels"]
     lang = data.get("lang") or "other"
+    if data.get("split"):
+        report.splits.add(data["split"])
     groups = tuple(g for g in (ALL, data.get("split"), lang) if g)
     for group in groups:
         report.posts[group] = report.posts.get(group, 0) + 1

@@ -18,7 +18,7 @@ OTHER = "other"
 FALLBACK = "en"
 
 PHRASE_SECTIONS = (
-    "question_start", "question", "not_question", "rhetorical", "info_seeking",
+    "question_start", "question", "rhetorical", "info_seeking",
     "recommendation", "complaint", "churn", "praise", "thanks", "sarcasm",
     "customer", "prospect", "experience", "place_before", "company_before", "spam", "context", "which",
 )

@@ -10,9 +10,21 @@ TARGETS = {"mentions": 0.95, "sector": 0.9, "question": 0.9, "recommendation_req
            "churn": 0.9, "praise": 0.9, "customer": 0.9, "prospect": 0.9, "surface": 0.9, "language": 0.9}
 
 
+# The last held-out part is a blind check, reported but never tuned on, so it does not gate.
+BLIND = "holdout2"
+
+
 @pytest.fixture(scope="module")
 def report(cinema):
     return evaluate(cinema, DEV)
+
+
+@pytest.fixture(scope="module")
+def development(cinema, tmp_path_factory):
+    lines = [line for line in DEV.read_text(encoding="utf-8").splitlines() if json.loads(line)["split"] != BLIND]
+    path = tmp_path_factory.mktemp("dev") / "development.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return evaluate(cinema, path)
 
 
 def test_development_set_is_large_and_has_a_held_out_part():
@@ -20,17 +32,17 @@ def test_development_set_is_large_and_has_a_held_out_part():
     assert len(lines) >= 250
     assert {line["lang"] for line in lines} == {"es", "ca", "en", "pt"}
     assert sum(line["split"] == "holdout" for line in lines) >= 50
+    assert sum(line["split"] == BLIND for line in lines) >= 30
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("label", sorted(TARGETS))
-def test_each_label_reaches_its_f1_target_on_the_development_set(report, label):
-    assert report.scores[f"all/{label}"]["f1"] >= TARGETS[label]
+def test_each_label_reaches_its_f1_target_on_the_development_set(development, label):
+    assert development.scores[f"all/{label}"]["f1"] >= TARGETS[label]
 
 
 def test_report_prints_labels_per_language_and_split(report):
     text = report.format()
-    for heading in ("all (", "tune (", "holdout (", "es (", "ca (", "en (", "pt ("):
+    for heading in ("all (", "tune (", "holdout (", f"{BLIND} (", "es (", "ca (", "en (", "pt ("):
         assert heading in text
     assert "recommendation_request" in text
 

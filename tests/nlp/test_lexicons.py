@@ -38,3 +38,12 @@ def test_negated_phrase_is_not_found():
 def test_offensive_words_cover_every_language():
     words = set(offensive_words())
     assert {"gilipollas", "collons", "fuck", "caralho"} <= words
+
+
+def test_readme_documents_every_section_and_no_other():
+    from nlp.lexicons import DATA, PHRASE_SECTIONS, WORD_SECTIONS
+
+    text = (DATA / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Sections of `patterns.yaml`", 1)[1].split("\n## ", 1)[0]
+    documented = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert documented == {"greeting", *PHRASE_SECTIONS, *WORD_SECTIONS}
