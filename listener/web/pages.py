@@ -142,7 +142,7 @@ def _post_page(request: Request, post_id: str, error: str | None = None, status:
         draft_saved=workflow.reply_draft is not None, template_intent=intent,
         reply_url=web.drafter.reply_url(hit), transitions=sorted(TRANSITIONS[workflow.status] - {"claimed"}),
         agents=web.users.names("agent", "admin"), can_work=session.role in AGENTS,
-        can_claim=workflow.status in ("new", "claimed") and workflow.assignee != session.user,
+        can_claim=workflow.status == "new" or (workflow.status == "claimed" and workflow.assignee is None),
     )
 
 

@@ -54,3 +54,13 @@ def test_serve_serves_until_stopped(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     host, port = started[0]
     assert f"Serving listener at http://127.0.0.1:{port}/ (sqlite index, 1 users)" in result.output
+
+
+def test_demo_users_get_one_fresh_password_each(tmp_path):
+    from listener.web import create_demo_users
+
+    created = create_demo_users(tmp_path / "users.txt")
+    assert [(name, role) for name, role, _ in created] == [("ana", "agent"), ("luis", "agent"), ("marta", "analyst"), ("admin", "admin")]
+    users = Users.load(tmp_path / "users.txt", None)
+    assert all(users.authenticate(name, password) for name, _, password in created)
+    assert len({password for _, _, password in created}) == 4
