@@ -56,8 +56,7 @@ class Lexicon:
     def find(self, section: str, folded: str) -> list[tuple[int, int]]:
         """Where the phrases of ``section`` occur in ``folded`` text, leaving out negated ones."""
         hits = []
-        for match in self.phrases[section].finditer(folded):
-            start, end = match.span()
+        for start, end in self.phrases[section].spans(folded):
             first = folded[start:end].split(" ", 1)[0]
             negated = (self.negation is not None and first not in self.negation_words
                        and self.negation.search(folded[max(0, start - 24):start]))

@@ -11,8 +11,10 @@ boundaries. Inside a phrase:
 Anything else (emoji, punctuation) is matched literally.
 
 Many phrases are joined into a trie (``no funciona|no contesta`` becomes
-``no (?:funciona|contesta)``) that starts with a literal character, so the
-regular expression engine skips quickly over text where nothing can match.
+``no (?:funciona|contesta)``). To find them, the text is *marked*: a control
+character is put before each word, and the trie is searched after that
+character only, so the regular expression engine jumps from word to word
+instead of trying every position (:func:`mark`, :meth:`PhraseSet.spans`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,24 @@ NUMBER = (r"(?:\d+(?:[.,]\d+)?|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|
           r"|muchos|muchas|dues|quatre|cinc|sis|set|vuit|nou|deu|uns|unes|diversos|one|two|three|four|five|six|ten|a|an"
           r"|several|many|um|uma|duas|quatro|dez)")
 END = object()  # marks where a phrase ends in the trie
+MARK = "\x01"
+# A word starts after these (and at the start of the text); not after "@" or "#": handles and hashtags are not phrases.
+_BEFORE_WORDS = (" ", "\n", "\t", "¿", "¡", "(", '"', "«", "“")
+_last_marked: tuple[str, str] = ("", MARK)
+
+
+def mark(folded: str) -> str:
+    """``folded`` with :data:`MARK` before each word (the last text's answer is kept)."""
+    global _last_marked
+    last = _last_marked  # one read: another thread may replace it
+    if last[0] == folded:
+        return last[1]
+    marked = MARK + folded
+    for before in _BEFORE_WORDS:
+        if before in marked:
+            marked = marked.replace(before, before + MARK)
+    _last_marked = (folded, marked)
+    return marked
 
 
 def _piece(word: str) -> str:
@@ -77,7 +97,7 @@ def compile_phrase(phrase: str) -> str:
     return f"{start}(?:{body}){end}"
 
 
-def _trie_regex(phrases: Iterable[str]) -> str:
+def _trie_regex(phrases: Iterable[str], boundary: bool = True) -> str:
     root: dict = {}
     for phrase in phrases:
         literal, suffix, word_end = _split(phrase)
@@ -88,7 +108,7 @@ def _trie_regex(phrases: Iterable[str]) -> str:
         for char in literal:
             node = node.setdefault(char, {})
         node.setdefault(END, set()).add(suffix + (r"(?!\w)" if word_end else ""))
-    return _emit(root, top=True)
+    return _emit(root, top=boundary)
 
 
 def _emit(node: dict, top: bool = False) -> str:
@@ -114,6 +134,22 @@ class PhraseSet:
     def __init__(self, phrases: Iterable[str]):
         self.phrases = tuple(dict.fromkeys(p for p in phrases if p and p.strip()))
         self.regex = re.compile(_trie_regex(self.phrases)) if self.phrases else None
+        words = [p for p in self.phrases if re.match(r"\w", fold(p).lstrip())]
+        others = [p for p in self.phrases if p not in words]
+        self._marked = re.compile(MARK + f"(?:{_trie_regex(words, boundary=False)})") if words else None
+        self._others = re.compile(_trie_regex(others)) if others else None
+
+    def spans(self, folded: str) -> list[tuple[int, int]]:
+        """Where the phrases occur in ``folded`` text, as offsets into it (the fast way to search)."""
+        found = []
+        if self._marked is not None:
+            marked = mark(folded)
+            for match in self._marked.finditer(marked):
+                start, end = match.start() + 1, match.end()
+                found.append((start - marked.count(MARK, 0, start), end - marked.count(MARK, 0, end)))
+        if self._others is not None:
+            found += [match.span() for match in self._others.finditer(folded)]
+        return found
 
     def __bool__(self) -> bool:
         return self.regex is not None

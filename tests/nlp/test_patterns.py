@@ -38,3 +38,17 @@ def test_emoji_phrase_matches_literally():
 def test_empty_set_never_matches():
     assert not PhraseSet([])
     assert PhraseSet([]).search("anything") is None
+
+
+def test_spans_are_offsets_into_the_folded_text():
+    folded = fold("¿Alguien sabe? (no funciona) y no contestan")
+    spans = PhraseSet(["alguien sabe", "no funciona", "no contesta*"]).spans(folded)
+    assert [folded[s:e] for s, e in spans] == ["alguien sabe", "no funciona", "no contestan"]
+
+
+def test_spans_skip_handles_and_hashtags():
+    assert PhraseSet(["cinesa"]).spans(fold("@cinesa #cinesa cinesa")) == [(16, 22)]
+
+
+def test_spans_find_phrases_starting_with_a_symbol():
+    assert PhraseSet(["🙄", "10/10"]).spans("genial 🙄 10/10") == [(9, 14), (7, 8)]
