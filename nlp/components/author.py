@@ -31,7 +31,7 @@ class AuthorCheck:
         return doc
 
     def is_spam(self, text: str, folded: str) -> bool:
-        if self.lexicon["spam"].search(folded):
+        if self.lexicon["spam"].spans(folded):
             return True
         return text.count("#") > self.max_hashtags or len(URL.findall(text)) > self.max_links
 

@@ -141,7 +141,7 @@ class IntentClassifier:
 
     def _insults(self, folded: str) -> bool:
         """An offensive word in the text, not inside a handle or hashtag."""
-        return any(m.start() == 0 or folded[m.start() - 1] not in "@#" for m in self.offensive.finditer(folded))
+        return bool(self.offensive.spans(folded))
 
     def _shouting(self, text: str, mentions: tuple) -> bool:
         if len(CAPITALS.findall(text)) < self.caps_words:

@@ -41,7 +41,7 @@ class SectorMatcher:
         terms = []
         if self.regex is not None:
             text, folded = texts(doc)
-            excluded = [(m.start(), m.end()) for m in self.exclude.finditer(folded)]
+            excluded = self.exclude.spans(folded)
             for match in self.regex.finditer(folded):
                 if not any(s < match.end() and match.start() < e for s, e in excluded):
                     terms.append((match.start(), match.end()))
