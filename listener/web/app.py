@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 from listener.errors import BackendError, ConflictError, ListenerError, NotFoundError, TransitionError
 from listener.index.base import BaseBackend, QueryError, SearchQuery
-from listener.web import views
+from listener.web import api, pages, views
 from listener.web.filters import FilterError
 from listener.web.replies import ReplyDrafter
 from listener.web.security import SecurityMiddleware, cookie_names
@@ -104,8 +104,6 @@ def users_path(config, settings: WebSettings) -> Path | None:
 
 def create_app(config, backend: BaseBackend, settings: WebSettings | None = None, users: Users | None = None, now=None) -> FastAPI:
     """The ASGI app. ``settings`` default to the config's ``web:`` section, ``users`` to its users file and variable."""
-    from listener.web import api, pages
-
     settings = settings or web_settings(config)
     if users is None:
         users = Users.load(users_path(config, settings), settings.users_env)

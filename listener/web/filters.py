@@ -80,8 +80,8 @@ def read_selection(params, user: str, sorts, default_sort: str, inbox: bool = Fa
         raise FilterError("page must be between 1 and 10000")
     return Selection(
         filters=filters,
-        since=_date(params, "since"),
-        until=_date(params, "until"),
+        since=read_date(params, "since"),
+        until=read_date(params, "until"),
         text=(params.get("q") or "").strip()[:500],
         sort=sort,
         page=page,
@@ -98,7 +98,7 @@ def window(zone: str, now: datetime, days: int, since: date | None, until: date 
     return start, end
 
 
-def _date(params, name: str) -> date | None:
+def read_date(params, name: str) -> date | None:
     value = params.get(name)
     if not value:
         return None

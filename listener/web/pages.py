@@ -16,7 +16,7 @@ from listener.index.base import INTERVALS
 from listener.records import ANSWER_STATES, CUSTOMER_STATUSES, INTENTS, STATUSES
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
 from listener.web.charts import bar_chart, colors, flow_chart, share_chart
-from listener.web.filters import INBOX_SORTS, FilterError, SEARCH_FACETS, SEARCH_SORTS, read_selection, window
+from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, FilterError, read_date, read_selection, window
 from listener.web.gaps import gap_report
 from listener.web.security import set_session_cookie
 from listener.web.views import duration, sla_view
@@ -209,36 +209,33 @@ def search(request: Request):
 def gaps(request: Request, session=Depends(require(ANALYSTS))):
     web = web_of(request)
     params = request.query_params
-    try:
-        until_day = date.fromisoformat(params["until"]) if params.get("until") else None
-        since_day = date.fromisoformat(params["since"]) if params.get("since") else None
-    except ValueError:
-        raise FilterError("since and until must be dates like 2026-11-20") from None
+    since_day, until_day = read_date(params, "since"), read_date(params, "until")
     interval = params.get("interval") or None
     if interval not in (None, *INTERVALS):
         raise FilterError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
     since, until = window(web.zone, web.now(), web.settings.gap_days, since_day, until_day)
     report = gap_report(web.backend, web.config, since, until, interval)
-    names = [e.name for e in report.entities]
-    palette = colors(names)
-    pct = lambda v: None if v is None else 100 * v  # noqa: E731
-    charts = {
-        "share": share_chart(report.timeline, names, palette, report.interval),
-        "complaints": bar_chart("Complaint rate per entity", [(e.name, pct(e.complaint_rate), _pct(e.complaint_rate, e.complaints, e.posts)) for e in report.entities], palette),
-        "unanswered": bar_chart("Unanswered rate per entity", [(e.name, pct(e.unanswered_rate), _pct(e.unanswered_rate, e.unanswered, e.known_answer)) for e in report.entities], palette),
-        "reply_time": bar_chart(
-            "Median time to first answer per entity",
-            [(e.name, e.median_first_reply.total_seconds() / 60 if e.median_first_reply else None,
-              f"{duration(e.median_first_reply)} (n={e.timed_replies})" if e.median_first_reply else "") for e in report.entities],
-            palette,
-        ),
-        "flows": flow_chart(report.flows, palette),
-    }
+    palette = colors([e.name for e in report.entities])
     return web.render(
-        request, "gaps.html", report=report, charts=charts, palette=palette, post_url=post_url,
+        request, "gaps.html", report=report, charts=gap_charts(report, palette), palette=palette, post_url=post_url,
         since_day=since_day, until_day=until_day, interval=interval, export=request.url.query,
     )
 
 
-def _pct(rate: float | None, part: int, whole: int) -> str:
-    return "" if rate is None else f"{100 * rate:.0f}% ({part}/{whole})"
+def gap_charts(report, palette: dict[str, str]) -> dict:
+    def rate(value: float | None, part: int, whole: int) -> tuple[float | None, str]:
+        return (None, "") if value is None else (100 * value, f"{100 * value:.0f}% ({part}/{whole})")
+
+    def minutes(e) -> tuple[float | None, str]:
+        if e.median_first_reply is None:
+            return None, ""
+        return e.median_first_reply.total_seconds() / 60, f"{duration(e.median_first_reply)} (n={e.timed_replies})"
+
+    entities = report.entities
+    return {
+        "share": share_chart(report.timeline, [e.name for e in entities], palette, report.interval),
+        "complaints": bar_chart("Complaint rate per entity", [(e.name, *rate(e.complaint_rate, e.complaints, e.posts)) for e in entities], palette),
+        "unanswered": bar_chart("Unanswered rate per entity", [(e.name, *rate(e.unanswered_rate, e.unanswered, e.known_answer)) for e in entities], palette),
+        "reply_time": bar_chart("Median time to first answer per entity", [(e.name, *minutes(e)) for e in entities], palette),
+        "flows": flow_chart(report.flows, palette),
+    }

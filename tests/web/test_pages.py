@@ -199,3 +199,11 @@ def test_search_facets_are_links_that_add_and_remove_filters(browser_like):
     assert 'href="?q=app&amp;entity=Yelmo+Cines"' in html or 'href="?entity=Yelmo+Cines&amp;q=app"' in html
     narrowed = browser_like.get("/search?q=app&entity=Yelmo+Cines").text
     assert "3 posts" in narrowed
+
+
+def test_the_competitor_page_names_a_bad_window_or_interval(browser_like):
+    log_in_with_form(browser_like, "marta")
+    assert "interval must be one of hour, day, week, month" in browser_like.get("/gaps?interval=decade").text
+    response = browser_like.get("/gaps?since=2026-11-21&until=2026-11-01")
+    assert response.status_code == 400 and "since must be before until" in response.text
+    assert browser_like.get("/gaps?since=2026-11-01").status_code == 200
