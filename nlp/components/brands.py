@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -100,7 +101,11 @@ class BrandMatcher:
         self.long_words = re.compile(r"[^\W\d_]{%d,}" % max(1, min_fuzzy_length - 1))
         self.fuzzy_forms = [f for f in self.forms.values() if not f.ambiguous and len(f.key) >= min_fuzzy_length]
         self.fuzzy_keys = [f.key for f in self.fuzzy_forms]
-        self.fuzzy_index = {(f.key[0], length) for f in self.fuzzy_forms for length in range(len(f.key) - 2, len(f.key) + 3)}
+        # Blocking: a typo keeps the first letter and is at most two letters longer or shorter.
+        self.fuzzy_index: dict[tuple[str, int], list[Form]] = {}
+        for form in self.fuzzy_forms:
+            for length in range(len(form.key) - 2, len(form.key) + 3):
+                self.fuzzy_index.setdefault((form.key[0], length), []).append(form)
 
     @staticmethod
     def _alternation(parts: list[str], template: str) -> re.Pattern | None:
@@ -173,13 +178,20 @@ class BrandMatcher:
         return hits
 
     def _fuzzy(self, folded: str, taken: list[Hit]) -> list[Hit]:
-        """Words one or two edits from a name: blocked by first letter and length, then scored together."""
+        """Words one or two edits from a name.
+
+        Cheap blocking first (same first letter, length within two, an edit-distance
+        bound), then the survivors are scored against every name at once with ``cdist``.
+        """
         if not self.fuzzy_keys:
             return []
         candidates = []
         for match in self.long_words.finditer(folded):
             word = match.group()
-            if (word[0], len(word)) not in self.fuzzy_index or word in self.known_words or word in self.forms:
+            block = self.fuzzy_index.get((word[0], len(word)))
+            if not block or word in self.known_words or word in self.forms:
+                continue
+            if not any(OSA.distance(word, form.key, score_cutoff=self._edits(form.key)) <= self._edits(form.key) for form in block):
                 continue
             start, end = match.span()
             if (start and folded[start - 1] in "@#_") or (end < len(folded) and folded[end].isalnum()):
@@ -201,10 +213,13 @@ class BrandMatcher:
         return hits
 
     @staticmethod
-    def _close(word: str, key: str) -> bool:
-        from rapidfuzz.distance import OSA
+    def _edits(key: str) -> int:
+        """How many edits a typo of ``key`` may have: one in a short name, two in a long one."""
+        return 1 if len(key) < 8 else 2
 
-        return OSA.distance(word, key) <= (1 if len(key) < 8 else 2)
+    def _close(self, word: str, key: str) -> bool:
+        limit = self._edits(key)
+        return OSA.distance(word, key, score_cutoff=limit) <= limit
 
     def _resolve(self, text: str, folded: str, hits: list[Hit]) -> list[Hit]:
         kept = []
