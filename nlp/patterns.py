@@ -159,7 +159,3 @@ class PhraseSet:
 
     def finditer(self, folded: str) -> Iterator[re.Match]:
         return self.regex.finditer(folded) if self.regex is not None else iter(())
-
-    def __or__(self, other: PhraseSet) -> PhraseSet:
-        return PhraseSet(self.phrases + other.phrases)
-

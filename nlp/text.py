@@ -62,8 +62,3 @@ def split_hashtag(body: str) -> list[str]:
     """``CinesaNoContesta`` -> ``["cinesa", "no", "contesta"]`` (one word if not camel case)."""
     parts = CAMEL.findall(body)
     return [fold(p) for p in parts] if len(parts) > 1 else [fold(body)]
-
-
-def letters_ratio_upper(words: list[str]) -> float:
-    letters = [c for w in words for c in w if c.isalpha()]
-    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0

@@ -62,7 +62,8 @@ class IntentClassifier:
         # In a rant, a bare "?" asks nothing: only questions with a cue of their own count.
         if "cued" in kinds or ("bare" in kinds and not rhetorical):
             intents.append("question")
-        if lex.find("recommendation", folded) or self._compares(sentences, kinds, mentions) or self._asks_which(folded, sentences, kinds, current.sector_terms):
+        if (lex.find("recommendation", folded) or self._compares(sentences, kinds, mentions)
+                or self._asks_which(folded, sentences, kinds, current.sector_terms)):
             intents.append("recommendation_request")
         complaints = lex.find("complaint", folded)
         sarcasm = lex.find("sarcasm", folded)
@@ -77,9 +78,8 @@ class IntentClassifier:
             intents.append("complaint")
         if lex.find("churn", folded):
             intents.append("churn")
-        if not praise and not intents and not sarcasm and lex.find("thanks", folded):
-            praise = [(0, 0)]
-        if praise:
+        thanked = not praise and not intents and not sarcasm and bool(lex.find("thanks", folded))
+        if praise or thanked:
             intents.append("praise")
         current.intents = tuple(intents)
         return doc
