@@ -23,6 +23,8 @@ PORTUGUESE_SPELLING = re.compile(
     r"|isso|isto|tem|têm|estou|são|é|ao|aos|pelo|pela|também|já|até|então|ninguém|alguém)\b"
 )
 SPANISH_SPELLING = re.compile(r"ñ|[¿¡]|[áó]n\b|ción|ía\b")
+# The identifier reads at most this much of a post: enough to tell, and its cost grows with length.
+IDENTIFIER_CHARS = 400
 # Languages the identifier may answer besides ours, so that French is not forced into Spanish.
 OTHERS = ("fr", "it", "de", "nl", "gl", "eu", "ro", "oc")
 
@@ -54,7 +56,7 @@ class LanguageDetector:
         clear = self._clear_case(lowered, words)
         if clear:
             return clear if clear in self.languages else "other"
-        language, probability = self.identifier.classify(clean)
+        language, probability = self.identifier.classify(clean[:IDENTIFIER_CHARS])
         unsure = probability < self.confidence
         if language == "pt" and unsure and not PORTUGUESE_SPELLING.search(lowered):
             # Short Spanish ("no funciona") is often read as Portuguese: ask the Spanish/Catalan check.
