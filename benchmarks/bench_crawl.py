@@ -7,6 +7,8 @@ returns the posts. The time includes the crawl process's start.
 
     python benchmarks/bench_crawl.py [--posts 10000] [--page-size 100]
 
+The baseline, in the same run, fetches the same pages with ``urllib`` one
+after another and only decodes the JSON: no Scrapy, no normalisation.
 The last line is ``crawl: <n> posts/s``.
 """
 
@@ -74,6 +76,18 @@ def serve(hits: list[dict], page_size: int) -> ThreadingHTTPServer:
     return server
 
 
+def baseline(url: str, pages: int) -> tuple[int, float]:
+    """Hits fetched and decoded with the standard library, page by page."""
+    from urllib.request import urlopen
+
+    started = time.perf_counter()
+    hits = 0
+    for page in range(pages):
+        with urlopen(f"{url}/api/v1/search_by_date?query=cinesa&page={page}") as response:
+            hits += len(json.loads(response.read())["hits"])
+    return hits, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=10_000)
@@ -89,10 +103,12 @@ def main() -> None:
     started = time.perf_counter()
     result = crawl(Config(), source, {}, settings={"DOWNLOAD_DELAY": 0, "LOG_LEVEL": "WARNING"}, timeout=600)
     elapsed = time.perf_counter() - started
+    base_hits, base_elapsed = baseline(f"http://{host}:{port}", pages)
     server.shutdown()
     if result.errors or len(result.posts) != args.posts:
         sys.exit(f"crawl incomplete: {len(result.posts)} of {args.posts} posts, errors: {result.errors[:3]}")
     print(f"{args.posts} posts in {pages} pages, {elapsed:.2f}s including the crawl process start")
+    print(f"baseline: urllib + json.loads, {base_hits / base_elapsed:.0f} hits/s ({base_elapsed:.2f}s)")
     print(f"crawl: {args.posts / elapsed:.0f} posts/s")
 
 
