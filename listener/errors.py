@@ -25,7 +25,7 @@ class BackendError(ListenerError):
 
 
 class NotFoundError(ListenerError):
-    pass
+    """No post with the id that was asked for."""
 
 
 class ConflictError(ListenerError):
