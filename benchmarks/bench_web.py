@@ -7,8 +7,8 @@ the inbox has mixed statuses. Requests go over HTTP, one keep-alive
 connection, to the app served by uvicorn as ``listener serve`` does, logged in;
 each sample is one full page (query, SLA clocks, template). The inbox rotates
 through its default view and common filters; the search page asks for six
-facets. The baseline, in the same run, is the backend call alone (what the
-terminal's ``listener inbox`` costs), so the difference is the web layer.
+facets. The baseline, in the same run, is each page's backend query alone, so
+the difference is the web layer (HTTP, session, SLA clocks, template).
 The last line is ``web: inbox_p95 sqlite=<ms> es=<ms> search_p95 sqlite=<ms> es=<ms>``.
 """
 
@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from starlette.datastructures import QueryParams
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
@@ -34,9 +36,8 @@ from listener.config import Config, EntityConfig  # noqa: E402
 from listener.index.base import SearchQuery  # noqa: E402
 from listener.index.sqlite import SQLiteBackend  # noqa: E402
 from listener.web import create_app, running  # noqa: E402
-from listener.web.filters import SEARCH_FACETS  # noqa: E402
+from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, read_selection  # noqa: E402
 from listener.web.users import User, Users, hash_password  # noqa: E402
-from listener.workflow import OPEN_STATUSES  # noqa: E402
 
 INBOX_PAGES = ["/inbox", "/inbox?entity=Yelmo+Cines", "/inbox?source=reddit", "/inbox?intent=complaint",
                "/inbox?sort=due", "/inbox?page=3", "/inbox?language=ca&customer_status=prospect"]
@@ -90,11 +91,16 @@ def measure(backend, requests: int, seed: int = 5) -> dict[str, list[float]]:
         for _ in range(requests):
             timings["inbox"].append(client.get_ms(rng.choice(INBOX_PAGES)))
             timings["search"].append(client.get_ms(f"/search?q={quote(rng.choice(SEARCHES))}"))
-    size = app.state.web.settings.page_size
+    # The same queries the pages make, straight to the backend.
+    web = app.state.web
+    size = web.settings.page_size
+    inbox_queries = []
+    for path in INBOX_PAGES:
+        selection = read_selection(QueryParams(urlsplit(path).query), "ana", INBOX_SORTS, "priority", inbox=True)
+        inbox_queries.append(selection.query(web.zone, limit=size, surface=True, sort=INBOX_SORTS[selection.sort]))
     for _ in range(requests):
-        filters = rng.choice([{}, {"entity": ["Yelmo Cines"]}, {"source": ["reddit"]}, {"intent": ["complaint"]}])
         t = time.perf_counter()
-        backend.search(SearchQuery(filters={"status": OPEN_STATUSES, **filters}, surface=True, sort="priority", limit=size))
+        backend.search(rng.choice(inbox_queries))
         timings["inbox_backend"].append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         backend.search(SearchQuery(text=rng.choice(SEARCHES), facets=SEARCH_FACETS, limit=size))

@@ -8,13 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from listener.web import create_app
-from listener.web.users import User, Users, hash_password
 from tests.web.corpus import NOW, config, corpus
-
-PASSWORD = "correct horse battery"
-# Cheap hashes keep the tests fast; the format and the check are the production ones.
-USERS = Users([User(name, role, hash_password(PASSWORD, n=2**8)) for name, role in
-               (("ana", "agent"), ("luis", "agent"), ("marta", "analyst"), ("root", "admin"))])
+from tests.web.helpers import USERS, log_in
 
 
 @pytest.fixture(scope="session")
@@ -82,14 +77,6 @@ def app(backend):
 def anonymous(app):
     with TestClient(app, base_url="https://testserver") as client:
         yield client
-
-
-def log_in(app, name: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver")
-    response = client.post("/api/session", json={"username": name, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.web.conftest import PASSWORD, log_in
+from tests.web.helpers import PASSWORD, log_in
 from tests.web.corpus import BLUESKY_ID
 
 # -- public and session --------------------------------------------------------------

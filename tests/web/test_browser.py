@@ -1,4 +1,7 @@
-"""End to end in a real headless Chromium (Debian's, at /usr/bin/chromium), on both backends.
+"""End to end in a real headless Chromium (Debian's, at /usr/bin/chromium).
+
+What a team must be able to do (log in, filter, claim, note, draft, answer, lose a
+claim race, read the competitor page) runs on both backends; the rest on SQLite.
 
 Screenshots go to artifacts/screenshots/ (named backend-test-step.png).
 """
@@ -13,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from listener.web import create_app, running
-from tests.web.conftest import PASSWORD, USERS
+from tests.web.helpers import PASSWORD, USERS
 from tests.web.corpus import NOW, config
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
 CHROMIUM = os.environ.get("LISTENER_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -26,8 +29,13 @@ expect = playwright_api.expect
 
 @pytest.fixture(scope="session")
 def browser():
+    """Debian's Chromium, headless. Missing, the tests are skipped with the reason; under
+    ``LISTENER_REQUIRE_BROWSER=1`` (as in CI) they fail instead."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set LISTENER_CHROMIUM)")
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set LISTENER_CHROMIUM)"
+        if os.environ.get("LISTENER_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"a browser is required (LISTENER_REQUIRE_BROWSER=1): {reason}", pytrace=False)
+        pytest.skip(reason)
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser

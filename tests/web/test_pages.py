@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from listener.web import api, create_app, pages
-from tests.web.conftest import PASSWORD, USERS
+from tests.web.helpers import PASSWORD, USERS
 from tests.web.corpus import NOW, config
 
 
