@@ -66,7 +66,8 @@ def sla_view(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> SlaVi
     if status.overdue:
         text, kind = f"late {duration(status.remaining)}", "late"
     else:
-        text, kind = f"due in {duration(status.remaining)}", "soon" if status.remaining <= SOON else "ok"
+        left = f"due in {duration(status.remaining)}" if status.remaining >= timedelta(minutes=1) else "due now"
+        text, kind = left, "soon" if status.remaining <= SOON else "ok"
     if status.off_hours:
         text += " (arrived off hours)"
     return SlaView(text, kind, status.due_at, status.remaining, status.overdue, status.off_hours)

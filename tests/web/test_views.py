@@ -11,6 +11,7 @@ def test_an_open_post_in_service_hours_shows_time_left_then_lateness():
     fresh = item(1, "¿Cinesa abre?", 100)  # 10:40 UTC, 11:40 in Madrid; due 12:40
     assert sla_view(fresh, schedule, NOW).text == "due in 40m"
     assert sla_view(fresh, schedule, NOW + timedelta(minutes=30)).kind == "soon"
+    assert sla_view(fresh, schedule, NOW + timedelta(minutes=39, seconds=30)).text == "due now"
     late = sla_view(fresh, schedule, NOW + timedelta(hours=2))
     assert (late.text, late.kind, late.overdue) == ("late 1h 20m", "late", True)
 
