@@ -34,6 +34,13 @@ def parse_duration(value: str | int | float) -> float:
     return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
 
 
+def check_clock(value: str) -> str:
+    """A time of day written ``HH:MM``."""
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
+        raise ValueError(f"expected a time like 09:00, found {value!r}")
+    return value
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -100,12 +107,7 @@ class ServiceHours(Section):
     start: str = "09:00"
     end: str = "18:00"
 
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
-            raise ValueError(f"expected a time like 09:00, found {value!r}")
-        return value
+    _clock = field_validator("start", "end")(classmethod(lambda cls, value: check_clock(value)))
 
 
 class ScheduleConfig(Section):

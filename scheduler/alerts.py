@@ -10,6 +10,8 @@ served by one missed ping than by a stream of repeats after every restart.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -110,7 +112,7 @@ class ChannelError(Exception):
     """A channel could not deliver an alert; the message says where and why."""
 
 
-class Channel:
+class Channel(ABC):
     """Where alerts go. Subclasses implement :meth:`deliver`."""
 
     kind = "channel"
@@ -122,8 +124,9 @@ class Channel:
     def wants(self, alert: Alert) -> bool:
         return alert.kind in self.events
 
-    def deliver(self, alert: Alert) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def deliver(self, alert: Alert) -> None:
+        """Send ``alert``, or raise a delivery error saying where and why."""
 
 
 class Notifier:

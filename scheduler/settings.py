@@ -20,13 +20,12 @@ are named by environment variable, never written in the file.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from listener.config import Config, parse_duration, secret
+from listener.config import Config, check_clock, parse_duration, secret
 from listener.errors import ConfigError
 
 EVENTS = ("spike", "sla", "prospect", "digest")
@@ -146,12 +145,7 @@ class DigestSettings(_Section):
     enabled: bool = True
     at: str = "09:00"
 
-    @field_validator("at")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
-            raise ValueError(f"expected a time like 09:00, found {value!r}")
-        return value
+    _clock = field_validator("at")(classmethod(lambda cls, value: check_clock(value)))
 
 
 class AlertsConfig(_Section):
