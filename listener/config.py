@@ -225,7 +225,7 @@ def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> str:
     messages = []
     for error in exc.errors():
         loc = [part for part in error["loc"] if not _is_union_tag(part)]
-        line = _line_of(root, loc)
+        line = line_of(root, loc)
         key = _format_loc(loc)
         where = f"{origin}, line {line}" if line else origin
         found = error.get("input")
@@ -270,9 +270,10 @@ def _model_for(loc: list) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def _line_of(node: yaml.Node | None, loc: list) -> int | None:
-    """The 1-based line of the deepest node along ``loc`` that exists in the file."""
-    line = node.start_mark.line + 1 if node is not None else None
+def line_of(node: yaml.Node | None, loc: list, *, root_line: bool = True) -> int | None:
+    """The 1-based line of the deepest node along ``loc`` that exists in the file
+    (the document's first line when none does, unless ``root_line`` is false)."""
+    line = node.start_mark.line + 1 if node is not None and root_line else None
     for part in loc:
         child = None
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from listener.config import Config, check_clock, parse_duration, secret
+from listener.config import Config, check_clock, line_of, parse_duration, secret
 from listener.errors import ConfigError
 
 EVENTS = ("spike", "sla", "prospect", "digest")
@@ -171,7 +171,7 @@ def _describe(exc: ValidationError, origin: str | None) -> str:
     for error in exc.errors():
         loc = ["alerts", *_without_tags(error["loc"])]
         key = _format_loc(loc)
-        line = _line_of(root, loc)
+        line = line_of(root, loc, root_line=False)
         where = f"{where_file}, line {line}" if line else where_file
         if error["type"] == "extra_forbidden":
             model = _model_for(list(error["loc"][:-1]))
@@ -230,21 +230,3 @@ def _yaml_root(origin: str | None) -> yaml.Node | None:
             return yaml.compose(stream, Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-
-
-def _line_of(node: yaml.Node | None, loc: list) -> int | None:
-    line = None
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            for key, value in node.value:
-                if key.value == part:
-                    line, child = key.start_mark.line + 1, value
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
