@@ -13,6 +13,7 @@ Nothing is downloaded: the pipelines are blank and the lexicons ship in
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -58,6 +59,16 @@ def build_pipeline(language: str, config: Config) -> Language:
     return nlp
 
 
+def settle_heap() -> None:
+    """Move what is alive now (vocabularies, lexicons, compiled patterns) out of the garbage collector's way.
+
+    They live as long as the process; without this every full collection walks
+    them again while posts are analysed (about a tenth of the analysis time).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class Analyzer:
     """Analyse posts for one brand configuration; build once, reuse for every post."""
 
@@ -67,6 +78,7 @@ class Analyzer:
         self.languages = tuple(config.languages)
         self.detector = LanguageDetector(self.languages)
         self.pipelines = {lang: build_pipeline(lang, config) for lang in (*self.languages, OTHER)}
+        settle_heap()
         logger.info(
             "nlp: brand %s, %d competitor(s), %d sector keyword(s), languages %s",
             config.brand.name, len(config.competitors), len(config.sector.keywords), ", ".join(self.languages),
@@ -86,15 +98,18 @@ class Analyzer:
         for position, post in enumerate(posts):
             text = analysed_text(post)
             language = self.detector.detect(text)
-            doc = attach_text(self.pipelines[language].make_doc(text), text)
-            current = state(doc)
+            doc = self.pipelines[language].make_doc(text)
+            current = attach_text(doc, text)
             current.post = post
             current.language = language
             groups.setdefault(language, []).append((position, doc))
         results: list[Analysis | None] = [None] * len(posts)
         for language, items in groups.items():
-            docs = self.pipelines[language].pipe(doc for _, doc in items)
-            for (position, _), doc in zip(items, docs):
+            # The components in pipeline order, called directly: what nlp.pipe does, without its generators.
+            components = [component for _, component in self.pipelines[language].pipeline]
+            for position, doc in items:
+                for component in components:
+                    component(doc)
                 results[position] = to_analysis(doc)
         return results  # type: ignore[return-value]
 

@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 
 from nlp.text import fold
 
-_KEY = ("listener", "state")
+_KEY = "listener_state"  # a string key: its hash is cached
 
 
 @dataclass(slots=True)
@@ -34,6 +34,7 @@ class ListenerState:
     reasons: tuple = ()
     surface: bool = False
     greeting: str | None = None
+    phrases: dict | None = None      # folded text -> the lexicon's phrases found in it (see phrases())
 
 
 def state(doc: Doc) -> ListenerState:
@@ -44,6 +45,24 @@ def state(doc: Doc) -> ListenerState:
     return current
 
 
+def phrases(current: ListenerState, lexicon, folded: str) -> dict[str, list[tuple[int, int]]]:
+    """The phrases of ``lexicon`` in ``folded`` text, by section, found once per doc and text."""
+    if current.phrases is None:
+        current.phrases = {}
+    found = current.phrases.get(folded)
+    if found is None:
+        found = current.phrases[folded] = lexicon.find_all(folded)
+    return found
+
+
+def reading(doc: Doc) -> tuple[ListenerState, str, str]:
+    """The doc's state, text and folded text: what every component starts with."""
+    current = state(doc)
+    if current.text is None:
+        attach_text(doc, doc.text)
+    return current, current.text, current.folded
+
+
 def texts(doc: Doc) -> tuple[str, str]:
     """The doc's text and its folded form, computed once per doc."""
     current = state(doc)
@@ -52,11 +71,11 @@ def texts(doc: Doc) -> tuple[str, str]:
     return current.text, current.folded
 
 
-def attach_text(doc: Doc, text: str) -> Doc:
+def attach_text(doc: Doc, text: str) -> ListenerState:
     """Remember the text a doc was made from, so that components need not rebuild it from tokens."""
     current = state(doc)
     current.text, current.folded = text, fold(text)
-    return doc
+    return current
 
 
 def _accessors(name: str):
@@ -66,7 +85,7 @@ def _accessors(name: str):
 def register() -> None:
     """Register ``doc._.listener_<field>`` for every field of the state; safe to call again."""
     for field in fields(ListenerState):
-        if field.name in ("text", "folded"):
+        if field.name in ("text", "folded", "phrases"):
             continue
         attribute = f"listener_{field.name}"
         if not Doc.has_extension(attribute):

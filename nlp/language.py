@@ -16,7 +16,7 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from nlp.lexicons import Lexicon
 
 NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
-WORDS = re.compile(r"[^\W\d_]+(?:['’·][^\W\d_]+)*")
+ELISION = re.compile(r"(?<!\w)[dlmnst]['’]\w")
 CATALAN_SPELLING = re.compile(r"\w-(?:se|me|te|hi|ho|ne|nos|vos|los|les|li|la|lo)\b|l·l|\b[dlmnst]['’]\w|\w['’](?:l|ls|m|n|s|t|ns|hi|ho)\b|ny|ç|[àèò]|\bés\b")
 PORTUGUESE_SPELLING = re.compile(
     r"[ãõ]|nh|lh|\b(?:não|você|vocês|muito|muita|obrigad[oa]|um|uma|uns|umas|ele|ela|eles|elas|meu|minha|seu|sua"
@@ -36,23 +36,41 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
+class _LetterTable(dict):
+    """Code point -> itself for letters and the apostrophes inside words; a space for the rest."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        kept = self[code] = char if char.isalpha() or char in "'’·" else " "
+        return kept
+
+
+_LETTERS = _LetterTable()
+
+
+def words_of(lowered: str) -> list[str]:
+    """The words of a lower-cased text: letters, with "'" or "·" inside (``l'app``, ``col·legi``)."""
+    words = lowered.translate(_LETTERS).split()
+    if "'" in lowered or "’" in lowered or "·" in lowered:
+        words = [word for word in (w.strip("'’·") for w in words) if word]
+    return words
+
+
 class LanguageDetector:
     def __init__(self, languages: tuple[str, ...] = ("es", "ca", "en", "pt"), confidence: float = 0.8):
         self.languages = tuple(languages)
         self.confidence = confidence
         self.identifier = _identifier()
         self.markers = {lang: frozenset(Lexicon.load(lang).words["markers"]) for lang in ("es", "ca", "en", "pt")}
-        self.word_languages: dict[str, tuple[str, ...]] = {}
-        for language, words in self.markers.items():
-            for word in words:
-                self.word_languages[word] = self.word_languages.get(word, ()) + (language,)
 
     def detect(self, text: str) -> str:
-        clean = NOISE.sub(" ", text or "")
-        words = WORDS.findall(clean.lower())
-        if not words or sum(len(w) for w in words) < 3:
-            return "other"
+        clean = text or ""
+        if "@" in clean or "#" in clean or "http" in clean or "www." in clean:
+            clean = NOISE.sub(" ", clean)
         lowered = clean.lower()
+        words = words_of(lowered)
+        if not words or sum(map(len, words)) < 3:
+            return "other"
         clear = self._clear_case(lowered, words)
         if clear:
             return clear if clear in self.languages else "other"
@@ -73,16 +91,14 @@ class LanguageDetector:
         return language if language in self.languages else "other"
 
     def _clear_case(self, lowered: str, words: list[str]) -> str | None:
-        """The language when its own words settle it (two or more, twice any other's), else None.
+        """The language when its own words settle it, else None.
 
-        Most posts are settled here, and only the rest pay for the identifier.
+        Settled: two or more of its words, and twice any other's. Most posts are
+        settled here, and only the rest pay for the identifier.
         """
-        counts = dict.fromkeys(self.markers, 0)
-        for word in words:
-            for language in self.word_languages.get(word, ()):
-                counts[language] += 1
-            if len(word) > 2 and word[1] in "'’" and word[0] in "dlmnst":
-                counts["ca"] += 1  # elision: l'app, d'una
+        counts = {language: len(markers.intersection(words)) for language, markers in self.markers.items()}
+        if "'" in lowered or "’" in lowered:
+            counts["ca"] += len(ELISION.findall(lowered))  # l'app, d'una
         counts["es"] += lowered.count("ñ") + lowered.count("¿") + lowered.count("¡")
         counts["ca"] += lowered.count("l·l") + lowered.count("à") + lowered.count("è") + lowered.count("ò")
         counts["pt"] += lowered.count("ã") + lowered.count("õ")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from nlp.patterns import PhraseSet
+from nlp.patterns import PhraseIndex, PhraseSet
 from nlp.text import fold
 
 DATA = Path(__file__).parent / "data"
@@ -23,6 +23,12 @@ PHRASE_SECTIONS = (
     "customer", "prospect", "experience", "place_before", "company_before", "spam", "context", "which",
 )
 WORD_SECTIONS = ("markers", "common_words", "negation")
+# Sections read by searching a part of the text (their PhraseSet), not found in the whole text.
+SEARCHED = frozenset({"question_start", "which", "place_before", "company_before", "context"})
+# Found with the phrases, never cancelled by a negation: the offensive words of every language (``offensive``).
+UNNEGATED = frozenset({"spam", "offensive"})
+# The one word that may stand between a negation and the phrase it cancels.
+NEGATED_WORD = re.compile(r"[\w']+")
 
 
 class LexiconError(ValueError):
@@ -46,23 +52,45 @@ class Lexicon:
         self.language = language
         self.greeting = sections.get("greeting", "Hi")
         self.phrases = {name: PhraseSet(sections.get(name) or ()) for name in PHRASE_SECTIONS}
+        phrases = [(name, phrase) for name in PHRASE_SECTIONS if name not in SEARCHED for phrase in self.phrases[name].phrases]
+        self.index = PhraseIndex(phrases + [("offensive", word) for word in offensive_words()])
         self.words = {name: frozenset(sections.get(name) or ()) for name in WORD_SECTIONS}
         self.offensive = tuple(offensive)
-        negation = sorted((re.escape(fold(w)) for w in self.words["negation"]), key=len, reverse=True)
         self.negation_words = frozenset(fold(w) for w in self.words["negation"])
-        # A negation and at most one more word right before a phrase: "no tengo ninguna queja".
-        self.negation = re.compile(r"(?<![\w'])(?:{})[ ,]+(?:[\w']+[ ,]+)?$".format("|".join(negation))) if negation else None
 
     def find(self, section: str, folded: str) -> list[tuple[int, int]]:
         """Where the phrases of ``section`` occur in ``folded`` text, leaving out negated ones."""
-        hits = []
-        for start, end in self.phrases[section].spans(folded):
-            first = folded[start:end].split(" ", 1)[0]
-            negated = (self.negation is not None and first not in self.negation_words
-                       and self.negation.search(folded[max(0, start - 24):start]))
-            if not negated:
-                hits.append((start, end))
-        return hits
+        return self.find_all(folded).get(section, [])
+
+    def find_all(self, folded: str) -> dict[str, list[tuple[int, int]]]:
+        """The phrases of every section (and ``offensive``) in ``folded`` text, found in one pass."""
+        found = self.index.find(folded)
+        if self.negation_words.isdisjoint(folded.replace(",", " ").split()):
+            return found
+        for section, spans in list(found.items()):
+            if section not in UNNEGATED:
+                kept = [(s, e) for s, e in spans if not self._negated(folded, s, e)]
+                if kept:
+                    found[section] = kept
+                else:
+                    del found[section]
+        return found
+
+    def _negated(self, folded: str, start: int, end: int) -> bool:
+        """A negation and at most one more word right before a phrase: "no tengo ninguna queja".
+
+        A phrase that starts with a negation word ("no funciona") is never negated.
+        """
+        before = folded[max(0, start - 24):start]
+        if not before.endswith((" ", ",")):
+            return False
+        words = before.replace(",", " ").split()[-2:]
+        negations = self.negation_words
+        if not words or folded[start:end].split(" ", 1)[0] in negations:
+            return False
+        if words[-1] in negations:
+            return True
+        return len(words) == 2 and words[0] in negations and NEGATED_WORD.fullmatch(words[1]) is not None
 
     def __getitem__(self, section: str) -> PhraseSet:
         return self.phrases[section]

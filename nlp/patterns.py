@@ -1,4 +1,4 @@
-"""Phrase patterns a marketer can write, compiled to one regular expression.
+"""Phrase patterns a marketer can write, and how they are found in a text.
 
 A pattern is a phrase matched on folded text (case and accents ignored) at word
 boundaries. Inside a phrase:
@@ -10,11 +10,11 @@ boundaries. Inside a phrase:
 
 Anything else (emoji, punctuation) is matched literally.
 
-Many phrases are joined into a trie (``no funciona|no contesta`` becomes
-``no (?:funciona|contesta)``). To find them, the text is *marked*: a control
-character is put before each word, and the trie is searched after that
-character only, so the regular expression engine jumps from word to word
-instead of trying every position (:func:`mark`, :meth:`PhraseSet.spans`).
+To find phrases, :class:`PhraseIndex` files every phrase of every section in
+one trie of words and walks it from each word of a text: one pass finds them
+all, whatever their number. :class:`PhraseSet` also compiles its phrases to one
+regular expression (a trie of characters, ``no (?:funciona|contesta)``) for
+searching a part of a text.
 """
 
 from __future__ import annotations
@@ -31,24 +31,6 @@ NUMBER = (r"(?:\d+(?:[.,]\d+)?|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|
           r"|muchos|muchas|dues|quatre|cinc|sis|set|vuit|nou|deu|uns|unes|diversos|one|two|three|four|five|six|ten|a|an"
           r"|several|many|um|uma|duas|quatro|dez)")
 END = object()  # marks where a phrase ends in the trie
-MARK = "\x01"
-# A word starts after these (and at the start of the text); not after "@" or "#": handles and hashtags are not phrases.
-_BEFORE_WORDS = (" ", "\n", "\t", "¿", "¡", "(", '"', "«", "“")
-_last_marked: tuple[str, str] = ("", MARK)
-
-
-def mark(folded: str) -> str:
-    """``folded`` with :data:`MARK` before each word (the last text's answer is kept)."""
-    global _last_marked
-    last = _last_marked  # one read: another thread may replace it
-    if last[0] == folded:
-        return last[1]
-    marked = MARK + folded
-    for before in _BEFORE_WORDS:
-        if before in marked:
-            marked = marked.replace(before, before + MARK)
-    _last_marked = (folded, marked)
-    return marked
 
 
 def _piece(word: str) -> str:
@@ -128,28 +110,145 @@ def _emit(node: dict, top: bool = False) -> str:
     return f"(?:{'|'.join(branches)}){'?' if optional and not top else ''}"
 
 
+# Where a phrase may start: at the start of the text or after one of these (not after "@", "#", "_",
+# "'", "." or "/": handles, hashtags, elisions, domains and paths are not phrases).
+STARTS_AFTER = " \n\t\r\u00a0¿¡(\"«“,;:!?…*"
+MARK = "\x01"
+_last_marked: tuple[str, str] = ("", MARK)
+
+
+def mark(folded: str) -> str:
+    """``folded`` with :data:`MARK` before each place a phrase may start (the last text's answer is kept)."""
+    global _last_marked
+    last = _last_marked  # one read: another thread may replace it
+    if last[0] == folded:
+        return last[1]
+    marked = MARK + folded
+    for before in STARTS_AFTER:
+        if before in marked:
+            marked = marked.replace(before, before + MARK)
+    _last_marked = (folded, marked)
+    return marked
+
+
+class PhraseIndex:
+    """Many phrases, each filed under a key, found in one pass over a text.
+
+    The phrases that start with a word form one trie expression that is tried
+    only where a word may start (after :data:`MARK`, see :func:`mark`), so the
+    engine jumps from word to word. An empty named group closes each phrase
+    and tells which keys it belongs to. At one place the longest phrase wins;
+    phrases at different places may overlap. Phrases that start with a symbol
+    (emoji, ``10/10``) have an expression of their own, run only on texts that
+    hold the first word of one of them.
+    """
+
+    def __init__(self, phrases: Iterable[tuple[object, str]]):
+        words: dict[str, set] = {}
+        symbols: dict[str, set] = {}
+        for key, phrase in phrases:
+            folded = fold(phrase).strip()
+            if folded:
+                (words if re.match(r"\w", folded) else symbols).setdefault(folded, set()).add(key)
+        self._keys: list[tuple] = []  # the keys of each group (phrases written the same way)
+        self._also: list[tuple] = []  # for each group: (keys, expression) of phrases that may match with it
+        self._words = self._compile(words, marked=True)
+        self._symbols = self._compile(symbols, marked=False)
+        # The expressions' group numbers -> our groups.
+        self._group_of = _group_numbers(self._words)
+        self._symbol_group_of = _group_numbers(self._symbols)
+        # The first word of each symbol phrase as written ("" when it starts with a wildcard: always run).
+        self._symbol_starts = tuple({"" if (first := phrase.split()[0]) == "<n>" else first.rstrip("*") for phrase in symbols})
+
+    def _compile(self, phrases: dict[str, set], marked: bool) -> re.Pattern | None:
+        if not phrases:
+            return None
+        by_regex: dict[str, int] = {}
+        tagged = []
+        for phrase, keys in phrases.items():
+            literal, suffix, word_end = _split(phrase)
+            tail = suffix + (r"(?!\w)" if word_end else "")
+            group = by_regex.get(literal + "\0" + tail)
+            if group is None:
+                group = by_regex[literal + "\0" + tail] = len(self._keys)
+                self._keys.append(())
+                self._also.append(())
+                tagged.append((literal, tail, group))
+            self._keys[group] = tuple(dict.fromkeys((*self._keys[group], *sorted(keys, key=str))))
+        if marked:
+            # Where the longest phrase at a place matched, a phrase whose literal start is a prefix of its
+            # own may match too ("me" in "me han cobrado"): each group knows those, to try them there.
+            by_literal: dict[str, list] = {}
+            for literal, tail, group in tagged:
+                body = "".join(GAP if c == " " else re.escape(c) for c in literal) + tail
+                by_literal.setdefault(literal, []).append((group, re.compile(body)))
+            for literal, tail, group in tagged:
+                self._also[group] = tuple(
+                    (self._keys[other], regex)
+                    for end in range(1, len(literal) + 1) for other, regex in by_literal.get(literal[:end], ())
+                    if other != group
+                )
+        body = _keyed_trie(tagged, boundary=not marked)
+        # Marked: a lookahead, so that a phrase inside a longer one at another place is found too.
+        return re.compile(MARK + f"(?=(?:{body}))" if marked else body)
+
+    def find(self, folded: str) -> dict[object, list[tuple[int, int]]]:
+        """Offsets in ``folded`` of the phrases found, by key (in no particular order)."""
+        found: dict[object, list] = {}
+        keys, also = self._keys, self._also
+        if self._words is not None:
+            marked = mark(folded)
+            group_of = self._group_of
+            for match in self._words.finditer(marked):
+                number = match.lastindex  # the empty group that closed the phrase
+                group = group_of[number]
+                start = match.end()
+                marks = marked.count(MARK, 0, start)  # offsets in the folded text: drop the marks before
+                span = (start - marks, match.end(number) - marks - marked.count(MARK, start, match.end(number)))
+                for key in keys[group]:
+                    found.setdefault(key, []).append(span)
+                for other_keys, regex in also[group]:
+                    other = regex.match(marked, start)
+                    if other is not None:
+                        span = (start - marks, other.end() - marks - marked.count(MARK, start, other.end()))
+                        for key in other_keys:
+                            found.setdefault(key, []).append(span)
+        if self._symbols is not None and any(first in folded for first in self._symbol_starts):
+            for match in self._symbols.finditer(folded):
+                for key in keys[self._symbol_group_of[match.lastindex]]:
+                    found.setdefault(key, []).append(match.span())
+        return found
+
+
+def _group_numbers(expression: re.Pattern | None) -> dict[int, int]:
+    if expression is None:
+        return {}
+    return {number: int(name[1:]) for name, number in expression.groupindex.items()}
+
+
+def _keyed_trie(tagged: list[tuple[str, str, int]], boundary: bool) -> str:
+    """One expression for phrases given as (literal start, rest, group); each ends in its empty group."""
+    root: dict = {}
+    for literal, tail, group in tagged:
+        node = root
+        for char in literal:
+            node = node.setdefault(char, {})
+        start = "" if literal else r"(?<!\w)"
+        node.setdefault(END, set()).add(f"{start}{tail}(?P<g{group}>)")
+    return _emit(root, top=boundary)
+
+
 class PhraseSet:
     """Many phrases as one compiled expression; empty sets never match."""
 
     def __init__(self, phrases: Iterable[str]):
         self.phrases = tuple(dict.fromkeys(p for p in phrases if p and p.strip()))
         self.regex = re.compile(_trie_regex(self.phrases)) if self.phrases else None
-        words = [p for p in self.phrases if re.match(r"\w", fold(p).lstrip())]
-        others = [p for p in self.phrases if p not in words]
-        self._marked = re.compile(MARK + f"(?:{_trie_regex(words, boundary=False)})") if words else None
-        self._others = re.compile(_trie_regex(others)) if others else None
+        self.index = PhraseIndex((None, phrase) for phrase in self.phrases)
 
     def spans(self, folded: str) -> list[tuple[int, int]]:
         """Where the phrases occur in ``folded`` text, as offsets into it (the fast way to search)."""
-        found = []
-        if self._marked is not None:
-            marked = mark(folded)
-            for match in self._marked.finditer(marked):
-                start, end = match.start() + 1, match.end()
-                found.append((start - marked.count(MARK, 0, start), end - marked.count(MARK, 0, end)))
-        if self._others is not None:
-            found += [match.span() for match in self._others.finditer(folded)]
-        return found
+        return sorted(set(self.index.find(folded).get(None, [])))
 
     def __bool__(self) -> bool:
         return self.regex is not None

@@ -41,6 +41,18 @@ class _FoldTable(dict):
 _FOLD_TABLE = _FoldTable()
 
 
+class _LetterTable(dict):
+    """Code point -> itself for letters, a space for anything else (``text.translate(LETTERS).split()``)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        kept = self[code] = char if char.isalpha() else " "
+        return kept
+
+
+LETTERS = _LetterTable()
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents, keeping one character for each character."""
     return text.translate(_FOLD_TABLE)
@@ -53,9 +65,21 @@ def squash(text: str) -> str:
     return re.sub(r"(.)\1{2,}", r"\1\1", letters)
 
 
+class _AlnumTable(dict):
+    """Code point -> itself for letters and digits, None (dropped) for anything else."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        kept = self[code] = char if char.isalnum() else None
+        return kept
+
+
+_ALNUM = _AlnumTable()
+
+
 def compact(text: str) -> str:
     """An alias written together: ``Banco Sabadell`` -> ``bancosabadell``."""
-    return "".join(c for c in fold(text) if c.isalnum())
+    return fold(text).translate(_ALNUM)
 
 
 def split_hashtag(body: str) -> list[str]:

@@ -7,7 +7,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register, state, texts
+from nlp.attributes import phrases, reading, register
 from nlp.lexicons import Lexicon
 from nlp.text import fold
 
@@ -24,16 +24,18 @@ class AuthorCheck:
         self.max_links = max_links
 
     def __call__(self, doc: Doc) -> Doc:
-        current = state(doc)
+        current, text, folded = reading(doc)
         author = fold((getattr(current.post, "author", None) or "").lstrip("@"))
         current.own = self.handles.get(author)
-        current.spam = self.is_spam(*texts(doc))
+        current.spam = self.is_spam(text, phrases(current, self.lexicon, folded))
         return doc
 
-    def is_spam(self, text: str, folded: str) -> bool:
-        if self.lexicon["spam"].spans(folded):
+    def is_spam(self, text: str, found: dict) -> bool:
+        if "spam" in found:
             return True
-        return text.count("#") > self.max_hashtags or len(URL.findall(text)) > self.max_links
+        if text.count("#") > self.max_hashtags:
+            return True
+        return ("http" in text or "www." in text) and len(URL.findall(text)) > self.max_links
 
 
 # handles: [handle without "@", entity name] pairs ("@" keys are registry references to spaCy's config).

@@ -16,11 +16,11 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from listener.records import Mention
-from nlp.attributes import register, state, texts
+from nlp.attributes import reading, register
 from nlp.lexicons import Lexicon, homonyms
 from nlp.patterns import PhraseSet, compile_phrase
 from nlp.scorers import get_scorer
-from nlp.text import HASHTAG, compact, fold, split_hashtag
+from nlp.text import HASHTAG, LETTERS, compact, fold, split_hashtag
 
 SEPARATOR = r"[\s\-_.']*"
 
@@ -114,12 +114,12 @@ class BrandMatcher:
         return re.compile(template.format("|".join(sorted(parts, key=len, reverse=True))))
 
     def __call__(self, doc: Doc) -> Doc:
-        text, folded = texts(doc)
+        current, text, folded = reading(doc)
         hits = self._handles(folded) + self._hashtags(text)
         hits += self._names(folded, hits)
         hits += self._fuzzy(folded, hits)
         hits = self._resolve(text, folded, hits)
-        state(doc).mentions = tuple(
+        current.mentions = tuple(
             Mention(h.form.entity, h.form.role, text[h.start:h.end], h.start, h.end, h.how, h.score)
             for h in sorted(hits, key=lambda h: h.start)
         )
@@ -184,6 +184,11 @@ class BrandMatcher:
         bound), then the survivors are scored against every name at once with ``cdist``.
         """
         if not self.fuzzy_keys:
+            return []
+        # Most posts hold no word that could be a typo: check the words before finding where they are.
+        index = self.fuzzy_index
+        words = set(folded.translate(LETTERS).split()).difference(self.known_words, self.forms)
+        if not any((word[0], len(word)) in index for word in words):
             return []
         candidates = []
         for match in self.long_words.finditer(folded):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register, state, texts
+from nlp.attributes import phrases, reading, register
 from nlp.lexicons import Lexicon
 
 ASKING = {"question", "recommendation_request"}
@@ -24,22 +24,22 @@ class CustomerClassifier:
         self.lexicon = Lexicon.load(lang)
 
     def __call__(self, doc: Doc) -> Doc:
-        current = state(doc)
-        status, of = self._status(doc, current)
+        current, _, folded = reading(doc)
+        status, of = self._status(current, folded)
         current.customer_status = status
         current.customer_of = of
         return doc
 
-    def _status(self, doc: Doc, current) -> tuple[str, str | None]:
+    def _status(self, current, folded: str) -> tuple[str, str | None]:
         if current.own or current.spam:
             return "unknown", None
         mentions = current.mentions
         if not mentions and not current.sector:
             return "unknown", None
-        folded = texts(doc)[1]
+        found = phrases(current, self.lexicon, folded)
         intents = set(current.intents)
-        cues = [start for start, _ in self.lexicon.find("customer", folded)]
-        deciding = bool(self.lexicon.find("prospect", folded))
+        cues = [start for start, _ in found.get("customer", ())]
+        deciding = "prospect" in found
         if cues and mentions:
             nearest = min(mentions, key=lambda m: min(abs(m.start - c) for c in cues))
             if nearest.role == "brand":
@@ -48,7 +48,7 @@ class CustomerClassifier:
                 return "prospect", nearest.entity
             return "unknown", nearest.entity
         brand = {m.entity for m in mentions if m.role == "brand"}
-        if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and self.lexicon.find("experience", folded):
+        if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and "experience" in found:
             # A complaint about the brand alone, told from the author's own experience.
             return "customer", next(iter(brand))
         if current.sector and (intents & ASKING or deciding):

@@ -59,17 +59,22 @@ class Greeter:
         self.offensive = OffensiveNames(list(offensive_words()))
         self.not_names = _not_names()
         self.max_name_length = max_name_length
+        self.greet = lru_cache(maxsize=65536)(self._greet)  # authors post again and again
 
     def __call__(self, doc: Doc) -> Doc:
         current = state(doc)
         post = current.post
-        display = getattr(post, "author_name", None)
-        name = self.first_name(display)
-        if name and not current.own and not self.offensive(display) and not self.offensive(getattr(post, "author", None)):
-            current.greeting = f"{self.greeting} {name}"
-        else:
+        if current.own:
             current.greeting = self.greeting
+        else:
+            current.greeting = self.greet(getattr(post, "author_name", None), getattr(post, "author", None))
         return doc
+
+    def _greet(self, display: str | None, handle: str | None) -> str:
+        name = self.first_name(display)
+        if name and not self.offensive(display) and not self.offensive(handle):
+            return f"{self.greeting} {name}"
+        return self.greeting
 
     def first_name(self, display: str | None) -> str | None:
         if not display:

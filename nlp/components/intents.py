@@ -20,9 +20,8 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register, state, texts
-from nlp.lexicons import Lexicon, offensive_words
-from nlp.patterns import PhraseSet
+from nlp.attributes import phrases, reading, register
+from nlp.lexicons import Lexicon
 from nlp.text import CAMEL, HASHTAG, WORD, fold
 
 SENTENCE = re.compile(r"[^.!?¡¿\n]*(?:[.!?\n]+|$)|¿[^?]*\?*|¡[^!]*!*")
@@ -43,57 +42,54 @@ class IntentClassifier:
         self.question_start = re.compile(f"(?:{start.regex.pattern})") if start else None
         which = self.lexicon["which"]
         self.which = re.compile(r"(?:{})\W+$".format(which.regex.pattern)) if which else None
-        self.offensive = PhraseSet(offensive_words())
 
     def __call__(self, doc: Doc) -> Doc:
-        current = state(doc)
+        current, text, folded = reading(doc)
         mentions = current.mentions
-        text, folded = texts(doc)
         if "#" in text:
             # Hashtag words are read too, after the text so that offsets stay those of the text.
             words = " ".join(" ".join(CAMEL.findall(m.group(1))) for m in HASHTAG.finditer(text))
             text = f"{text}\n{words}"
             folded = fold(text)
-        lex = self.lexicon
+        found = phrases(current, self.lexicon, folded)
         sentences = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if text[m.start():m.end()].strip()]
-        kinds = self._question_kinds(folded, sentences)
+        kinds = self._question_kinds(folded, sentences, found)
         rhetorical = "rhetorical" in kinds
         intents = []
         # In a rant, a bare "?" asks nothing: only questions with a cue of their own count.
         if "cued" in kinds or ("bare" in kinds and not rhetorical):
             intents.append("question")
-        if (lex.find("recommendation", folded) or self._compares(sentences, kinds, mentions)
+        if ("recommendation" in found or self._compares(sentences, kinds, mentions)
                 or self._asks_which(folded, sentences, kinds, current.sector_terms)):
             intents.append("recommendation_request")
-        complaints = lex.find("complaint", folded)
-        sarcasm = lex.find("sarcasm", folded)
-        praise = lex.find("praise", folded)
+        complaints = found.get("complaint", [])
+        sarcasm = found.get("sarcasm", [])
+        praise = found.get("praise", [])
         asking = [(s, e) for (s, e), kind in zip(sentences, kinds) if kind in ("cued", "bare")]
         praise = [p for p in praise if not any(self._same_sentence(sentences, p, c) for c in complaints)
                   and not any(s <= p[0] < e for s, e in asking)]
         if sarcasm:
             praise = []
         if (complaints or sarcasm or rhetorical or (not praise and self._shouting(text, mentions))
-                or self._insults(folded)):
+                or "offensive" in found):
             intents.append("complaint")
-        if lex.find("churn", folded):
+        if "churn" in found:
             intents.append("churn")
-        thanked = not praise and not intents and not sarcasm and bool(lex.find("thanks", folded))
+        thanked = not praise and not intents and not sarcasm and "thanks" in found
         if praise or thanked:
             intents.append("praise")
         current.intents = tuple(intents)
         return doc
 
-    def _question_kinds(self, folded: str, sentences: list[tuple[int, int]]) -> list[str | None]:
+    def _question_kinds(self, folded: str, sentences: list[tuple[int, int]], found: dict) -> list[str | None]:
         """For each sentence: ``cued`` (asks, with a cue), ``bare`` (only "?"), ``rhetorical`` or None."""
-        lex = self.lexicon
-        starts = {"question": [s for s, _ in lex.find("question", folded)]}
+        starts = {"question": [s for s, _ in found.get("question", ())]}
         asks = ("?" in folded or "¿" in folded or starts["question"]
                 or (self.question_start is not None and any(self._starts_like_a_question(folded, s) for s, _ in sentences)))
         if not asks:
             return [None] * len(sentences)
         for name in ("info_seeking", "rhetorical"):
-            starts[name] = [s for s, _ in lex.find(name, folded)]
+            starts[name] = [s for s, _ in found.get(name, ())]
         kinds = []
         for start, end in sentences:
             sentence = folded[start:end]
@@ -138,10 +134,6 @@ class IntentClassifier:
             return False
         opener = OPENER.match(folded, start)
         return self.question_start.match(folded, opener.end()) is not None
-
-    def _insults(self, folded: str) -> bool:
-        """An offensive word in the text, not inside a handle or hashtag."""
-        return bool(self.offensive.spans(folded))
 
     def _shouting(self, text: str, mentions: tuple) -> bool:
         if len(CAPITALS.findall(text)) < self.caps_words:

@@ -7,7 +7,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attributes import register, state, texts
+from nlp.attributes import reading, register
 from nlp.patterns import PhraseSet
 from nlp.text import compact, fold
 
@@ -31,21 +31,32 @@ def keyword_pattern(keyword: str) -> str:
     return r"[^\w]+".join([*(re.escape(w) for w in words[:-1]), tail])
 
 
+def by_first_letter(patterns: list[str]) -> str:
+    """Whole-word patterns as one expression whose branches start with a letter: the engine skips fast."""
+    groups: dict[str, list[str]] = {}
+    for pattern in patterns:
+        first = pattern[0] if pattern[0].isalnum() else ""
+        groups.setdefault(first, []).append(pattern[len(first):])
+    branches = [f"{first}(?<!\\w.)(?:{'|'.join(rest)})" for first, rest in sorted(groups.items()) if first]
+    if "" in groups:
+        branches.append(f"(?<!\\w)(?:{'|'.join(groups[''])})")
+    return f"(?:{'|'.join(branches)})(?!\\w)"
+
+
 class SectorMatcher:
     def __init__(self, keywords: list[str], exclude: list[str]):
         patterns = sorted({p for p in (keyword_pattern(k) for k in keywords) if p}, key=len, reverse=True)
-        self.regex = re.compile(r"(?<!\w)(?:{})(?!\w)".format("|".join(patterns))) if patterns else None
+        self.regex = re.compile(by_first_letter(patterns)) if patterns else None
         self.exclude = PhraseSet(exclude)
 
     def __call__(self, doc: Doc) -> Doc:
+        current, _, folded = reading(doc)
         terms = []
         if self.regex is not None:
-            text, folded = texts(doc)
-            excluded = self.exclude.spans(folded)
-            for match in self.regex.finditer(folded):
-                if not any(s < match.end() and match.start() < e for s, e in excluded):
-                    terms.append((match.start(), match.end()))
-        current = state(doc)
+            terms = [match.span() for match in self.regex.finditer(folded)]
+            if terms and self.exclude:
+                excluded = self.exclude.spans(folded)
+                terms = [(start, end) for start, end in terms if not any(s < end and start < e for s, e in excluded)]
         current.sector_terms = tuple(terms)
         current.sector = bool(terms) or bool(current.mentions)
         return doc

@@ -51,4 +51,4 @@ def test_spans_skip_handles_and_hashtags():
 
 
 def test_spans_find_phrases_starting_with_a_symbol():
-    assert PhraseSet(["🙄", "10/10"]).spans("genial 🙄 10/10") == [(9, 14), (7, 8)]
+    assert PhraseSet(["🙄", "10/10"]).spans("genial 🙄 10/10") == [(7, 8), (9, 14)]
