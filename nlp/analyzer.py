@@ -94,10 +94,21 @@ class Analyzer:
             yield from self._analyze_batch(batch)
 
     def _analyze_batch(self, posts: list[Post]) -> list[Analysis]:
+        # A batch allocates many small objects, freed by reference counting: the cyclic
+        # garbage collector would find nothing in them, so it waits until the batch is done.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._analyze(posts)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _analyze(self, posts: list[Post]) -> list[Analysis]:
         groups: dict[str, list[tuple[int, Doc]]] = {}
-        for position, post in enumerate(posts):
-            text = analysed_text(post)
-            language = self.detector.detect(text)
+        texts = [analysed_text(post) for post in posts]
+        languages = [self.detector.detect(text) for text in texts]
+        for position, (post, text, language) in enumerate(zip(posts, texts, languages)):
             doc = self.pipelines[language].make_doc(text)
             current = attach_text(doc, text)
             current.post = post
@@ -105,11 +116,13 @@ class Analyzer:
             groups.setdefault(language, []).append((position, doc))
         results: list[Analysis | None] = [None] * len(posts)
         for language, items in groups.items():
-            # The components in pipeline order, called directly: what nlp.pipe does, without its generators.
-            components = [component for _, component in self.pipelines[language].pipeline]
-            for position, doc in items:
-                for component in components:
+            # Each component reads the whole batch in turn, as nlp.pipe does (without its generators):
+            # one component's patterns stay in the processor's caches while it reads every post.
+            docs = [doc for _, doc in items]
+            for _, component in self.pipelines[language].pipeline:
+                for doc in docs:
                     component(doc)
+            for position, doc in items:
                 results[position] = to_analysis(doc)
         return results  # type: ignore[return-value]
 

@@ -69,7 +69,7 @@ class LanguageDetector:
             clean = NOISE.sub(" ", clean)
         lowered = clean.lower()
         words = words_of(lowered)
-        if not words or sum(map(len, words)) < 3:
+        if len(words) < 3 and sum(map(len, words)) < 3:
             return "other"
         clear = self._clear_case(lowered, words)
         if clear:
@@ -99,9 +99,10 @@ class LanguageDetector:
         counts = {language: len(markers.intersection(words)) for language, markers in self.markers.items()}
         if "'" in lowered or "’" in lowered:
             counts["ca"] += len(ELISION.findall(lowered))  # l'app, d'una
-        counts["es"] += lowered.count("ñ") + lowered.count("¿") + lowered.count("¡")
-        counts["ca"] += lowered.count("l·l") + lowered.count("à") + lowered.count("è") + lowered.count("ò")
-        counts["pt"] += lowered.count("ã") + lowered.count("õ")
+        if not lowered.isascii():  # letters and signs of one language only
+            counts["es"] += lowered.count("ñ") + lowered.count("¿") + lowered.count("¡")
+            counts["ca"] += lowered.count("l·l") + lowered.count("à") + lowered.count("è") + lowered.count("ò")
+            counts["pt"] += lowered.count("ã") + lowered.count("õ")
         ranked = sorted(counts.values(), reverse=True)
         top, second = ranked[0], ranked[1]
         if top < 2 or top < 2 * second:

@@ -139,8 +139,7 @@ class PhraseIndex:
     engine jumps from word to word. An empty named group closes each phrase
     and tells which keys it belongs to. At one place the longest phrase wins;
     phrases at different places may overlap. Phrases that start with a symbol
-    (emoji, ``10/10``) have an expression of their own, run only on texts that
-    hold the first word of one of them.
+    (emoji) have an expression of their own.
     """
 
     def __init__(self, phrases: Iterable[tuple[object, str]]):
@@ -157,8 +156,8 @@ class PhraseIndex:
         # The expressions' group numbers -> our groups.
         self._group_of = _group_numbers(self._words)
         self._symbol_group_of = _group_numbers(self._symbols)
-        # The first word of each symbol phrase as written ("" when it starts with a wildcard: always run).
-        self._symbol_starts = tuple({"" if (first := phrase.split()[0]) == "<n>" else first.rstrip("*") for phrase in symbols})
+        # Most symbol phrases are emoji: their expression need not run on a text of plain ASCII.
+        self._symbols_on_ascii = any(phrase.isascii() for phrase in symbols)
 
     def _compile(self, phrases: dict[str, set], marked: bool) -> re.Pattern | None:
         if not phrases:
@@ -213,7 +212,7 @@ class PhraseIndex:
                         span = (start - marks, other.end() - marks - marked.count(MARK, start, other.end()))
                         for key in other_keys:
                             found.setdefault(key, []).append(span)
-        if self._symbols is not None and any(first in folded for first in self._symbol_starts):
+        if self._symbols is not None and (self._symbols_on_ascii or not folded.isascii()):
             for match in self._symbols.finditer(folded):
                 for key in keys[self._symbol_group_of[match.lastindex]]:
                     found.setdefault(key, []).append(match.span())

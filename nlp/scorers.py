@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein, OSA
 
 
@@ -16,10 +15,9 @@ class Scorer:
     function: Callable
     scale: float  # multiply the function's result by this to get 0..100
 
-    def matrix(self, queries: Sequence[str], choices: Sequence[str], cutoff: float) -> np.ndarray:
-        """Scores of every query against every choice, 0 below ``cutoff`` (0..100)."""
-        scores = process.cdist(queries, choices, scorer=self.function, score_cutoff=cutoff / self.scale)
-        return scores * self.scale
+    def score(self, query: str, choice: str, cutoff: float) -> float:
+        """The score of one pair, 0 below ``cutoff`` (0..100)."""
+        return self.function(query, choice, score_cutoff=cutoff / self.scale) * self.scale
 
 
 SCORERS: dict[str, Scorer] = {

@@ -55,14 +55,28 @@ LETTERS = _LetterTable()
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, keeping one character for each character."""
+    if text.isascii():  # the common case, much faster than the table
+        folded = text.lower()
+        return folded.replace("`", "'") if "`" in folded else folded
     return text.translate(_FOLD_TABLE)
+
+
+class _SquashTable(dict):
+    """Code point -> folded letter, leetspeak undone (``0`` -> ``o``); None (dropped) for anything else."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = _fold_char(chr(code)).translate(LEET)
+        kept = self[code] = char if char.isalpha() else None
+        return kept
+
+
+_SQUASH = _SquashTable()
+_REPEATS = re.compile(r"(.)\1{2,}")
 
 
 def squash(text: str) -> str:
     """Fold, undo leetspeak and drop everything but letters: ``El Cabr0n`` -> ``elcabron``."""
-    text = fold(text).translate(LEET)
-    letters = "".join(c for c in text if c.isalpha())
-    return re.sub(r"(.)\1{2,}", r"\1\1", letters)
+    return _REPEATS.sub(r"\1\1", text.translate(_SQUASH))
 
 
 class _AlnumTable(dict):

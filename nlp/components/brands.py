@@ -118,11 +118,14 @@ class BrandMatcher:
         hits = self._handles(folded) + self._hashtags(text)
         hits += self._names(folded, hits)
         hits += self._fuzzy(folded, hits)
-        hits = self._resolve(text, folded, hits)
-        current.mentions = tuple(
-            Mention(h.form.entity, h.form.role, text[h.start:h.end], h.start, h.end, h.how, h.score)
-            for h in sorted(hits, key=lambda h: h.start)
-        )
+        if hits:
+            hits = self._resolve(text, folded, hits)
+            current.mentions = tuple(
+                Mention(h.form.entity, h.form.role, text[h.start:h.end], h.start, h.end, h.how, h.score)
+                for h in sorted(hits, key=lambda h: h.start)
+            )
+        else:
+            current.mentions = ()
         return doc
 
     def _handles(self, folded: str) -> list[Hit]:
@@ -181,40 +184,36 @@ class BrandMatcher:
         """Words one or two edits from a name.
 
         Cheap blocking first (same first letter, length within two, an edit-distance
-        bound), then the survivors are scored against every name at once with ``cdist``.
+        bound), then each survivor is scored against the names of its block. Blocking
+        leaves one or two names per word, too few for ``process.cdist`` to pay off.
         """
         if not self.fuzzy_keys:
             return []
         # Most posts hold no word that could be a typo: check the words before finding where they are.
         index = self.fuzzy_index
         words = set(folded.translate(LETTERS).split()).difference(self.known_words, self.forms)
-        if not any((word[0], len(word)) in index for word in words):
+        blocks = {}
+        for word in words:
+            block = [form for form in index.get((word[0], len(word)), ()) if self._close(word, form.key)]
+            if block:
+                blocks[word] = block
+        if not blocks:
             return []
-        candidates = []
+        hits = []
         for match in self.long_words.finditer(folded):
+            block = blocks.get(match.group())
+            if block is None:
+                continue
             word = match.group()
-            block = self.fuzzy_index.get((word[0], len(word)))
-            if not block or word in self.known_words or word in self.forms:
-                continue
-            if not any(OSA.distance(word, form.key, score_cutoff=self._edits(form.key)) <= self._edits(form.key) for form in block):
-                continue
             start, end = match.span()
             if (start and folded[start - 1] in "@#_") or (end < len(folded) and folded[end].isalnum()):
                 continue
             if any(h.start < end and start < h.end for h in taken):
                 continue
-            candidates.append((start, end, word))
-        if not candidates:
-            return []
-        scores = self.scorer.matrix([c[2] for c in candidates], self.fuzzy_keys, self.threshold)
-        hits = []
-        for (start, end, word), row in zip(candidates, scores):
-            best = int(row.argmax())
-            score = float(row[best])
-            form = self.fuzzy_forms[best]
-            if score < self.threshold or word[0] != form.key[0] or not self._close(word, form.key):
-                continue
-            hits.append(Hit(start, end, form, "fuzzy", int(round(score))))
+            scored = [(self.scorer.score(word, form.key, self.threshold), form) for form in block]
+            score, form = max(scored, key=lambda pair: pair[0])
+            if score >= self.threshold:
+                hits.append(Hit(start, end, form, "fuzzy", int(round(score))))
         return hits
 
     @staticmethod

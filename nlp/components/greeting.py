@@ -33,11 +33,14 @@ class OffensiveNames:
 
     def __init__(self, words: list[str], short: int = 4):
         squashed = {squash(w) for w in words if squash(w)}
-        long = sorted((w for w in squashed if len(w) > short), key=len, reverse=True)
         self.short = frozenset(w for w in squashed if len(w) <= short)
-        short_words = "|".join(sorted(self.short, key=len, reverse=True))
-        self.anywhere = re.compile("|".join(long)) if long else None
-        self.at_ends = re.compile(f"^(?:{short_words})|(?:{short_words})$") if short_words else None
+        self.short_words = tuple(sorted(self.short))
+        # Long words anywhere in the name, one branch per first letter so that the engine skips fast.
+        by_letter: dict[str, list[str]] = {}
+        for word in sorted((w for w in squashed if len(w) > short), key=len, reverse=True):
+            by_letter.setdefault(word[0], []).append(re.escape(word[1:]))
+        self.anywhere = (re.compile("|".join(f"{re.escape(first)}(?:{'|'.join(rest)})" for first, rest in by_letter.items()))
+                         if by_letter else None)
         self.check = lru_cache(maxsize=65536)(self._offensive)
 
     def __call__(self, name: str | None) -> bool:
@@ -47,7 +50,7 @@ class OffensiveNames:
         squashed = squash(name)
         if self.anywhere is not None and self.anywhere.search(squashed):
             return True
-        if self.at_ends is not None and self.at_ends.search(squashed):
+        if squashed.startswith(self.short_words) or squashed.endswith(self.short_words):
             return True
         pieces = [squash(p) for chunk in re.split(r"[\W_]+", name.translate(LEET)) for p in CAMEL.findall(chunk) or [chunk]]
         return any(p in self.short for p in pieces)
@@ -59,24 +62,20 @@ class Greeter:
         self.offensive = OffensiveNames(list(offensive_words()))
         self.not_names = _not_names()
         self.max_name_length = max_name_length
-        self.greet = lru_cache(maxsize=65536)(self._greet)  # authors post again and again
+        self.first_name = lru_cache(maxsize=65536)(self._first_name)  # authors post again and again
 
     def __call__(self, doc: Doc) -> Doc:
         current = state(doc)
         post = current.post
-        if current.own:
-            current.greeting = self.greeting
+        display = getattr(post, "author_name", None)
+        name = self.first_name(display)
+        if name and not current.own and not self.offensive(display) and not self.offensive(getattr(post, "author", None)):
+            current.greeting = f"{self.greeting} {name}"
         else:
-            current.greeting = self.greet(getattr(post, "author_name", None), getattr(post, "author", None))
+            current.greeting = self.greeting
         return doc
 
-    def _greet(self, display: str | None, handle: str | None) -> str:
-        name = self.first_name(display)
-        if name and not self.offensive(display) and not self.offensive(handle):
-            return f"{self.greeting} {name}"
-        return self.greeting
-
-    def first_name(self, display: str | None) -> str | None:
+    def _first_name(self, display: str | None) -> str | None:
         if not display:
             return None
         words = display.split()

@@ -38,6 +38,7 @@ class IntentClassifier:
         self.lexicon = Lexicon.load(lang)
         self.caps_words = caps_words
         self.caps_ratio = caps_ratio
+        self.capitals = re.compile(r"(?:%s.*?){%d}" % (CAPITALS.pattern, caps_words), re.S)  # that many words in capitals
         start = self.lexicon["question_start"]
         self.question_start = re.compile(f"(?:{start.regex.pattern})") if start else None
         which = self.lexicon["which"]
@@ -46,12 +47,17 @@ class IntentClassifier:
     def __call__(self, doc: Doc) -> Doc:
         current, text, folded = reading(doc)
         mentions = current.mentions
+        found = phrases(current, self.lexicon, folded)
         if "#" in text:
             # Hashtag words are read too, after the text so that offsets stay those of the text.
             words = " ".join(" ".join(CAMEL.findall(m.group(1))) for m in HASHTAG.finditer(text))
-            text = f"{text}\n{words}"
-            folded = fold(text)
-        found = phrases(current, self.lexicon, folded)
+            if words:
+                found = dict(found)
+                shift = len(text) + 1
+                for section, spans in self.lexicon.find_all(fold(words)).items():
+                    found[section] = [*found.get(section, ()), *((s + shift, e + shift) for s, e in spans)]
+                text = f"{text}\n{words}"
+                folded = f"{folded}\n{fold(words)}"
         sentences = [(m.start(), m.end()) for m in SENTENCE.finditer(text) if text[m.start():m.end()].strip()]
         kinds = self._question_kinds(folded, sentences, found)
         rhetorical = "rhetorical" in kinds
@@ -136,7 +142,7 @@ class IntentClassifier:
         return self.question_start.match(folded, opener.end()) is not None
 
     def _shouting(self, text: str, mentions: tuple) -> bool:
-        if len(CAPITALS.findall(text)) < self.caps_words:
+        if self.capitals.search(text) is None:
             return False
         mentioned = {m.text for m in mentions}
         words = [w for w in WORD.findall(text) if len(w) >= 3 and w not in mentioned and not w.isdigit()]

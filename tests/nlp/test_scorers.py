@@ -10,14 +10,14 @@ def test_unknown_scorer_error_lists_the_choices():
 
 @pytest.mark.parametrize("name", sorted(SCORERS))
 def test_every_scorer_reports_zero_to_one_hundred(name):
-    scores = get_scorer(name).matrix(["ryanair", "xxxxxxx"], ["ryanair"], cutoff=0)
-    assert scores[0][0] == pytest.approx(100)
-    assert 0 <= scores[1][0] < 50
+    scorer = get_scorer(name)
+    assert scorer.score("ryanair", "ryanair", cutoff=0) == pytest.approx(100)
+    assert 0 <= scorer.score("xxxxxxx", "ryanair", cutoff=0) < 50
 
 
 def test_osa_counts_a_swap_as_one_edit():
-    assert get_scorer("osa").matrix(["cinsea"], ["cinesa"], cutoff=0)[0][0] == pytest.approx(100 * 5 / 6)
+    assert get_scorer("osa").score("cinsea", "cinesa", cutoff=0) == pytest.approx(100 * 5 / 6)
 
 
 def test_scores_below_the_cutoff_are_zero():
-    assert get_scorer("osa").matrix(["vuelo"], ["vueling"], cutoff=80)[0][0] == 0
+    assert get_scorer("osa").score("vuelo", "vueling", cutoff=80) == 0
