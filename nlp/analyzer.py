@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
@@ -34,6 +35,7 @@ OTHER = "other"
 SPACY_CODE = {OTHER: "xx"}
 # Longer posts are cut here: nothing a person writes needs more to be understood.
 MAX_CHARS = 100_000
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def analysed_text(post: Post) -> str:
@@ -41,7 +43,11 @@ def analysed_text(post: Post) -> str:
     text = post.text or ""
     if post.title:
         text = f"{post.title}\n\n{text}"
-    return text[:MAX_CHARS]
+    text = text[:MAX_CHARS]
+    if not text.isascii():
+        # A lone surrogate (half of a broken emoji) cannot be encoded: it becomes U+FFFD, one character for one.
+        text = LONE_SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def build_pipeline(language: str, config: Config) -> Language:

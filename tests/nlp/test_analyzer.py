@@ -54,6 +54,13 @@ def test_odd_text_is_analysed_without_error(cinema, text):
     assert_valid(analyze(cinema, text))
 
 
+def test_lone_surrogate_is_read_as_a_replacement_character(cinema):
+    analysis = analyze(cinema, "\ud83d Cinesa no funciona")
+    assert_valid(analysis)
+    assert [(m.entity, m.start) for m in analysis.mentions] == [("Cinesa", 2)]
+    assert "complaint" in analysis.intents
+
+
 def test_hundred_kilobyte_post_is_analysed(cinema):
     text = ("Cinesa no funciona. " * 5000)[:100_000]
     analysis = analyze(cinema, text)
