@@ -65,7 +65,7 @@ class Lexicon:
     def find_all(self, folded: str) -> dict[str, list[tuple[int, int]]]:
         """The phrases of every section (and ``offensive``) in ``folded`` text, found in one pass."""
         found = self.index.find(folded)
-        if self.negation_words.isdisjoint(folded.replace(",", " ").split()):
+        if self.negation_words.isdisjoint(folded.replace(",", " ").split()):  # the common case
             return found
         for section, spans in list(found.items()):
             if section not in UNNEGATED:
@@ -82,9 +82,9 @@ class Lexicon:
         A phrase that starts with a negation word ("no funciona") is never negated.
         """
         before = folded[max(0, start - 24):start]
-        if not before.endswith((" ", ",")):
+        if not before.endswith(" "):
             return False
-        words = before.replace(",", " ").split()[-2:]
+        words = before.rsplit(",", 1)[-1].split()[-2:]  # a comma ends what a negation reaches
         negations = self.negation_words
         if not words or folded[start:end].split(" ", 1)[0] in negations:
             return False

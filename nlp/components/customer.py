@@ -1,7 +1,13 @@
 """Is the author the brand's customer, a prospect, or unknown?
 
-- ``customer``: a usage cue ("mi tarjeta", "llevo 5 años con") closest to a
-  brand mention, or leaving the brand;
+- ``customer``: a usage cue ("mi tarjeta", "llevo 5 años con") whose nearest
+  company is the brand, or leaving the brand; a company named inside a cue
+  ("been with Sabadell for", "me he cambiado de Yelmo a Cinesa") counts as far
+  as it stands from the cue's end, so a switch goes to the company switched to
+  (and "me he cambiado de", a cue of its own, to the one left); or a
+  complaint about the brand (the company nearest the complaint, or the only one
+  named) told from the author's own experience ("me", "otra vez", "3 horas",
+  "sin cobertura", "la app");
 - ``prospect``: not the brand's customer and deciding or asking in the sector,
   or a competitor's customer who complains, leaves or asks;
 - ``unknown``: anything else.
@@ -12,6 +18,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from listener.records import Mention
 from nlp.attributes import phrases, reading, register
 from nlp.lexicons import Lexicon
 
@@ -38,24 +45,46 @@ class CustomerClassifier:
             return "unknown", None
         found = phrases(current, self.lexicon, folded)
         intents = set(current.intents)
-        cues = [start for start, _ in found.get("customer", ())]
+        cues = found.get("customer", ())
         deciding = "prospect" in found
         if cues and mentions:
-            nearest = min(mentions, key=lambda m: min(abs(m.start - c) for c in cues))
-            if nearest.role == "brand":
-                return "customer", nearest.entity
+            # Each cue speaks of the company nearest to it; one that speaks of the brand makes a customer.
+            spoken_of = [min(mentions, key=lambda m: _distance(m, start, end)) for start, end in cues]
+            brand = next((m for m in spoken_of if m.role == "brand"), None)
+            if brand is not None:
+                return "customer", brand.entity
+            nearest = min(mentions, key=lambda m: min(_distance(m, start, end) for start, end in cues))
             if intents & (ASKING | UNHAPPY):
                 return "prospect", nearest.entity
             return "unknown", nearest.entity
-        brand = {m.entity for m in mentions if m.role == "brand"}
-        if brand and len({m.entity for m in mentions}) == 1 and "complaint" in intents and "experience" in found:
-            # A complaint about the brand alone, told from the author's own experience.
-            return "customer", next(iter(brand))
+        if mentions and "complaint" in intents and "experience" in found:
+            # A complaint told from the author's own experience comes from a customer of the company it is about.
+            about = _complained_of(mentions, found.get("complaint", ()))
+            if about is not None and about.role == "brand":
+                return "customer", about.entity
         if current.sector and (intents & ASKING or deciding):
             return "prospect", None
         if any(m.role == "competitor" for m in mentions) and intents & UNHAPPY:
             return "prospect", None
         return "unknown", None
+
+
+def _complained_of(mentions: tuple[Mention, ...], complaints: list[tuple[int, int]]) -> Mention | None:
+    """The mention a complaint is about: the one nearest a complaint phrase, or the only company named."""
+    if complaints:
+        return min(mentions, key=lambda m: min(_distance(m, start, end) for start, end in complaints))
+    if len({m.entity for m in mentions}) == 1:
+        return mentions[0]
+    return None
+
+
+def _distance(mention: Mention, start: int, end: int) -> int:
+    """Characters between a mention and a cue; a mention inside the cue counts from the cue's end."""
+    if mention.end <= start:
+        return start - mention.end
+    if mention.start >= end:
+        return mention.start - end
+    return end - mention.end
 
 
 @Language.factory("listener_customer")

@@ -35,6 +35,12 @@ def test_negated_phrase_is_not_found():
     assert Lexicon.load("es").find("complaint", "no tengo ninguna queja") == []
 
 
+def test_a_comma_ends_what_a_negation_cancels():
+    lexicon = Lexicon.load("es")
+    assert (6, 13) not in lexicon.find("complaint", "no es un robo")  # "un robo", cancelled
+    assert (7, 14) in lexicon.find("complaint", "no, es un robo")
+
+
 def test_offensive_words_cover_every_language():
     words = set(offensive_words())
     assert {"gilipollas", "collons", "fuck", "caralho"} <= words

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.nlp.conftest import CINEMA, blank, entities, run
+from tests.nlp.factories_nlp import analyze
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +127,39 @@ def test_hashtag_words_count(pipelines):
 
 def test_plain_statement_has_no_intent(pipelines):
     assert intents(pipelines, "Mañana quedamos para cenar") == ()
+
+
+def test_still_waiting_for_a_refund_is_a_complaint(pipelines):
+    assert "complaint" in intents(pipelines, "Todavía no me ha llegado el reembolso de la sesión")
+
+
+def test_portuguese_charge_is_a_complaint(pipelines):
+    assert "complaint" in intents(pipelines, "A operadora me cobrou uma taxa que ninguém explicou", "pt")
+
+
+def test_liking_it_and_coming_back_is_praise(pipelines):
+    assert intents(pipelines, "Nos encantó la sesión de anime, repetiremos") == ("praise",)
+
+
+def test_kind_staff_is_praise_in_catalan(pipelines):
+    assert intents(pipelines, "La tripulació súper atenta i el vol puntual", "ca") == ("praise",)
+
+
+def test_english_well_done_is_praise_not_sarcasm(pipelines):
+    assert intents(pipelines, "Well done Vueling, smooth flight and friendly crew", "en") == ("praise",)
+
+
+def test_sincere_que_maravilla_is_praise(pipelines):
+    assert intents(pipelines, "Qué maravilla la nueva sala, se ve de lujo") == ("praise",)
+
+
+def test_asking_for_any_bank_is_a_recommendation_request(pipelines):
+    assert "recommendation_request" in intents(pipelines, "¿Algún banco sin comisiones para autónomos?")
+
+
+def test_better_before_a_sector_word_asks_which_company(telecom):
+    assert "recommendation_request" in analyze(telecom, "¿Quién tiene mejor cobertura en Asturias?").intents
+
+
+def test_asking_whether_a_fee_exists_is_not_a_recommendation_request(bank):
+    assert "recommendation_request" not in analyze(bank, "¿Cobran alguna comisión por las transferencias?").intents
