@@ -72,3 +72,7 @@ def test_praise_for_the_crew_of_the_flight_is_a_customer(airline):
 
 def test_question_about_the_crew_is_not_a_customer(airline):
     assert analyze(airline, "¿La tripulación de Vueling habla catalán?").customer_status == "prospect"
+
+
+def test_first_visit_praised_is_not_a_prospect(cinema):
+    assert analyze(cinema, "Primera vez en la sala 4DX de Cinesa, brutal").customer_status != "prospect"
