@@ -20,11 +20,11 @@ FALLBACK = "en"
 PHRASE_SECTIONS = (
     "question_start", "question", "rhetorical", "info_seeking",
     "recommendation", "complaint", "churn", "praise", "thanks", "sarcasm",
-    "customer", "prospect", "experience", "place_before", "company_before", "spam", "context", "which",
+    "customer", "prospect", "experience", "place_before", "company_before", "company_after", "spam", "context", "which",
 )
 WORD_SECTIONS = ("markers", "common_words", "negation")
 # Sections read by searching a part of the text (their PhraseSet), not found in the whole text.
-SEARCHED = frozenset({"question_start", "which", "place_before", "company_before", "context"})
+SEARCHED = frozenset({"question_start", "which", "place_before", "company_before", "company_after", "context"})
 # Found with the phrases, never cancelled by a negation: the offensive words of every language (``offensive``).
 UNNEGATED = frozenset({"spam", "offensive"})
 # The one word that may stand between a negation and the phrase it cancels.

@@ -93,6 +93,9 @@ class BrandMatcher:
         self.article_regex = self._alternation(
             [compile_phrase(p) for p in lexicon["company_before"].phrases], r"(?:{})[^\w]*$"
         )
+        self.service_regex = self._alternation(
+            [compile_phrase(p) for p in lexicon["company_after"].phrases], r"[^\w]*(?:{})"
+        )
         context_words = {compact(w) for w in shared_context}
         self.context_words = frozenset(w for w in context_words if w)
         self.known_words = frozenset(fold(w) for w in stop_words) | {fold(w) for w in lexicon.words["common_words"]} | {
@@ -248,10 +251,11 @@ class BrandMatcher:
     def _company_reading(self, folded: str, hit: Hit, others: bool) -> bool:
         """Whether an ambiguous name means the company.
 
-        Yes after an article ("el Santander") or with a company word or another
-        company near it; no right after a place word ("vivo en Sabadell"), unless
-        a company word comes just before that ("cliente de Sabadell") or another
-        company is named in the post ("me voy a Digi").
+        Yes after an article ("el Santander"), before what only a company does
+        ("Orange no funciona"), or with a company word or another company near
+        it; no right after a place word ("vivo en Sabadell"), unless a company
+        word comes just before that ("cliente de Sabadell") or another company
+        is named in the post ("me voy a Digi").
         """
         context = self.context[hit.form.entity]
         if hit.rest and hit.rest in self.context_words:
@@ -264,6 +268,8 @@ class BrandMatcher:
             return False
         if others:
             return True
+        if self.service_regex is not None and self.service_regex.match(folded, hit.end):
+            return True  # "Orange no funciona": what only a company does
         window = folded[max(0, hit.start - self.window): hit.start] + " | " + folded[hit.end: hit.end + self.window]
         return context.search(window) is not None
 

@@ -135,6 +135,20 @@ def test_iberia_with_an_airline_word_is_the_airline():
     assert found(matcher(AIRLINE), "Iberia me ha perdido la maleta") == [("Iberia", "name")]
 
 
+@pytest.mark.parametrize("lang, text, entity", [
+    ("es", "Orange no funciona desde ayer", "Orange"),
+    ("ca", "Digi m'ha resolt el problema en cinc minuts", "Digi"),
+    ("en", "Orange charged me twice this month", "Orange"),
+    ("pt", "Digi não funciona no meu bairro", "Digi"),
+])
+def test_what_only_a_company_does_makes_an_ambiguous_name_the_company(lang, text, entity):
+    assert found(matcher(TELECOM, lang), text) == [(entity, "name")]
+
+
+def test_what_only_a_company_does_does_not_turn_a_place_into_one(bank_matcher):
+    assert found(bank_matcher, "Vivo en Sabadell y no funciona el ascensor") == []
+
+
 def test_another_company_makes_an_ambiguous_name_a_company():
     assert ("Digi", "name") in found(matcher(TELECOM), "Movistar me sube la cuota. Me voy a Digi.")
 
