@@ -63,14 +63,6 @@ def reading(doc: Doc) -> tuple[ListenerState, str, str]:
     return current, current.text, current.folded
 
 
-def texts(doc: Doc) -> tuple[str, str]:
-    """The doc's text and its folded form, computed once per doc."""
-    current = state(doc)
-    if current.text is None:
-        attach_text(doc, doc.text)
-    return current.text, current.folded
-
-
 def attach_text(doc: Doc, text: str) -> ListenerState:
     """Remember the text a doc was made from, so that components need not rebuild it from tokens."""
     current = state(doc)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from nlp.lexicons import Lexicon
+from nlp.text import CharacterTable
 
 NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
 ELISION = re.compile(r"(?<!\w)[dlmnst]['’]\w")
@@ -36,16 +37,8 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
-class _LetterTable(dict):
-    """Code point -> itself for letters and the apostrophes inside words; a space for the rest."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        kept = self[code] = char if char.isalpha() or char in "'’·" else " "
-        return kept
-
-
-_LETTERS = _LetterTable()
+# Letters and the apostrophes inside words ("l'app", "col·legi"); a space for the rest.
+_LETTERS = CharacterTable(lambda char: char.isalpha() or char in "'’·", " ")
 
 
 def words_of(lowered: str) -> list[str]:

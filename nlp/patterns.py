@@ -114,20 +114,14 @@ def _emit(node: dict, top: bool = False) -> str:
 # "'", "." or "/": handles, hashtags, elisions, domains and paths are not phrases).
 STARTS_AFTER = " \n\t\r\u00a0¿¡(\"«“,;:!?…*"
 MARK = "\x01"
-_last_marked: tuple[str, str] = ("", MARK)
 
 
 def mark(folded: str) -> str:
-    """``folded`` with :data:`MARK` before each place a phrase may start (the last text's answer is kept)."""
-    global _last_marked
-    last = _last_marked  # one read: another thread may replace it
-    if last[0] == folded:
-        return last[1]
+    """``folded`` with :data:`MARK` before each place a phrase may start."""
     marked = MARK + folded
     for before in STARTS_AFTER:
         if before in marked:
             marked = marked.replace(before, before + MARK)
-    _last_marked = (folded, marked)
     return marked
 
 

@@ -41,16 +41,23 @@ class _FoldTable(dict):
 _FOLD_TABLE = _FoldTable()
 
 
-class _LetterTable(dict):
-    """Code point -> itself for letters, a space for anything else (``text.translate(LETTERS).split()``)."""
+class CharacterTable(dict):
+    """A ``str.translate`` table filled as new characters are met: a character ``keep`` accepts
+    stays, any other becomes ``other`` (a space to split on, or None to drop it)."""
 
-    def __missing__(self, code: int) -> str:
+    def __init__(self, keep, other: str | None):
+        super().__init__()
+        self.keep, self.other = keep, other
+
+    def __missing__(self, code: int) -> str | None:
         char = chr(code)
-        kept = self[code] = char if char.isalpha() else " "
+        kept = self[code] = char if self.keep(char) else self.other
         return kept
 
 
-LETTERS = _LetterTable()
+# ``text.translate(LETTERS).split()``: the runs of letters of a text.
+LETTERS = CharacterTable(str.isalpha, " ")
+_ALNUM = CharacterTable(str.isalnum, None)
 
 
 def fold(text: str) -> str:
@@ -77,18 +84,6 @@ _REPEATS = re.compile(r"(.)\1{2,}")
 def squash(text: str) -> str:
     """Fold, undo leetspeak and drop everything but letters: ``El Cabr0n`` -> ``elcabron``."""
     return _REPEATS.sub(r"\1\1", text.translate(_SQUASH))
-
-
-class _AlnumTable(dict):
-    """Code point -> itself for letters and digits, None (dropped) for anything else."""
-
-    def __missing__(self, code: int) -> str | None:
-        char = chr(code)
-        kept = self[code] = char if char.isalnum() else None
-        return kept
-
-
-_ALNUM = _AlnumTable()
 
 
 def compact(text: str) -> str:
