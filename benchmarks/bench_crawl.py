@@ -17,16 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from listener.config import Config, SourceConfig  # noqa: E402
-from spiders import crawl  # noqa: E402
+from spiders import crawl, localserver  # noqa: E402
+from spiders.localserver import QuietHandler  # noqa: E402
 
 START = 1_740_000_000
 
@@ -57,7 +57,7 @@ def serve(hits: list[dict], page_size: int) -> ThreadingHTTPServer:
                          "nbPages": (len(hits) + page_size - 1) // page_size, "hitsPerPage": page_size,
                          "nbHits": len(hits)}).encode() for n in range(0, len(hits), page_size)]
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):
             page = int(parse_qs(urlsplit(self.path).query).get("page", ["0"])[0])
             body = pages[page] if page < len(pages) else b'{"hits": [], "page": 0, "nbPages": 0}'
@@ -67,13 +67,7 @@ def serve(hits: list[dict], page_size: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return localserver.start(Handler)
 
 
 def baseline(url: str, pages: int) -> tuple[int, float]:
@@ -104,7 +98,7 @@ def main() -> None:
     result = crawl(Config(), source, {}, settings={"DOWNLOAD_DELAY": 0, "LOG_LEVEL": "WARNING"}, timeout=600)
     elapsed = time.perf_counter() - started
     base_hits, base_elapsed = baseline(f"http://{host}:{port}", pages)
-    server.shutdown()
+    localserver.stop(server)
     if result.errors or len(result.posts) != args.posts:
         sys.exit(f"crawl incomplete: {len(result.posts)} of {args.posts} posts, errors: {result.errors[:3]}")
     print(f"{args.posts} posts in {pages} pages, {elapsed:.2f}s including the crawl process start")

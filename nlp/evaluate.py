@@ -28,7 +28,7 @@ ALL = "all"
 
 
 class EvaluationError(ListenerError):
-    pass
+    """A labelled file that cannot be scored: the message names the file, line and field."""
 
 
 @dataclass

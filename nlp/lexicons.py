@@ -32,7 +32,7 @@ NEGATED_WORD = re.compile(r"[\w']+")
 
 
 class LexiconError(ValueError):
-    pass
+    """A lexicon file that cannot be read: the message names the file and what is wrong."""
 
 
 class _Loader(yaml.SafeLoader):

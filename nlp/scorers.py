@@ -30,7 +30,7 @@ SCORERS: dict[str, Scorer] = {
 
 
 class UnknownScorerError(ValueError):
-    pass
+    """A fuzzy scorer name that is not one of SCORERS."""
 
 
 def get_scorer(name: str) -> Scorer:

@@ -22,11 +22,13 @@ recordings until interrupted and prints the URL and the demo sources.
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from spiders import localserver
+from spiders.localserver import QuietHandler
 
 DATA = Path(__file__).parent / "data" / "replay"
 TYPES = {".json": "application/json", ".xml": "application/xml", ".rss": "application/rss+xml",
@@ -88,23 +90,17 @@ class ReplayServer:
     def __enter__(self) -> ReplayServer:
         replay = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 replay._answer(self)
 
             do_POST = do_GET
 
-            def log_message(self, *args):
-                pass
-
-        self._httpd = ThreadingHTTPServer(self.address, Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._httpd = localserver.start(Handler, *self.address)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        localserver.stop(self._httpd)
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)

@@ -276,10 +276,9 @@ class BrandMatcher:
     @staticmethod
     def _ends_with(phrases: PhraseSet, text: str) -> bool:
         """Whether ``text`` ends with one of ``phrases`` ("cliente" in "soy cliente de Sabadell")."""
-        last = None
-        for last in phrases.finditer(text[-30:]):
-            pass
-        return last is not None and not text[-30:][last.end():].strip(" ,.:")
+        tail = text[-30:]
+        ends = [match.end() for match in phrases.finditer(tail)]
+        return bool(ends) and not tail[ends[-1]:].strip(" ,.:")
 
 
 @Language.factory(

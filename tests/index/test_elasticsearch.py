@@ -41,7 +41,7 @@ def backend(client, alias):
 
 
 class TestElasticsearchBackend(BackendContract):
-    pass
+    """The whole contract suite, against a real Elasticsearch node."""
 
 
 def test_index_lives_behind_an_alias_on_a_versioned_index(backend, client, alias):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from spiders import localserver
+from spiders.localserver import QuietHandler
 
 FILTER_PREFIX = "created_at_i>"
 
@@ -55,7 +57,7 @@ class AlgoliaFeed:
     def __enter__(self) -> AlgoliaFeed:
         feed = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 parts = urlsplit(self.path)
                 if parts.path != "/api/v1/search_by_date":
@@ -69,12 +71,7 @@ class AlgoliaFeed:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.server = localserver.start(Handler, poll_interval=0.05)
         return self
 
     @property
@@ -83,8 +80,7 @@ class AlgoliaFeed:
         return f"http://{host}:{port}"
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        localserver.stop(self.server)
 
 
 def hackernews_source(feed: AlgoliaFeed, interval: float = 1.0) -> dict:

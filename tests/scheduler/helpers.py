@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from listener.config import Config, SourceConfig
 from listener.records import Analysis, Mention, Post
-from spiders import CrawlResult
+from spiders import CrawlResult, localserver
+from spiders.localserver import QuietHandler
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc)  # a Tuesday, 11:00 in Madrid
 
@@ -168,7 +168,7 @@ class HttpReceiver:
     def __enter__(self) -> HttpReceiver:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.received.append(Received(self.path, body, dict(self.headers.items())))
@@ -178,12 +178,7 @@ class HttpReceiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.server = localserver.start(Handler, poll_interval=0.05)
         return self
 
     @property
@@ -192,8 +187,7 @@ class HttpReceiver:
         return f"http://{host}:{port}/hooks/secret-token"
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        localserver.stop(self.server)
 
 
 @dataclass
@@ -246,8 +240,7 @@ class SmtpReceiver:
         return self.server.server_address[1]
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        localserver.stop(self.server)
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):

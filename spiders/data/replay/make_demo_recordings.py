@@ -47,6 +47,7 @@ REDDIT_QUERIES = ["cinesa", "yelmo"]
 # One query: a first run's ``after:`` date moves with the clock, so only ``page`` tells its requests apart.
 DISCOURSE_QUERY = "tarjeta"
 BLUESKY_QUERY = "cinesa"
+# The demo follows one hashtag; accounts without "@server" in the corpus live on this instance.
 MASTODON_TAG = "cinesa"
 MASTODON_INSTANCE = "mastodon.social"
 
