@@ -2,14 +2,17 @@
 
 A :class:`Post` is one public post as a source saw it. NLP adds an
 :class:`Analysis`. The team's work on a post is a :class:`Workflow`, kept apart
-so that a re-crawl never overwrites it. An :class:`IndexedPost` is the three
-together, as an index backend returns them.
+so that a re-crawl never overwrites it, and so is the :class:`Feedback` people
+give on the analysis. An :class:`IndexedPost` is all of them together, as an
+index backend returns them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from types import MappingProxyType
 
 ROLES = ("brand", "competitor")
 HOWS = ("handle", "hashtag", "name", "fuzzy")
@@ -17,6 +20,9 @@ INTENTS = ("question", "recommendation_request", "complaint", "churn", "praise")
 CUSTOMER_STATUSES = ("customer", "prospect", "unknown")
 STATUSES = ("new", "claimed", "answered", "resolved", "dismissed")
 ANSWER_STATES = ("unanswered", "answered", "answered_by_brand", "answered_by_competitor", "unknown")
+LANGUAGES = ("es", "ca", "en", "pt", "other")
+# The labels people give a post, named as in LABELS.md; mentions are entity names.
+LABELS = ("mentions", "sector", *INTENTS, "customer_status", "surface", "language")
 
 
 def utc(value: datetime) -> datetime:
@@ -197,13 +203,39 @@ class Workflow:
 
 
 @dataclass(frozen=True, slots=True)
+class Feedback:
+    """What one person said about some of a post's labels (any subset of :data:`LABELS`)."""
+
+    labels: Mapping[str, object]
+    by: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        labels = {k: tuple(v) if k == "mentions" else v for k, v in self.labels.items()}
+        object.__setattr__(self, "labels", MappingProxyType(labels))
+        object.__setattr__(self, "at", utc(self.at))
+
+    def __hash__(self) -> int:
+        return hash((tuple(sorted(self.labels.items())), self.by, self.at))
+
+    def to_dict(self) -> dict:
+        labels = {k: list(v) if k == "mentions" else v for k, v in self.labels.items()}
+        return {"labels": labels, "by": self.by, "at": format_time(self.at)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Feedback:
+        return cls(labels=data["labels"], by=data["by"], at=parse_time(data["at"]))
+
+
+@dataclass(frozen=True, slots=True)
 class IndexedPost:
-    """A post as the index holds it: crawl data, analysis, thread state and team work."""
+    """A post as the index holds it: crawl data, analysis, thread state, team work and feedback (oldest first)."""
 
     post: Post
     analysis: Analysis
     answer_state: str = "unknown"
     workflow: Workflow = field(default_factory=Workflow)
+    feedback: tuple[Feedback, ...] = ()
 
     @property
     def id(self) -> str:
@@ -215,6 +247,7 @@ class IndexedPost:
             "analysis": self.analysis.to_dict(),
             "answer_state": self.answer_state,
             "workflow": self.workflow.to_dict(),
+            "feedback": [f.to_dict() for f in self.feedback],
         }
 
     def with_workflow(self, workflow: Workflow) -> IndexedPost:

@@ -1,7 +1,9 @@
 from dataclasses import fields
 from datetime import timedelta
 
-from listener.records import Analysis, IndexedPost, Mention, Post, Workflow
+import pytest
+
+from listener.records import Analysis, Feedback, IndexedPost, Mention, Post, Workflow
 from tests.factories import T0, analysis, post
 
 
@@ -27,4 +29,21 @@ def test_times_are_written_in_utc_with_a_z():
 
 def test_indexed_post_dict_has_all_parts():
     item = IndexedPost(post=post("x"), analysis=analysis(), workflow=Workflow())
-    assert set(item.to_dict()) == {"post", "analysis", "answer_state", "workflow"}
+    assert set(item.to_dict()) == {"post", "analysis", "answer_state", "workflow", "feedback"}
+
+
+def test_feedback_round_trips_through_its_dict_with_mentions_as_a_list():
+    original = Feedback({"mentions": ["Cinesa"], "complaint": True, "customer_status": "customer"}, by="ana", at=T0)
+    data = original.to_dict()
+    assert data == {"labels": {"mentions": ["Cinesa"], "complaint": True, "customer_status": "customer"}, "by": "ana",
+                    "at": "2026-11-20T09:00:00Z"}
+    assert Feedback.from_dict(data) == original
+
+
+def test_feedback_labels_cannot_be_changed_after_the_fact():
+    given = {"complaint": True}
+    feedback = Feedback(given, by="ana", at=T0)
+    given["complaint"] = False
+    assert feedback.labels["complaint"] is True
+    with pytest.raises(TypeError):
+        feedback.labels["complaint"] = False
