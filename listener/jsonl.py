@@ -108,7 +108,7 @@ def parse_post(data: dict, origin: str, line: int) -> Post | Rejection:
     try:
         post = PostInput.model_validate(data).to_post()
     except ValidationError as exc:
-        return Rejection(origin, line, _describe(exc))
+        return Rejection(origin, line, describe_errors(exc))
     bad = _lone_surrogate_field(post)
     if bad:
         return Rejection(origin, line, f"field {bad!r} holds a lone surrogate, which is not valid Unicode text")
@@ -121,7 +121,8 @@ def read_posts(stream: BinaryIO | Iterable[bytes], origin: str) -> Iterator[tupl
         yield number, item if isinstance(item, Rejection) else parse_post(item, origin, number)
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_errors(exc: ValidationError) -> str:
+    """Every problem pydantic found, as one sentence naming each field."""
     parts = []
     for error in exc.errors():
         field = ".".join(str(p) for p in error["loc"]) or "(post)"
