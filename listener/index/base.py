@@ -2,8 +2,9 @@
 
 A backend stores :class:`~listener.records.IndexedPost` documents. Re-crawls
 write through :meth:`BaseBackend.upsert`, which never touches the team's
-workflow; people write through :meth:`BaseBackend.update_workflow`, which
-checks the version they read so that two people cannot overwrite each other.
+workflow or feedback; people write through :meth:`BaseBackend.update_workflow`,
+which checks the version they read so that two people cannot overwrite each
+other, and :meth:`BaseBackend.add_feedback`, which only ever adds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from listener.errors import ConflictError, ListenerError, NotFoundError
-from listener.records import IndexedPost, Workflow
+from listener.records import Feedback, IndexedPost, Workflow
 from listener.workflow import OPEN_STATUSES, WorkflowChange, apply_change
 
 # Filterable and facetable fields. Multi-valued ones hold every value of a post.
@@ -100,7 +101,19 @@ class BaseBackend(ABC):
 
     @abstractmethod
     def upsert(self, items: Iterable[IndexedPost]) -> WriteResult:
-        """Add or refresh posts by id. Workflow fields of existing posts are kept."""
+        """Add or refresh posts by id. The workflow and feedback of existing posts are kept."""
+
+    @abstractmethod
+    def add_feedback(self, post_id: str, feedback: Feedback) -> bool:
+        """Keep ``feedback`` with the post, after what it already has; ``False`` if it had this very feedback.
+
+        Raises :class:`~listener.errors.NotFoundError` for an unknown post. ``get``
+        sees it at once, searches after :meth:`refresh`.
+        """
+
+    @abstractmethod
+    def iter_feedback(self) -> Iterator[IndexedPost]:
+        """Every post that has feedback, in no particular order; reads only those posts."""
 
     @abstractmethod
     def get(self, post_id: str) -> IndexedPost | None:

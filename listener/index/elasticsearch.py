@@ -4,6 +4,10 @@ Posts live in a versioned index (``<alias>-v<N>``) behind an alias; a new
 schema version is built beside the old one, filled with ``_reindex`` and put
 live by swapping the alias in one atomic call.
 
+Feedback is kept in the post's document, outside what a re-crawl writes, and
+added by a read and a write conditional on the document's sequence number, so
+that a concurrent re-crawl or second feedback is never lost.
+
 Error policy: bulk writes go through ``streaming_bulk`` with retries of
 rejected items, and every item's outcome is read, so a failed post is reported
 in the :class:`WriteResult` instead of being dropped or failing the batch. An
@@ -19,11 +23,12 @@ from datetime import datetime, timezone
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import scan, streaming_bulk
 
+from listener import errors
 from listener.config import secret
 from listener.errors import BackendError
 from listener.index.base import BaseBackend, SearchQuery, SearchResult, WriteResult
 from listener.index.es_schema import SCHEMA_VERSION, index_body
-from listener.records import Analysis, IndexedPost, Post, Workflow, format_time
+from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow, format_time
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +41,8 @@ SORTS = {
     "relevance": ["_score", {"created_at": "desc"}, {"id": "asc"}],
 }
 CALENDAR_INTERVALS = {"hour": "1h", "day": "1d", "week": "1w", "month": "1M"}
-RECORD_FIELDS = ["post", "analysis", "answer_state", "workflow"]
+RECORD_FIELDS = ["post", "analysis", "answer_state", "workflow", "feedback"]
+FEEDBACK_ATTEMPTS = 5
 
 
 class ElasticsearchBackend(BaseBackend):
@@ -179,6 +185,29 @@ class ElasticsearchBackend(BaseBackend):
             return False
         return True
 
+    def add_feedback(self, post_id: str, feedback: Feedback) -> bool:
+        record = feedback.to_dict()
+        for _ in range(FEEDBACK_ATTEMPTS):
+            try:
+                current = self.es.get(index=self.alias, id=post_id, source_includes=["feedback"])
+            except NotFoundError:
+                raise errors.NotFoundError(f"no post with id {post_id!r}") from None
+            stored = current["_source"].get("feedback") or []
+            if any(Feedback.from_dict(item) == feedback for item in stored):
+                return False
+            try:
+                self.es.update(
+                    index=self.alias,
+                    id=post_id,
+                    doc=feedback_fields([*stored, record]),
+                    if_seq_no=current["_seq_no"],
+                    if_primary_term=current["_primary_term"],
+                )
+            except ConflictError:
+                continue  # changed since it was read: read it again
+            return True
+        raise BackendError(f"could not add feedback to {post_id}: it changed {FEEDBACK_ATTEMPTS} times while being written")
+
     def delete_by_author(self, author: str) -> int:
         hits = scan(self.es, index=self.alias, query={"query": {"term": {"author": author}}}, _source=False)
         actions = ({"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]} for hit in hits)
@@ -225,7 +254,13 @@ class ElasticsearchBackend(BaseBackend):
         return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=facets)
 
     def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
-        hits = scan(self.es, index=self.alias, query={"query": build_query(query)}, source_includes=RECORD_FIELDS, size=1000)
+        return self._scan(build_query(query))
+
+    def iter_feedback(self) -> Iterator[IndexedPost]:
+        return self._scan({"exists": {"field": "feedback_labels"}})
+
+    def _scan(self, query: dict) -> Iterator[IndexedPost]:
+        hits = scan(self.es, index=self.alias, query={"query": query}, source_includes=RECORD_FIELDS, size=1000)
         for hit in hits:
             yield load(hit["_source"])
 
@@ -280,12 +315,18 @@ def workflow_fields(workflow: Workflow) -> dict:
     }
 
 
+def feedback_fields(records: list[dict]) -> dict:
+    """The stored feedback, and the labels it covers (what finds the posts that have feedback)."""
+    return {"feedback": records, "feedback_labels": sorted({label for item in records for label in item["labels"]})}
+
+
 def load(source: dict) -> IndexedPost:
     return IndexedPost(
         post=Post.from_dict(source["post"]),
         analysis=Analysis.from_dict(source["analysis"]),
         answer_state=source.get("answer_state") or "unknown",
         workflow=Workflow.from_dict(source.get("workflow") or {}),
+        feedback=tuple(Feedback.from_dict(item) for item in source.get("feedback") or ()),
     )
 
 

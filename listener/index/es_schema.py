@@ -12,7 +12,8 @@ such as the test node). :func:`analysis_settings` picks whichever the node has.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+# 2: the team's feedback (``feedback``, and ``feedback_labels`` to find posts that have it).
+SCHEMA_VERSION = 2
 LANGUAGES = ("es", "ca", "en", "pt")
 
 PLUGIN_FILTERS = {
@@ -90,10 +91,12 @@ MAPPINGS = {
         "status": KEYWORD,
         "assignee": KEYWORD,
         "version": {"type": "integer"},
+        "feedback_labels": KEYWORD,
         # The records themselves, returned as stored and never searched.
         "post": {"type": "object", "enabled": False},
         "analysis": {"type": "object", "enabled": False},
         "workflow": {"type": "object", "enabled": False},
+        "feedback": {"type": "object", "enabled": False},
     },
 }
 

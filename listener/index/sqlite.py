@@ -3,7 +3,8 @@
 FTS5's ``unicode61`` tokenizer with ``remove_diacritics 2`` folds accents, so
 "pelicula" finds "película". It does not stem; the contract tests mark that
 gap. Multi-valued fields (entities, roles, intents) live in ``post_terms`` so
-that filters and facets are index lookups.
+that filters and facets are index lookups. Feedback lives in its own table, which
+re-crawls never write and which an older file gains on opening.
 
 Error policy: a post that cannot be written is reported in the
 :class:`WriteResult` and the batch goes on; a broken database file raises
@@ -21,9 +22,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from listener.errors import BackendError
+from listener.errors import BackendError, NotFoundError
 from listener.index.base import MULTI_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult
-from listener.records import Analysis, IndexedPost, Post, Workflow
+from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,13 @@ CREATE TABLE IF NOT EXISTS post_terms (
     PRIMARY KEY (field, value, post_rowid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS post_terms_by_post ON post_terms (post_rowid);
+-- The team's feedback on a post's analysis, one row per feedback, in the order given.
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    post_rowid INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_by_post ON feedback (post_rowid, id);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
     title, text, author_name, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -89,6 +97,12 @@ ON CONFLICT (rowid) DO UPDATE SET post = excluded.post, analysis = excluded.anal
 """
 
 SCHEMA_VERSION = 2
+
+# What a read returns of a post: the records, thread state, and its feedback as a JSON array.
+RECORD = (
+    "d.post, d.analysis, p.answer_state, d.workflow, "
+    "(SELECT json_group_array(json(record)) FROM (SELECT record FROM feedback WHERE post_rowid = p.rowid ORDER BY id))"
+)
 
 # Each order ends with rowid so that ties are stable and the sort's index serves it.
 ORDERS = {
@@ -222,12 +236,31 @@ class SQLiteBackend(BaseBackend):
                 raise
             return row is not None
 
+    def add_feedback(self, post_id: str, feedback: Feedback) -> bool:
+        record = json.dumps(feedback.to_dict(), ensure_ascii=False)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT rowid FROM posts WHERE id = ?", (post_id,)).fetchone()
+                if row is None:
+                    raise NotFoundError(f"no post with id {post_id!r}")
+                stored = self._db.execute("SELECT record FROM feedback WHERE post_rowid = ?", row).fetchall()
+                new = all(Feedback.from_dict(json.loads(r)) != feedback for (r,) in stored)
+                if new:
+                    self._db.execute("INSERT INTO feedback (post_rowid, record) VALUES (?, ?)", (row[0], record))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return new
+
     def delete_by_author(self, author: str) -> int:
         with self._lock:
             self._db.execute("BEGIN")
             rowids = [r for (r,) in self._db.execute("SELECT rowid FROM posts WHERE author = ?", (author,))]
             for rowid in rowids:
                 self._db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
+                self._db.execute("DELETE FROM feedback WHERE post_rowid = ?", (rowid,))
                 self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
                 self._db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
                 self._db.execute("DELETE FROM posts WHERE rowid = ?", (rowid,))
@@ -239,9 +272,7 @@ class SQLiteBackend(BaseBackend):
     def get(self, post_id: str) -> IndexedPost | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT d.post, d.analysis, p.answer_state, d.workflow FROM posts p JOIN docs d ON d.rowid = p.rowid "
-                "WHERE p.id = ?",
-                (post_id,),
+                f"SELECT {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid WHERE p.id = ?", (post_id,)
             ).fetchone()
         return _load(row) if row else None
 
@@ -255,7 +286,7 @@ class SQLiteBackend(BaseBackend):
         sort = query.effective_sort
         if sort == "relevance" and query.text.strip():
             sql = (
-                "SELECT d.post, d.analysis, p.answer_state, d.workflow FROM posts_fts f "
+                f"SELECT {RECORD} FROM posts_fts f "
                 "JOIN posts p ON p.rowid = f.rowid JOIN docs d ON d.rowid = p.rowid "
                 f"WHERE posts_fts MATCH ? AND {where} "
                 "ORDER BY bm25(posts_fts), p.created_at DESC LIMIT ? OFFSET ?"
@@ -263,7 +294,7 @@ class SQLiteBackend(BaseBackend):
             page_params = [_fts_query(query.text), *params, query.limit, query.offset]
         else:
             sql = (
-                "SELECT d.post, d.analysis, p.answer_state, d.workflow FROM posts p JOIN docs d ON d.rowid = p.rowid "
+                f"SELECT {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid "
                 f"WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?"
             )
             page_params = [*params, query.limit, query.offset]
@@ -285,9 +316,22 @@ class SQLiteBackend(BaseBackend):
     def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
         where, params = _where(query)
         sql = (
-            "SELECT p.rowid, d.post, d.analysis, p.answer_state, d.workflow FROM posts p JOIN docs d ON d.rowid = p.rowid "
+            f"SELECT p.rowid, {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid "
             f"WHERE p.rowid > ? AND {where} ORDER BY p.rowid LIMIT {SCAN_BATCH}"
         )
+        return self._batches(sql, params)
+
+    def iter_feedback(self) -> Iterator[IndexedPost]:
+        # Read through the feedback table's index: only posts with feedback are touched.
+        sql = (
+            f"SELECT p.rowid, {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid WHERE p.rowid IN "
+            f"(SELECT DISTINCT post_rowid FROM feedback WHERE post_rowid > ? ORDER BY post_rowid LIMIT {SCAN_BATCH}) "
+            "ORDER BY p.rowid"
+        )
+        return self._batches(sql, [])
+
+    def _batches(self, sql: str, params: list) -> Iterator[IndexedPost]:
+        """Run ``sql`` (whose first parameter is the last rowid read) one batch at a time."""
         last = 0
         while True:
             with self._lock:  # one batch at a time, so writers are not held up by a long scan
@@ -342,12 +386,13 @@ def _terms(analysis: Analysis) -> list[tuple[str, str]]:
 
 
 def _load(row) -> IndexedPost:
-    post, analysis, answer_state, workflow = row
+    post, analysis, answer_state, workflow, feedback = row
     return IndexedPost(
         post=Post.from_dict(json.loads(post)),
         analysis=Analysis.from_dict(json.loads(analysis)),
         answer_state=answer_state or "unknown",
         workflow=Workflow.from_dict(json.loads(workflow)) if workflow else Workflow(),
+        feedback=tuple(Feedback.from_dict(f) for f in json.loads(feedback)),
     )
 
 

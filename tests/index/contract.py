@@ -15,6 +15,7 @@ import pytest
 
 from listener.errors import ConflictError, NotFoundError, TransitionError
 from listener.index.base import QueryError, SearchQuery
+from listener.records import Feedback
 from listener.workflow import WorkflowChange
 from tests.factories import T0, doc
 
@@ -28,6 +29,10 @@ def add(backend, *docs):
 
 def ids(hits):
     return [h.id for h in hits]
+
+
+def feedback(by="ana", minutes=0, **labels):
+    return Feedback(labels=labels or {"complaint": False}, by=by, at=T0 + timedelta(hours=1, minutes=minutes))
 
 
 class BackendContract:
@@ -279,6 +284,78 @@ class BackendContract:
         assert ids(result.hits) == [a.id]
         assert dict(result.facets["status"]) == {"answered": 1}
 
+    # -- feedback ------------------------------------------------------------
+
+    def test_feedback_reads_back_with_the_post(self, backend):
+        (d,) = add(backend, doc())
+        given = feedback(mentions=("Cinesa", "Yelmo Cines"), complaint=True, customer_status="customer", language="ca")
+        assert backend.add_feedback(d.id, given) is True
+        assert backend.get(d.id).feedback == (given,)
+        assert backend.get(d.id).feedback[0].labels["mentions"] == ("Cinesa", "Yelmo Cines")
+
+    def test_feedback_on_an_unknown_post_is_not_found(self, backend):
+        with pytest.raises(NotFoundError, match="test:nope"):
+            backend.add_feedback("test:nope", feedback())
+
+    def test_feedback_accumulates_oldest_first(self, backend):
+        (d,) = add(backend, doc())
+        first, second = feedback("ana", 0, complaint=True), feedback("luis", 5, complaint=False, surface=False)
+        backend.add_feedback(d.id, first)
+        backend.add_feedback(d.id, second)
+        assert backend.get(d.id).feedback == (first, second)
+
+    def test_the_same_feedback_twice_is_kept_once(self, backend):
+        (d,) = add(backend, doc())
+        assert backend.add_feedback(d.id, feedback(praise=True)) is True
+        assert backend.add_feedback(d.id, feedback(praise=True)) is False
+        assert len(backend.get(d.id).feedback) == 1
+
+    def test_recrawl_keeps_the_feedback(self, backend):
+        (d,) = add(backend, doc("primera versión"))
+        backend.add_feedback(d.id, feedback(question=False))
+        add(backend, replace(d, post=replace(d.post, text="segunda versión")))
+        got = backend.get(d.id)
+        assert got.post.text == "segunda versión"
+        assert [f.labels for f in got.feedback] == [{"question": False}]
+
+    def test_feedback_and_workflow_changes_keep_each_other(self, backend):
+        (d,) = add(backend, doc())
+        backend.claim(d.id, "ana", expected_version=0)
+        backend.add_feedback(d.id, feedback(surface=False))
+        backend.update_workflow(d.id, 1, WorkflowChange(actor="ana", note="no es para nosotros"))
+        got = backend.get(d.id)
+        assert (got.workflow.status, got.workflow.version, len(got.workflow.notes)) == ("claimed", 2, 1)
+        assert [f.labels for f in got.feedback] == [{"surface": False}]
+
+    def test_search_and_scan_return_the_feedback(self, backend):
+        a, b = add(backend, doc("palomitas frías"), doc("butacas rotas"))
+        backend.add_feedback(a.id, feedback(complaint=True))
+        backend.refresh()
+        found = {h.id: h.feedback for h in backend.search(SearchQuery(limit=10)).hits}
+        assert [f.labels for f in found[a.id]] == [{"complaint": True}] and found[b.id] == ()
+        assert [h.feedback for h in backend.scan(SearchQuery(text="palomitas"))] == [found[a.id]]
+
+    def test_iter_feedback_yields_only_the_posts_with_feedback(self, backend):
+        a, _, c = add(backend, doc("a"), doc("b"), doc("c"))
+        backend.add_feedback(a.id, feedback(sector=True))
+        backend.add_feedback(c.id, feedback(sector=False))
+        backend.add_feedback(c.id, feedback("luis", 1, sector=True))
+        backend.refresh()
+        found = {h.id: h for h in backend.iter_feedback()}
+        assert sorted(found) == sorted([a.id, c.id])
+        assert [f.by for f in found[c.id].feedback] == ["ana", "luis"]
+        assert found[a.id].analysis == a.analysis
+
+    def test_simultaneous_feedback_is_all_kept(self, backend):
+        (d,) = add(backend, doc())
+        people = ("ana", "luis", "marta", "pau")
+        threads = [threading.Thread(target=backend.add_feedback, args=(d.id, feedback(p, surface=True))) for p in people]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(f.by for f in backend.get(d.id).feedback) == sorted(people)
+
     # -- erasure -------------------------------------------------------------
 
     def test_delete_by_author_erases_only_that_authors_posts(self, backend):
@@ -293,6 +370,14 @@ class BackendContract:
         assert backend.get(a.id) is None and backend.get(b.id) is None
         assert ids(backend.search(SearchQuery(facets=("entity",))).hits) == [c.id]
         assert backend.search(SearchQuery(text="uno")).total == 0
+
+    def test_delete_by_author_erases_the_feedback_on_their_posts(self, backend):
+        a, b = add(backend, doc("uno", post_fields={"author": "pepe"}), doc("dos", post_fields={"author": "maria"}))
+        backend.add_feedback(a.id, feedback(praise=True))
+        backend.add_feedback(b.id, feedback(praise=False))
+        backend.delete_by_author("pepe")
+        backend.refresh()
+        assert ids(backend.iter_feedback()) == [b.id]
 
     # -- analytics -------------------------------------------------------------
 

@@ -5,8 +5,8 @@ import pytest
 from listener.index.base import SearchQuery
 from listener.index.elasticsearch import ElasticsearchBackend, crawl_fields, workflow_fields
 from listener.index.es_schema import SCHEMA_VERSION
-from listener.records import Workflow
-from tests.factories import doc
+from listener.records import Feedback, Workflow
+from tests.factories import T0, doc
 from tests.index.contract import BackendContract
 
 pytestmark = pytest.mark.elasticsearch
@@ -67,6 +67,24 @@ def test_an_older_schema_is_migrated_and_the_alias_swapped(client, alias):
         assert list(client.indices.get_alias(name=alias).body) == [f"{alias}-v{SCHEMA_VERSION}"]
         assert legacy.get(item.id).post.text == "publicación antigua"
         assert legacy.search(SearchQuery(text="publicacion")).total == 1
+    finally:
+        drop(client, alias)
+
+
+def test_an_index_from_before_feedback_is_migrated_with_the_teams_work_and_takes_feedback(client, alias):
+    old = f"{alias}-v1"
+    client.indices.create(index=old, mappings={"dynamic": True})
+    client.indices.put_alias(index=old, name=alias)
+    item = doc("reclamación antigua")
+    claimed = Workflow(status="claimed", assignee="ana", version=1)
+    client.index(index=old, id=item.id, document={**crawl_fields(item), **workflow_fields(claimed)}, refresh=True)
+    upgraded = ElasticsearchBackend(client, alias=alias)
+    try:
+        upgraded.ensure_schema()
+        assert upgraded.get(item.id).workflow.assignee == "ana"
+        upgraded.add_feedback(item.id, Feedback({"complaint": True}, by="ana", at=T0))
+        upgraded.refresh()
+        assert [(h.workflow.status, len(h.feedback)) for h in upgraded.iter_feedback()] == [("claimed", 1)]
     finally:
         drop(client, alias)
 
