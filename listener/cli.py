@@ -300,10 +300,18 @@ def _write_posts(posts, output: str) -> None:
 @main.command(name="eval")
 @config_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def evaluate(config_path: str | None, path: str) -> None:
+@click.option("--mode", type=click.Choice(["combined", "learned", "rules", "baseline", "all"]), default="combined",
+              show_default=True, help="How posts are read; `all` compares every mode side by side.")
+def evaluate(config_path: str | None, path: str, mode: str) -> None:
     """Score the analysis against a labelled JSON Lines file (P/R/F1 per label)."""
     from nlp import Analyzer
-    from nlp.evaluate import evaluate as run_evaluation
+    from nlp.baseline import NaiveAnalyzer
+    from nlp.evaluate import compare, evaluate as run_evaluation
 
-    report = run_evaluation(Analyzer(resolve_config(config_path)), path)
-    click.echo(report.format())
+    config = resolve_config(config_path)
+    modes = ("baseline", "rules", "learned", "combined") if mode == "all" else (mode,)
+    reports = {}
+    for name in modes:
+        analyzer = NaiveAnalyzer(config) if name == "baseline" else Analyzer(config, reading=name)
+        reports[name] = run_evaluation(analyzer, path)
+    click.echo(compare(reports) if len(reports) > 1 else reports[mode].format())

@@ -4,7 +4,10 @@ One blank spaCy pipeline per language (``spacy.blank(lang)``, and ``xx`` for
 posts in other languages) runs listener's components in this order:
 
     listener_author -> listener_brands -> listener_sector -> listener_intents
-    -> listener_customer -> listener_lead -> listener_greeting
+    -> listener_customer -> listener_learned -> listener_lead -> listener_greeting
+
+The rules (intents, customer) answer first; the learned model reads the post
+and their answers and decides (see :mod:`nlp.components.learned`).
 
 Each post is routed to the pipeline of its language (see :mod:`nlp.language`).
 Nothing is downloaded: the pipelines are blank and the lexicons ship in
@@ -26,7 +29,7 @@ from spacy.tokens import Doc
 from listener.config import Config
 from listener.records import Analysis, Post
 from nlp.attributes import attach_text, register, state
-from nlp.components import author, brands, customer, greeting, intents, lead, sector  # noqa: F401  (factories)
+from nlp.components import author, brands, customer, greeting, intents, lead, learned, sector  # noqa: F401  (factories)
 from nlp.language import LanguageDetector
 
 logger = logging.getLogger(__name__)
@@ -50,8 +53,12 @@ def analysed_text(post: Post) -> str:
     return text
 
 
-def build_pipeline(language: str, config: Config) -> Language:
-    """The blank pipeline of ``language`` with every listener component configured from ``config``."""
+def build_pipeline(language: str, config: Config, reading: str = "combined", model: str | None = None) -> Language:
+    """The blank pipeline of ``language`` with every listener component configured from ``config``.
+
+    ``reading`` is the learned component's mode (rules, learned or combined) and
+    ``model`` its model file (without suffix; default: the bundled one).
+    """
     nlp = spacy.blank(SPACY_CODE.get(language, language))
     entities = [dict(entity.model_dump(), role=role) for entity, role in config.entities]
     handles = [[h.lstrip("@"), entity.name] for entity, _ in config.entities for h in entity.handles]
@@ -60,6 +67,7 @@ def build_pipeline(language: str, config: Config) -> Language:
     nlp.add_pipe("listener_sector", config={"keywords": list(config.sector.keywords), "exclude": list(config.sector.exclude)})
     nlp.add_pipe("listener_intents")
     nlp.add_pipe("listener_customer")
+    nlp.add_pipe("listener_learned", config={"mode": reading, "model": model})
     nlp.add_pipe("listener_lead", config={"brand": config.brand.name})
     nlp.add_pipe("listener_greeting")
     return nlp
@@ -78,28 +86,39 @@ def settle_heap() -> None:
 class Analyzer:
     """Analyse posts for one brand configuration; build once, reuse for every post."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, reading: str = "combined", model: str | None = None):
         register()
         self.config = config
+        self.reading = reading
+        self.model = model
         self.languages = tuple(config.languages)
         self.detector = LanguageDetector(self.languages)
-        self.pipelines = {lang: build_pipeline(lang, config) for lang in (*self.languages, OTHER)}
+        self.pipelines = {lang: build_pipeline(lang, config, reading, model) for lang in (*self.languages, OTHER)}
         settle_heap()
         logger.info(
             "nlp: brand %s, %d competitor(s), %d sector keyword(s), languages %s",
             config.brand.name, len(config.competitors), len(config.sector.keywords), ", ".join(self.languages),
         )
 
+    def with_config(self, config: Config) -> Analyzer:
+        """An analyzer of another configuration that reads as this one does (same mode and model)."""
+        return type(self)(config, self.reading, self.model)
+
     def analyze(self, post: Post) -> Analysis:
         return next(self.analyze_many([post], batch_size=1))
 
     def analyze_many(self, posts: Iterable[Post], batch_size: int = 256) -> Iterator[Analysis]:
         """Analyse posts in batches; the analyses come out in the order the posts went in."""
+        for analysis, _ in self.analyze_with_inputs(posts, batch_size):
+            yield analysis
+
+    def analyze_with_inputs(self, posts: Iterable[Post], batch_size: int = 256) -> Iterator[tuple[Analysis, tuple]]:
+        """Each post's analysis and what the learned model read of it (text, rule features): for training."""
         iterator = iter(posts)
         while batch := list(islice(iterator, batch_size)):
             yield from self._analyze_batch(batch)
 
-    def _analyze_batch(self, posts: list[Post]) -> list[Analysis]:
+    def _analyze_batch(self, posts: list[Post]) -> list[tuple[Analysis, tuple]]:
         # A batch allocates many small objects, freed by reference counting: the cyclic
         # garbage collector would find nothing in them, so it waits until the batch is done.
         enabled = gc.isenabled()
@@ -110,7 +129,7 @@ class Analyzer:
             if enabled:
                 gc.enable()
 
-    def _analyze(self, posts: list[Post]) -> list[Analysis]:
+    def _analyze(self, posts: list[Post]) -> list[tuple[Analysis, tuple]]:
         groups: dict[str, list[tuple[int, Doc]]] = {}
         texts = [analysed_text(post) for post in posts]
         languages = [self.detector.detect(text) for text in texts]
@@ -120,16 +139,19 @@ class Analyzer:
             current.post = post
             current.language = language
             groups.setdefault(language, []).append((position, doc))
-        results: list[Analysis | None] = [None] * len(posts)
+        results: list[tuple[Analysis, tuple] | None] = [None] * len(posts)
         for language, items in groups.items():
             # Each component reads the whole batch in turn, as nlp.pipe does (without its generators):
             # one component's patterns stay in the processor's caches while it reads every post.
             docs = [doc for _, doc in items]
             for _, component in self.pipelines[language].pipeline:
-                for doc in docs:
-                    component(doc)
+                if hasattr(component, "pipe"):
+                    component.pipe(docs)
+                else:
+                    for doc in docs:
+                        component(doc)
             for position, doc in items:
-                results[position] = to_analysis(doc)
+                results[position] = (to_analysis(doc), state(doc).model_inputs)
         return results  # type: ignore[return-value]
 
 

@@ -34,6 +34,9 @@ class ListenerState:
     reasons: tuple = ()
     surface: bool = False
     greeting: str | None = None
+    probabilities: dict | None = None    # the learned model's probability per label
+    surface_decided: bool | None = None  # the learned model's surface decision (None: the rules decide)
+    model_inputs: tuple | None = None    # the text and extra features the learned model read
     phrases: dict | None = None      # folded text -> the lexicon's phrases found in it (see phrases())
 
 
@@ -77,7 +80,7 @@ def _accessors(name: str):
 def register() -> None:
     """Register ``doc._.listener_<field>`` for every field of the state; safe to call again."""
     for field in fields(ListenerState):
-        if field.name in ("text", "folded", "phrases"):
+        if field.name in ("text", "folded", "phrases", "model_inputs"):
             continue
         attribute = f"listener_{field.name}"
         if not Doc.has_extension(attribute):

@@ -9,7 +9,10 @@ Each line is a post (the fields of :mod:`listener.jsonl`) plus ``labels``::
 Optional fields: ``config``, a configuration file for that line (relative to the
 working directory or to a folder above the labelled file) that overrides the
 analyzer's own; ``split`` (``tune`` or ``holdout``), reported separately.
-The labelled ``lang`` is never shown to the analyzer.
+The labelled ``lang`` is never shown to the analyzer. A line without ``text``
+names a real post of a known source by id (see :mod:`nlp.corpus`): its text is
+read from that source's file, and the line is skipped (and counted) when the
+file is not here.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from listener.config import load_config
 from listener.errors import ListenerError
 from listener.jsonl import parse_post
 from listener.records import CUSTOMER_STATUSES, INTENTS
+from nlp.corpus import text_of
 
 LABELS = ("mentions", "sector", *INTENTS, "customer", "prospect", "surface", "language")
 ALL = "all"
@@ -63,6 +67,7 @@ class Report:
     posts: dict[str, int] = field(default_factory=dict)
     splits: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
+    missing: int = 0   # lines whose text is in a source file that is not here
 
     def add(self, groups: tuple[str, ...], label: str, gold: set, predicted: set) -> None:
         for group in groups:
@@ -91,6 +96,8 @@ class Report:
                     lines.append(f"  {label:<24}{c.precision:7.3f}{c.recall:7.3f}{c.f1:7.3f}{c.support:6d}")
         if self.errors:
             lines.append(f"{len(self.errors)} line(s) could not be read: " + "; ".join(self.errors[:5]))
+        if self.missing:
+            lines.append(f"{self.missing} line(s) skipped: their source file is not here (see DATA.md)")
         return "\n".join(lines)
 
 
@@ -104,7 +111,7 @@ def evaluate(analyzer, path: str | Path) -> Report:
     for data, post in lines:
         key = _config_path(data.get("config"), path, analyzer)
         if key not in analyzers:
-            analyzers[key] = type(analyzer)(load_config(key))
+            analyzers[key] = analyzer.with_config(load_config(key))
         by_config.setdefault(key, []).append((data, post))
     for key, items in by_config.items():
         analyses = analyzers[key].analyze_many([post for _, post in items])
@@ -119,21 +126,39 @@ def _read(path: Path, report: Report) -> list[tuple[dict, object]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise EvaluationError(f"{path}: cannot read the labelled file ({exc})") from None
     lines = []
+    unlabelled = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
-            labels = data["labels"]
-            labels["mentions"], labels["intents"], labels["customer_status"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            report.errors.append(f"line {number}: {exc.__class__.__name__} {exc}")
+        except json.JSONDecodeError as exc:
+            report.errors.append(f"line {number}: not JSON ({exc})")
             continue
-        post = parse_post({k: v for k, v in data.items() if k != "lang"}, str(path), number)
+        labels = data.get("labels") if isinstance(data, dict) else None
+        if not isinstance(labels, dict):
+            unlabelled += 1
+            report.errors.append(f"line {number}: field 'labels' is missing or not an object")
+            continue
+        absent = [name for name in ("mentions", "intents", "customer_status") if name not in labels]
+        if absent:
+            report.errors.append(f"line {number}: field 'labels' lacks {', '.join(absent)}")
+            continue
+        if "text" not in data and "id" in data:
+            found = text_of(str(data["id"]))
+            if found is None:
+                report.missing += 1
+                continue
+            data = {"source": str(data["id"]).partition(":")[0], "created_at": "2020-01-01T00:00:00Z",
+                    "author": found[1], **data, "text": found[0]}
+        post = parse_post({k: v for k, v in data.items() if k not in ("lang", "labels", "config", "split")}, str(path), number)
         if not hasattr(post, "text"):
             report.errors.append(str(post))
             continue
         lines.append((data, post))
+    if unlabelled and not lines and not report.missing:
+        raise EvaluationError(f"{path}: no line has labels; `listener eval` scores a labelled file "
+                              "(each line a post plus \"labels\", see LABELS.md)")
     return lines
 
 
@@ -172,3 +197,30 @@ def _score(report: Report, data: dict, analysis) -> None:
 
 def _flag(value) -> set:
     return {True} if value else set()
+
+
+def compare(reports: dict[str, Report]) -> str:
+    """Several readings of the same file side by side: F1 (precision/recall) per label, group and mode."""
+    first = next(iter(reports.values()))
+    groups = sorted({g for g, _ in first.counts}, key=lambda g: (g != ALL, g not in first.splits, g))
+    width = 20
+    lines = []
+    for group in groups:
+        lines.append(f"{group} ({first.posts.get(group, 0)} posts)   F1 (P/R)")
+        lines.append(f"  {'label':<24}" + "".join(f"{name:>{width}}" for name in reports) + f"{'n':>6}")
+        for label in LABELS:
+            cells, support = [], 0
+            for report in reports.values():
+                c = report.counts.get((group, label))
+                if c is None:
+                    cells.append(f"{'-':>{width}}")
+                    continue
+                support = max(support, c.support)
+                cells.append(f"{c.f1:.3f} ({c.precision:.2f}/{c.recall:.2f})".rjust(width))
+            if support:
+                lines.append(f"  {label:<24}" + "".join(cells) + f"{support:6d}")
+    for name, report in reports.items():
+        if report.errors or report.missing:
+            lines.append(f"{name}: " + report.format().splitlines()[-1])
+            break
+    return "\n".join(lines)

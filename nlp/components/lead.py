@@ -74,7 +74,9 @@ class LeadScorer:
         elif status == "customer":
             score += 5
             reasons.append(f"is a customer of {self.brand}")
-        surface = self._surface(brand, competitors, set(intents), status, sector)
+        surface = current.surface_decided
+        if surface is None:
+            surface = self._surface(brand, competitors, set(intents), status, sector)
         return min(score, 100 if surface else UNSURFACED_MAX), reasons, surface
 
     @staticmethod

@@ -1,0 +1,108 @@
+"""Real public posts for training and evaluation, kept as ids and labels beside the texts' own files.
+
+A labelled line names its post by id (``es-airline:<tweet id>``,
+``tweetlid:<tweet id>``, ``us-airline:<tweet id>``); its text is read from the
+source's file under the training data folders: those of ``$LISTENER_TRAINING_DATA``
+(separated by ``:``), then every ``shared/data`` folder beside the working
+directory or the package and their parents. Each source, its licence and its rows are listed in ``DATA.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+LABELLED = Path(__file__).parent / "data" / "labelled"
+
+
+class CorpusError(ValueError):
+    """A labelled file or a source file that cannot be read: the message names it."""
+
+
+@dataclass(frozen=True)
+class Source:
+    prefix: str
+    path: str             # relative to the training data folder
+    id_column: str
+    text_column: str
+    delimiter: str = ","
+    author_column: str | None = None
+
+
+SOURCES = {
+    source.prefix: source
+    for source in (
+        Source("es-airline", "es-airline-tweets/tweets.csv", "tweet_id", "text"),
+        Source("tweetlid", "tweetlid-train/tweets.tsv", "tweet_id", "text", "\t", "user"),
+        Source("us-airline", "us-airline-tweets/Tweets.csv", "tweet_id", "text", ",", "name"),
+    )
+}
+
+
+def data_folders() -> list[Path]:
+    """Where source files are looked for, first match wins."""
+    named = [Path(p).expanduser() for p in os.environ.get("LISTENER_TRAINING_DATA", "").split(os.pathsep) if p]
+    here = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parent, *Path(__file__).resolve().parents]
+    return named + [folder / "shared" / "data" for folder in here]
+
+
+@lru_cache(maxsize=None)
+def _texts(prefix: str) -> dict[str, tuple[str, str | None]] | None:
+    source = SOURCES[prefix]
+    for folder in data_folders():
+        path = folder / source.path
+        if path.is_file():
+            with open(path, encoding="utf-8", newline="") as handle:
+                rows = csv.DictReader(handle, delimiter=source.delimiter)
+                return {row[source.id_column]: (row[source.text_column], row.get(source.author_column or ""))
+                        for row in rows}
+    return None
+
+
+def available(prefix: str) -> bool:
+    return prefix in SOURCES and _texts(prefix) is not None
+
+
+def text_of(post_id: str) -> tuple[str, str | None] | None:
+    """The text and author of a post of a known source, or None when its file is not here."""
+    prefix, _, native = post_id.partition(":")
+    if prefix not in SOURCES:
+        return None
+    texts = _texts(prefix)
+    return texts.get(native) if texts is not None else None
+
+
+def read_labelled(path: str | Path) -> Iterator[dict]:
+    """The lines of a labelled file, each with its ``text`` filled in when the source file is here.
+
+    Lines whose source is not here are skipped; a line that is not valid raises
+    :class:`CorpusError` naming the file and line.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                post_id, labels = data["id"], data["labels"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise CorpusError(f"{path}:{number}: not a labelled line ({exc.__class__.__name__}: {exc})") from None
+            if not isinstance(labels, dict):
+                raise CorpusError(f"{path}:{number}: field 'labels': expected an object")
+            if "text" not in data:
+                found = text_of(post_id)
+                if found is None:
+                    continue
+                data["text"], author = found
+                data.setdefault("author", author)
+            yield data
+
+
+def labelled_files() -> list[Path]:
+    return sorted(LABELLED.glob("*.jsonl"))

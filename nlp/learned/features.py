@@ -1,0 +1,66 @@
+"""The features a learned model reads: word 1-2 grams and character 2-5 grams of a normalised text.
+
+Links, @handles and numbers become placeholders, so that a model learns what
+people write rather than who they write to. Extra features (the rules' findings,
+the roles of the companies named) are plain strings added beside the n-grams.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nlp.text import fold
+
+LINK = re.compile(r"https?://\S+|www\.\S+")
+HANDLE = re.compile(r"@\w+")
+NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+WORDS = re.compile(r"[^\W\d_]+(?:['’·][^\W\d_]+)*|[?¿!¡]|_\w+_")
+
+
+@dataclass(frozen=True)
+class NgramFeatures:
+    """Which n-grams to read; every option is part of a saved model."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    fold_accents: bool = True
+    lowercase: bool = True
+    placeholders: bool = True
+
+    def normalise(self, text: str) -> str:
+        if self.placeholders:
+            if "http" in text or "www." in text:
+                text = LINK.sub(" _link_ ", text)
+            if "@" in text:
+                text = HANDLE.sub(" _user_ ", text)
+            text = NUMBER.sub(" _num_ ", text)
+        if self.fold_accents:
+            return fold(text)
+        return text.lower() if self.lowercase else text
+
+    def __call__(self, text: str, extra: Iterable[str] = ()) -> list[str]:
+        words = WORDS.findall(self.normalise(text))
+        grams = []
+        low, high = self.word_ngrams
+        for n in range(low, high + 1):
+            grams.extend("w:" + " ".join(words[i:i + n]) for i in range(len(words) - n + 1))
+        low, high = self.char_ngrams
+        if high:
+            for word in words:
+                padded = f" {word} "
+                size = len(padded)
+                for n in range(low, min(high, size) + 1):
+                    grams.extend(padded[i:i + n] for i in range(size - n + 1))
+        grams.extend(extra)
+        return grams
+
+    def to_dict(self) -> dict:
+        return {"word_ngrams": list(self.word_ngrams), "char_ngrams": list(self.char_ngrams),
+                "fold_accents": self.fold_accents, "lowercase": self.lowercase, "placeholders": self.placeholders}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NgramFeatures:
+        return cls(word_ngrams=tuple(data["word_ngrams"]), char_ngrams=tuple(data["char_ngrams"]),
+                   fold_accents=data["fold_accents"], lowercase=data["lowercase"], placeholders=data["placeholders"])

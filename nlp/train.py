@@ -1,0 +1,153 @@
+"""Train the learned reader from labelled real posts and the team's feedback.
+
+Rows come from ``nlp/data/labelled/*.jsonl`` (ids and labels of real public
+posts; texts from their sources, see :mod:`nlp.corpus`) and from feedback
+stored in the index. Each row is read by the rules first, with the
+configuration it was labelled against, so that the model learns from the same
+inputs it will see at run time. Two models are written: ``reading`` (n-grams and
+the rules' findings, used by default) and ``reading-text`` (n-grams alone).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from listener.config import Config, load_config
+from listener.jsonl import parse_post
+from listener.records import INTENTS
+from nlp.components.learned import model_path
+from nlp.corpus import labelled_files, read_labelled
+from nlp.learned.features import NgramFeatures
+from nlp.learned.training import Row, TrainingOptions, best_threshold, fit, out_of_fold, scores
+
+logger = logging.getLogger(__name__)
+
+LABELS = ("sector", *INTENTS, "customer", "prospect", "surface")
+FEATURES = NgramFeatures(word_ngrams=(1, 2), char_ngrams=(2, 5))
+# A feedback row counts this many times a labelled row: the team's word on its own brand weighs more.
+FEEDBACK_WEIGHT = 3.0
+
+
+class TrainingError(ValueError):
+    """Training cannot run: the message says what is missing."""
+
+
+@dataclass
+class Example:
+    """A post with (some of) its labels, before the rules have read it."""
+
+    id: str
+    text: str
+    labels: dict[str, bool]
+    config: str | None = None           # the configuration file it was labelled against
+    author: str | None = None
+    lang: str | None = None
+    weight: float = 1.0
+    source: str = "labelled"
+
+
+def binary_labels(labels: dict) -> dict[str, bool]:
+    """LABELS.md labels (``intents``, ``customer_status``...) as the model's yes/no labels; absent ones stay unknown."""
+    out: dict[str, bool] = {}
+    if "sector" in labels:
+        out["sector"] = bool(labels["sector"])
+    if "intents" in labels:
+        out.update({intent: intent in labels["intents"] for intent in INTENTS})
+    for intent in INTENTS:
+        if isinstance(labels.get(intent), bool):
+            out[intent] = labels[intent]
+    if labels.get("customer_status") in ("customer", "prospect", "unknown"):
+        out["customer"] = labels["customer_status"] == "customer"
+        out["prospect"] = labels["customer_status"] == "prospect"
+    if "surface" in labels:
+        out["surface"] = bool(labels["surface"])
+    return out
+
+
+def labelled_examples(files: Iterable[Path] | None = None) -> list[Example]:
+    examples = []
+    for path in files if files is not None else labelled_files():
+        for data in read_labelled(path):
+            examples.append(Example(data["id"], data["text"], binary_labels(data["labels"]), data.get("config"),
+                                    data.get("author"), data.get("lang")))
+    return examples
+
+
+def _resolve(config: str | None, default: Config, cache: dict) -> Config:
+    if not config:
+        return default
+    if config not in cache:
+        candidates = [Path(config), *(parent / config for parent in Path(__file__).resolve().parents)]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise TrainingError(f"configuration {config!r} of the labelled posts not found")
+        cache[config] = load_config(found)
+    return cache[config]
+
+
+def rows_of(examples: Sequence[Example], default: Config) -> list[Row]:
+    """Each example read by the rules with its own configuration: the model's text and rule features."""
+    from nlp.analyzer import Analyzer
+
+    by_config: dict[int, tuple[Config, list[int]]] = {}
+    cache: dict = {}
+    for position, example in enumerate(examples):
+        config = _resolve(example.config, default, cache)
+        by_config.setdefault(id(config), (config, []))[1].append(position)
+    rows: list[Row | None] = [None] * len(examples)
+    for config, positions in by_config.values():
+        analyzer = Analyzer(config, reading="rules")
+        posts = [_post(examples[p]) for p in positions]
+        for position, (_, (text, extra)) in zip(positions, analyzer.analyze_with_inputs(posts)):
+            example = examples[position]
+            rows[position] = Row(example.id, text, extra, example.labels, example.weight)
+    return rows  # type: ignore[return-value]
+
+
+def _post(example: Example):
+    return parse_post({"id": example.id, "source": example.id.partition(":")[0] or "labelled", "text": example.text,
+                       "created_at": "2020-01-01T00:00:00Z", "author": example.author}, "<training>", 0)
+
+
+@dataclass
+class TrainingResult:
+    rows: int
+    sources: dict[str, int]
+    cross_validated: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # model -> label -> scores
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+def train(examples: Sequence[Example], default: Config, folder: Path, options: TrainingOptions = TrainingOptions()) -> TrainingResult:
+    """Fit both models on every example, with thresholds and scores from k-fold cross-validation."""
+    if not examples:
+        raise TrainingError("no labelled posts to train on (is the training data folder here? see DATA.md)")
+    rows = rows_of(examples, default)
+    sources: dict[str, int] = {}
+    for example in examples:
+        sources[example.source] = sources.get(example.source, 0) + 1
+    result = TrainingResult(len(rows), sources)
+    for mode, use_rules in (("combined", True), ("learned", False)):
+        model_rows = rows if use_rules else [Row(r.id, r.text, (), r.labels, r.weight) for r in rows]
+        probabilities = out_of_fold(model_rows, LABELS, FEATURES, options)
+        thresholds, cv = {}, {}
+        for column, label in enumerate(LABELS):
+            known = np.asarray([label in r.labels for r in model_rows])
+            if not known.any():
+                continue
+            y = np.asarray([bool(r.labels.get(label)) for r in model_rows])[known]
+            p = probabilities[known, column]
+            thresholds[label] = best_threshold(y, p)
+            cv[label] = scores(y, p >= thresholds[label])
+        about = {"rows": len(rows), "sources": sources, "cross_validated": cv, "rule_features": use_rules}
+        model = fit(model_rows, LABELS, FEATURES, options, thresholds, about)
+        path = model_path(mode, folder)
+        model.save(path)
+        result.cross_validated[mode] = cv
+        result.paths[mode] = path
+        logger.info("train: %s model, %d rows, %d terms -> %s", mode, len(rows), len(model.vocabulary), path)
+    return result
