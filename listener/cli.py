@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import nullcontext
 from importlib import import_module, resources
 from pathlib import Path
 
@@ -118,8 +119,10 @@ def ingest(config_path: str | None, path: str, batch_size: int) -> None:
     size = None if path == "-" else _count_lines(path)
     with open_backend(config) as backend:
         pipeline = Pipeline(config, backend)
-        with click.progressbar(length=size, label="Ingesting", file=sys.stderr) as bar:
-            report = pipeline.ingest((item for _, item in _posts(path)), batch_size, progress=bar.update)
+        # Standard input has no length to show progress against.
+        bar = nullcontext() if size is None else click.progressbar(length=size, label="Ingesting", file=sys.stderr)
+        with bar as progress:
+            report = pipeline.ingest((item for _, item in _posts(path)), batch_size, progress=progress and progress.update)
     click.echo(report.summary())
     for reason in report.rejected[:50]:
         click.echo(f"  rejected: {reason}", err=True)

@@ -72,6 +72,12 @@ def test_ingest_indexes_good_lines_and_reports_bad_ones(runner, config, tmp_path
     assert json.loads(searched.stdout)["total"] == 1
 
 
+def test_ingest_reads_standard_input(runner, config):
+    result = runner.invoke(main, ["ingest", "--config", str(config), "-"], input=post_line("1", "Cinesa y sus entradas"))
+    assert result.exit_code == 0, result.output
+    assert "read 1, indexed 1, rejected 0" in result.stdout
+
+
 def test_ingest_twice_is_idempotent(runner, config, tmp_path):
     posts = tmp_path / "posts.jsonl"
     posts.write_text(post_line("1", "Cinesa y sus entradas"))
