@@ -16,7 +16,7 @@ import click
 
 from listener.clitools import ListenerGroup, config_option, resolve_config
 from listener.config import load_config
-from listener.errors import ListenerError
+from listener.errors import ListenerError, NotFoundError
 from listener.jsonl import Rejection, read_posts
 
 # Commands of the layers above the core, imported only when used.
@@ -64,14 +64,21 @@ def init(path: str, force: bool) -> None:
 
 
 def _posts(path: str) -> Iterator[tuple[int, object]]:
+    return _read_input(path, read_posts)
+
+
+def _read_input(path: str, reader) -> Iterator[tuple[int, object]]:
+    """``reader``'s lines of the file at ``path``, or of standard input for ``-``."""
     if path == "-":
-        yield from read_posts(sys.stdin.buffer, "<stdin>")
+        yield from reader(sys.stdin.buffer, "<stdin>")
         return
     try:
         with open(path, "rb") as stream:
-            yield from read_posts(stream, path)
+            yield from reader(stream, path)
     except FileNotFoundError:
         raise ListenerError(f"{path}: no such file")
+    except OSError as exc:
+        raise ListenerError(f"{path}: cannot be read ({exc.strerror or exc})")
 
 
 @main.command()
@@ -129,6 +136,44 @@ def ingest(config_path: str | None, path: str, batch_size: int) -> None:
     if len(report.rejected) > 50:
         click.echo(f"  … and {len(report.rejected) - 50} more", err=True)
     if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@config_option
+@click.argument("path", metavar="FILE|-")
+def feedback(config_path: str | None, path: str) -> None:
+    """Store the team's feedback on posts' analyses (JSON Lines: id, labels, by, optional at).
+
+    Labels are named as in LABELS.md; the latest feedback on a label decides it.
+    Exits with status 1 if any line was not stored.
+    """
+    from listener.feedback import read_feedback
+    from listener.index import open_backend
+
+    config = resolve_config(config_path)
+    entities = [entity.name for entity, _ in config.entities]
+    stored, repeated, rejected, unknown = 0, 0, [], []
+    with open_backend(config) as backend:
+        for number, item in _read_input(path, lambda stream, origin: read_feedback(stream, origin, entities)):
+            if isinstance(item, Rejection):
+                rejected.append(str(item))
+                continue
+            try:
+                if backend.add_feedback(item.post_id, item.feedback):
+                    stored += 1
+                else:
+                    repeated += 1
+            except NotFoundError:
+                unknown.append(f"{item.post_id} (line {number})")
+        backend.refresh()
+    click.echo(f"stored {stored}, already stored {repeated}, rejected {len(rejected)}, unknown posts {len(unknown)}")
+    for kind, problems in (("rejected", rejected), ("unknown post", unknown)):
+        for problem in problems[:50]:
+            click.echo(f"  {kind}: {problem}", err=True)
+        if len(problems) > 50:
+            click.echo(f"  … and {len(problems) - 50} more", err=True)
+    if rejected or unknown:
         sys.exit(1)
 
 
