@@ -8,7 +8,7 @@ send in the ``X-CSRF-Token`` header.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from listener.errors import NotFoundError
 from listener.index.base import SearchQuery
-from listener.records import STATUSES, format_time
+from listener.records import LABELS, STATUSES, format_time
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
 from listener.web.exports import gaps_csv, posts_csv, timeline_csv
 from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, read_selection, window
 from listener.web.gaps import SCAN_LIMIT, gap_report
+from listener.web.precision import precision_report
 from listener.web.security import set_session_cookie
 from listener.web.views import post_json
 from listener.workflow import UNSET
@@ -56,6 +57,12 @@ class NoteOut(BaseModel):
     at: datetime
 
 
+class FeedbackOut(BaseModel):
+    labels: dict[str, Any]
+    by: str
+    at: datetime
+
+
 class SlaOut(BaseModel):
     due_at: datetime
     remaining_seconds: int = Field(description="Negative once overdue.")
@@ -87,6 +94,8 @@ class PostOut(BaseModel):
     notes: list[NoteOut]
     reply_draft: str | None
     follow_up_at: datetime | None
+    feedback: list[FeedbackOut] = Field(description="The team's feedback on the analysis, oldest first.")
+    team_labels: dict[str, Any] = Field(description="The team's value of each label it gave feedback on: the latest feedback on that label decides it.")
     sla: SlaOut | None = Field(description="The response clock of an open post.")
 
 
@@ -132,6 +141,35 @@ class WorkflowIn(BaseModel):
         if isinstance(value, str) and len(value) == 10:
             return date.fromisoformat(value)
         return value
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: dict[str, Any] = Field(description=(
+        f"Any of {', '.join(LABELS)}, as in LABELS.md: `mentions` a list of configured entity names, "
+        "`customer_status` customer, prospect or unknown, `language` es, ca, en, pt or other, the rest true or false."
+    ))
+
+
+class TallyOut(BaseModel):
+    confirmed: int
+    rejected: int
+    n: int = Field(description="confirmed + rejected")
+    precision: float | None = Field(description="confirmed / n; null when n is 0.")
+
+
+class LabelPrecisionOut(BaseModel):
+    label: str
+    value: str | None = Field(description="The entity, customer status or language predicted; null for a yes/no label.")
+    all: TallyOut
+    by_language: dict[str, TallyOut] = Field(description="By the language the analysis gave the post.")
+
+
+class PrecisionOut(BaseModel):
+    posts_with_feedback: int
+    languages: list[str]
+    labels: list[LabelPrecisionOut]
 
 
 class EntityGapOut(BaseModel):
@@ -320,6 +358,15 @@ def change_workflow(request: Request, post_id: str, body: WorkflowIn, csrf: Csrf
     return post_json(_get(web, post_id), web.config.schedule, web.now())
 
 
+@router.post("/api/posts/{post_id:path}/feedback", tags=["feedback"], response_model=PostOut,
+             responses={**PROBLEMS, 404: {"model": Problem}, 422: {"model": Problem, "description": "An unknown label or a value it cannot take"}},
+             summary="Say which of the analysis's labels are right: the value you give for each is kept as yours")
+def give_feedback(request: Request, post_id: str, body: FeedbackIn, csrf: Csrf, session=Depends(require(AGENTS))):
+    web = web_of(request)
+    web.work.give_feedback(session, post_id, body.labels)
+    return post_json(_get(web, post_id), web.config.schedule, web.now())
+
+
 def _get(web, post_id: str):
     hit = web.backend.get(post_id)
     if hit is None:
@@ -362,6 +409,26 @@ def gaps(request: Request, since: Day = None, until: Day = None, interval: Inter
             for name, clusters in report.clusters.items()
         },
         "truncated": report.truncated,
+    }
+
+
+@router.get("/api/precision", tags=["analysts", "feedback"], response_model=PrecisionOut, responses=PROBLEMS,
+            summary="Per label and language, how often the team's feedback confirms what the analysis predicted")
+def precision(request: Request, session=Depends(require(ANALYSTS))):
+    web = web_of(request)
+    report = precision_report(web.backend, web.entity_names, web.languages)
+
+    def tally(t) -> dict:
+        return {"confirmed": t.confirmed, "rejected": t.rejected, "n": t.n, "precision": t.precision}
+
+    return {
+        "posts_with_feedback": report.posts,
+        "languages": report.languages,
+        "labels": [
+            {"label": row.label, "value": row.value, "all": tally(row.overall),
+             "by_language": {lang: tally(t) for lang, t in row.by_language.items()}}
+            for row in report.labels
+        ],
     }
 
 

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
 from listener.errors import BackendError, ConflictError, ListenerError, NotFoundError, TransitionError
+from listener.feedback import LabelError
 from listener.index.base import BaseBackend, QueryError, SearchQuery
 from listener.web import api, pages, views
 from listener.web.filters import FilterError
@@ -28,7 +29,9 @@ from listener.web.work import Work
 
 logger = logging.getLogger(__name__)
 
-STATUS_CODES = {NotFoundError: 404, ConflictError: 409, TransitionError: 422, QueryError: 400, FilterError: 400, BackendError: 503}
+STATUS_CODES = {
+    NotFoundError: 404, ConflictError: 409, TransitionError: 422, LabelError: 422, QueryError: 400, FilterError: 400, BackendError: 503,
+}
 OPTIONS_TTL = 300.0
 
 
@@ -43,7 +46,7 @@ class WebContext:
         self.sessions = SessionStore(settings.session_hours * 3600)
         self.throttle = LoginThrottle()
         self.drafter = ReplyDrafter(settings, config.brand.name)
-        self.work = Work(backend, users, config.schedule)
+        self.work = Work(backend, users, config.schedule, self.entity_names)
         self.session_cookie, self.login_cookie = cookie_names(settings.secure_cookies)
         self.zone = config.schedule.timezone
         self._now = now
@@ -52,6 +55,16 @@ class WebContext:
 
     def now(self) -> datetime:
         return self._now() if self._now else datetime.now(timezone.utc)
+
+    @property
+    def entity_names(self) -> list[str]:
+        """The brand and competitors, brand first."""
+        return [entity.name for entity, _ in self.config.entities]
+
+    @property
+    def languages(self) -> list[str]:
+        """The configured languages, and ``other``."""
+        return [*self.config.languages, "other"]
 
     def local(self, value: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
         return views.local_time(value, self.zone, fmt)
@@ -91,7 +104,9 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(age=views.age, duration=views.duration, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT)
+    environment.globals.update(
+        age=views.age, duration=views.duration, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT, label_text=views.label_text,
+    )
     return environment
 
 

@@ -12,14 +12,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from listener.errors import ConflictError, TransitionError
+from listener.feedback import BOOLEAN_LABELS, LabelError
 from listener.index.base import INTERVALS
 from listener.records import ANSWER_STATES, CUSTOMER_STATUSES, INTENTS, STATUSES
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
 from listener.web.charts import bar_chart, colors, flow_chart, share_chart
 from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, FilterError, read_date, read_selection, window
 from listener.web.gaps import gap_report
+from listener.web.precision import precision_report
 from listener.web.security import set_session_cookie
-from listener.web.views import duration, sla_view
+from listener.web.views import duration, label_rows, label_text, sla_view
 from listener.web.work import ChangeError
 from listener.workflow import TRANSITIONS
 
@@ -98,9 +100,9 @@ def home():
 
 def filter_options(web) -> dict:
     return {
-        "entity": [e.name for e, _ in web.config.entities],
+        "entity": web.entity_names,
         "source": web.source_names(),
-        "language": [*web.config.languages, "other"],
+        "language": web.languages,
         "intent": list(INTENTS),
         "customer_status": list(CUSTOMER_STATUSES),
         "answer_state": list(ANSWER_STATES),
@@ -143,7 +145,27 @@ def _post_page(request: Request, post_id: str, error: str | None = None, status:
         reply_url=web.drafter.reply_url(hit), transitions=sorted(TRANSITIONS[workflow.status] - {"claimed"}),
         agents=web.users.names("agent", "admin"), can_work=session.role in AGENTS,
         can_claim=workflow.status == "new" or (workflow.status == "claimed" and workflow.assignee is None),
+        labels=label_rows(hit, web.languages), entities=web.entity_names,
     )
+
+
+@router.post("/posts/{post_id:path}/feedback")
+async def post_feedback(request: Request, post_id: str, session=Depends(require(AGENTS))):
+    """One label's value from a form: ``label``, and ``value`` (repeated for mentions; none at all is no mentions)."""
+    form = await request.form()
+    label, values = str(form.get("label", "")), [str(v) for v in form.getlist("value")]
+    if label in BOOLEAN_LABELS and values in (["true"], ["false"]):
+        value = values == ["true"]
+    elif label == "mentions":
+        value = values
+    else:
+        value = values[0] if len(values) == 1 else values
+    try:
+        web_of(request).work.give_feedback(session, post_id, {label: value})
+    except LabelError as exc:
+        return _post_page(request, post_id, f"Not saved: {exc}.", 422)
+    session.flash(f"Feedback saved: {label.replace('_', ' ')} is {label_text(value)}.", "ok")
+    return RedirectResponse(post_url(post_id), 303)
 
 
 @router.post("/posts/{post_id:path}/{action}")
@@ -220,6 +242,13 @@ def gaps(request: Request, session=Depends(require(ANALYSTS))):
         request, "gaps.html", report=report, charts=gap_charts(report, palette), palette=palette, post_url=post_url,
         since_day=since_day, until_day=until_day, interval=interval, export=request.url.query,
     )
+
+
+@router.get("/precision")
+def precision(request: Request, session=Depends(require(ANALYSTS))):
+    web = web_of(request)
+    report = precision_report(web.backend, web.entity_names, web.languages)
+    return web.render(request, "precision.html", report=report)
 
 
 def gap_charts(report, palette: dict[str, str]) -> dict:

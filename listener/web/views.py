@@ -1,4 +1,4 @@
-"""What a page or the API shows of a post: ages, SLA clocks, labels."""
+"""What a page or the API shows of a post: ages, SLA clocks, labels and the team's feedback on them."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from listener.config import ScheduleConfig
+from listener.feedback import BOOLEAN_LABELS, CHOICES, effective_labels, latest_by_label, predicted_labels
 from listener.present import ANSWER_LABELS, age
-from listener.records import IndexedPost, format_time
+from listener.records import LABELS, Feedback, IndexedPost, format_time
 from listener.sla import sla_status
 from listener.workflow import OPEN_STATUSES
 
 SOON = timedelta(minutes=15)
 ANSWER_TEXT = {**ANSWER_LABELS, "unknown": "reply state unknown"}
 
-__all__ = ["SlaView", "age", "duration", "local_time", "native_id", "post_json", "safe_url", "sla_view"]
+__all__ = ["LabelRow", "SlaView", "age", "duration", "label_rows", "label_text", "local_time", "native_id", "post_json", "safe_url", "sla_view"]
 
 
 def duration(value: timedelta) -> str:
@@ -73,6 +74,51 @@ def sla_view(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> SlaVi
     return SlaView(text, kind, status.due_at, status.remaining, status.overdue, status.off_hours)
 
 
+def label_text(value: object) -> str:
+    """A label's value as a person reads it: ``yes``, ``no``, ``Cinesa, Yelmo Cines``, ``none``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(value) or "none"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRow:
+    """One label of a post in its feedback table: what the analysis says, and what the team said last."""
+
+    label: str
+    kind: str  # "yes/no", "choice" or "mentions"
+    predicted: object
+    deciding: Feedback | None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def team(self) -> object:
+        return self.deciding.labels[self.label] if self.deciding else None
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the team's value is the analysis's (for mentions, the same entities in any order)."""
+        if self.kind == "mentions":
+            return self.deciding is not None and set(self.team) == set(self.predicted)
+        return self.deciding is not None and self.team == self.predicted
+
+
+def label_rows(hit: IndexedPost, languages: list[str]) -> list[LabelRow]:
+    predicted, deciding = predicted_labels(hit.analysis), latest_by_label(hit.feedback)
+    rows = []
+    for label in LABELS:
+        if label in BOOLEAN_LABELS:
+            kind, choices = "yes/no", ()
+        elif label in CHOICES:
+            kind, choices = "choice", tuple(languages) if label == "language" else CHOICES[label]
+        else:
+            kind, choices = "mentions", ()
+        rows.append(LabelRow(label, kind, predicted[label], deciding.get(label), choices))
+    return rows
+
+
 def post_json(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> dict:
     post, analysis, workflow = hit.post, hit.analysis, hit.workflow
     clock = sla_view(hit, schedule, now)
@@ -100,6 +146,8 @@ def post_json(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> dict
         "notes": [note.to_dict() for note in workflow.notes],
         "reply_draft": workflow.reply_draft,
         "follow_up_at": format_time(workflow.follow_up_at) if workflow.follow_up_at else None,
+        "feedback": [item.to_dict() for item in hit.feedback],
+        "team_labels": {k: list(v) if k == "mentions" else v for k, v in effective_labels(hit.feedback).items()},
         "sla": None if clock.due_at is None else {
             "due_at": format_time(clock.due_at),
             "remaining_seconds": int(clock.remaining.total_seconds()),

@@ -1,17 +1,21 @@
-"""Changes people make to a post's workflow, shared by the pages and the API.
+"""Changes people make to a post, shared by the pages and the API.
 
-Every change names the version the person saw; the backend refuses it with a
-:class:`ConflictError` if someone changed the post since. Claiming assigns the
-post to oneself; handing over a post someone else holds takes an admin.
+Every workflow change names the version the person saw; the backend refuses it
+with a :class:`ConflictError` if someone changed the post since. Claiming
+assigns the post to oneself; handing over a post someone else holds takes an
+admin. Feedback on the analysis needs no version: it is only ever added, and
+the latest on each label decides it.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from collections.abc import Sequence
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from listener.errors import ConflictError, ListenerError, NotFoundError
-from listener.records import STATUSES, Workflow
+from listener.feedback import check_labels
+from listener.records import STATUSES, Feedback, Workflow
 from listener.web.sessions import Session
 from listener.workflow import UNSET, WorkflowChange
 
@@ -24,8 +28,9 @@ class ChangeError(ListenerError):
 
 
 class Work:
-    def __init__(self, backend, users, schedule):
+    def __init__(self, backend, users, schedule, entities: Sequence[str] = ()):
         self.backend, self.users, self.schedule = backend, users, schedule
+        self.entities = list(entities)
 
     def change(self, session: Session, post_id: str, version: int, *, status=UNSET, assignee=UNSET,
                note: str | None = None, reply_draft=UNSET, follow_up_at=UNSET) -> Workflow:
@@ -68,3 +73,10 @@ class Work:
 
     def claim(self, session: Session, post_id: str, version: int) -> Workflow:
         return self.change(session, post_id, version, status="claimed")
+
+    def give_feedback(self, session: Session, post_id: str, labels: dict) -> Feedback:
+        """Keep what ``session``'s user says about some of the post's labels; a bad label raises ``LabelError``."""
+        feedback = Feedback(labels=check_labels(labels, self.entities), by=session.user, at=datetime.now(timezone.utc))
+        self.backend.add_feedback(post_id, feedback)
+        self.backend.refresh()
+        return feedback

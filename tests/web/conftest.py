@@ -27,13 +27,15 @@ def es_backend(es_url):
 
 
 def reset_es(backend, docs) -> None:
-    """Put the shared test index back to the corpus, workflow and all, unless no test changed it."""
+    """Put the shared test index back to the corpus, workflow, feedback and all, unless no test changed it."""
     from elasticsearch.helpers import bulk
 
     from listener.index.elasticsearch import crawl_fields, workflow_fields
     from listener.records import Workflow
 
-    changed = {"bool": {"should": [{"range": {"version": {"gt": 0}}}, {"bool": {"must_not": {"ids": {"values": [d.id for d in docs]}}}}]}}
+    changed = {"bool": {"should": [
+        {"range": {"version": {"gt": 0}}}, {"exists": {"field": "feedback_labels"}}, {"bool": {"must_not": {"ids": {"values": [d.id for d in docs]}}}},
+    ]}}
     if backend.es.count(index=backend.alias, query=changed)["count"] == 0 and backend.count() == len(docs):
         return
     stale = [h["_id"] for h in backend.es.search(index=backend.alias, size=1000, source=False)["hits"]["hits"]]

@@ -1,7 +1,8 @@
 """End to end in a real headless Chromium (Debian's, at /usr/bin/chromium).
 
 What a team must be able to do (log in, filter, claim, note, draft, answer, lose a
-claim race, read the competitor page) runs on both backends; the rest on SQLite.
+claim race, correct the analysis, read the competitor and precision pages) runs on
+both backends; the rest on SQLite.
 
 Screenshots go to artifacts/screenshots/ (named backend-test-step.png).
 """
@@ -173,6 +174,39 @@ def test_a_second_sessions_conflicting_claim_is_refused_with_a_clear_message(bro
     expect(luis.locator(".work .status")).to_contain_text("claimed · ana")
     for page in (ana, luis):
         page.context.close()
+
+
+def test_an_agent_corrects_the_analysis_and_an_analyst_reads_the_precision_it_implies(browser, site, shot):
+    page = logged_in(browser, site, "ana", "/posts/reddit:3")
+    expect(page.get_by_role("heading", name="Is the analysis right?")).to_be_visible()
+    page.locator("tr[data-label=complaint]").get_by_role("button", name="Wrong").click()
+    expect(page.locator(".flash.ok")).to_have_text("Feedback saved: complaint is no.")
+    expect(page.locator("tr[data-label=complaint] .team")).to_contain_text(re.compile(r"^no ana,"))
+
+    page.get_by_text("Wrong brand").click()
+    page.get_by_label("Yelmo Cines").uncheck()
+    page.get_by_label("Kinépolis").check()
+    page.get_by_role("button", name="Save the right brands").click()
+    expect(page.locator("tr[data-label=mentions] .team")).to_contain_text("Kinépolis")
+    page.get_by_role("button", name="Not relevant").click()
+    expect(page.locator("tr[data-label=surface] .team .disagrees")).to_have_text("no")
+    shot(page, site, "1-corrected")
+
+    analyst = logged_in(browser, site, "marta", "/inbox")
+    analyst.get_by_role("link", name="Precision").click()
+    expect(analyst.get_by_role("heading", name="Precision of the analysis")).to_be_visible()
+
+    def cells(name: str):
+        return analyst.locator("table.precision tbody tr").filter(has=analyst.get_by_role("rowheader", name=name, exact=True)).locator("td")
+
+    expect(cells("complaint").nth(0)).to_have_text("0% n=1")  # all languages
+    expect(cells("complaint").nth(1)).to_have_text("0% n=1")  # es
+    expect(cells("complaint").nth(2)).to_have_text("— n=0")   # ca
+    expect(cells("mentions: Yelmo Cines").nth(0)).to_have_text("0% n=1")
+    expect(cells("question").nth(0)).to_have_text("— n=0")
+    shot(analyst, site, "2-precision")
+    for each in (page, analyst):
+        each.context.close()
 
 
 def test_keyboard_shortcuts_select_claim_and_answer(browser, sqlite_site, shot):

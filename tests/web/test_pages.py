@@ -59,7 +59,7 @@ def test_every_page_but_login_and_health_sends_you_to_log_in(browser_like):
 
 def test_every_state_changing_route_refuses_anonymous_requests(browser_like):
     routes = [r for r in unsafe_routes() if r not in {("POST", "/login"), ("POST", "/api/session")}]
-    assert len(routes) == 5
+    assert len(routes) == 7
     for method, path in routes:
         assert browser_like.request(method, path, data={"version": "0"}).status_code == 401, (method, path)
 
@@ -207,3 +207,66 @@ def test_the_competitor_page_names_a_bad_window_or_interval(browser_like):
     response = browser_like.get("/gaps?since=2026-11-21&until=2026-11-01")
     assert response.status_code == 400 and "since must be before until" in response.text
     assert browser_like.get("/gaps?since=2026-11-01").status_code == 200
+
+
+def feedback_form(client, post_id: str, label: str, *values: str):
+    token = form_token(client.get(f"/posts/{post_id}").text)
+    return client.post(f"/posts/{post_id}/feedback", data={"csrf_token": token, "label": label, "value": list(values)})
+
+
+def team_labels(client, post_id: str) -> dict:
+    return client.get(f"/api/posts/{post_id}", headers={"accept": "application/json"}).json()["team_labels"]
+
+
+def test_a_post_page_shows_every_label_with_right_and_wrong_and_the_one_click_fixes(ana):
+    html = ana.get("/posts/twitter:2").text
+    assert "Is the analysis right?" in html
+    for label in ("mentions", "sector", "complaint", "customer status", "surface", "language"):
+        assert f">{label}</th>" in html
+    assert html.count(">Right</button>") == 10 and html.count(">Wrong</button>") == 9
+    for fix in ("Not relevant", "Is a customer", "Wrong brand"):
+        assert fix in html
+
+
+def test_right_keeps_the_analysis_value_and_wrong_its_negation(ana):
+    response = feedback_form(ana, "twitter:2", "complaint", "true")  # the analysis said complaint
+    assert response.status_code == 303 and response.headers["location"] == "/posts/twitter:2"
+    assert "Feedback saved: complaint is yes." in ana.get("/posts/twitter:2").text
+    feedback_form(ana, "twitter:2", "praise", "true")  # it said no praise: wrong
+    assert team_labels(ana, "twitter:2") == {"complaint": True, "praise": True}
+
+
+def test_the_one_click_fixes_store_not_relevant_and_is_a_customer(ana):
+    feedback_form(ana, "twitter:1", "surface", "false")
+    feedback_form(ana, "twitter:1", "customer_status", "customer")
+    assert team_labels(ana, "twitter:1") == {"surface": False, "customer_status": "customer"}
+    assert '<strong class="disagrees">no</strong> <small>ana' in ana.get("/posts/twitter:1").text
+
+
+def test_wrong_brand_keeps_the_entities_picked_and_none_picked_means_none(ana):
+    feedback_form(ana, "twitter:5", "mentions", "Cinesa", "Kinépolis")
+    assert team_labels(ana, "twitter:5")["mentions"] == ["Cinesa", "Kinépolis"]
+    feedback_form(ana, "twitter:5", "mentions")
+    assert team_labels(ana, "twitter:5")["mentions"] == []
+
+
+def test_a_form_with_a_value_the_label_cannot_take_is_refused_with_the_reason(ana):
+    response = feedback_form(ana, "twitter:1", "language", "fr")
+    assert response.status_code == 422
+    assert "Not saved: field &#39;labels.language&#39;: expected one of es, ca, en, pt, other" in response.text
+    assert team_labels(ana, "twitter:1") == {}
+
+
+def test_an_analyst_reads_the_labels_without_forms_and_finds_the_precision_page(browser_like):
+    log_in_with_form(browser_like, "marta")
+    html = browser_like.get("/posts/twitter:1").text
+    assert "Is the analysis right?" in html and "/feedback" not in html
+    assert '<a href="/precision">Precision</a>' in html
+    precision = browser_like.get("/precision").text
+    assert "Precision of the analysis" in precision and "<th scope=\"row\">complaint</th>" in precision
+    assert "n=0" in precision and "0 posts with feedback" in precision
+
+
+def test_agents_get_403_on_the_precision_page_and_see_no_link_to_it(ana):
+    assert ana.get("/precision").status_code == 403
+    assert 'href="/precision"' not in ana.get("/inbox").text
