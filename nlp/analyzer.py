@@ -132,7 +132,7 @@ class Analyzer:
     def _analyze(self, posts: list[Post]) -> list[tuple[Analysis, tuple]]:
         groups: dict[str, list[tuple[int, Doc]]] = {}
         texts = [analysed_text(post) for post in posts]
-        languages = [self.detector.detect(text) for text in texts]
+        languages = self.detector.detect_many(texts)
         for position, (post, text, language) in enumerate(zip(posts, texts, languages)):
             doc = self.pipelines[language].make_doc(text)
             current = attach_text(doc, text)

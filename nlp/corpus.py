@@ -32,13 +32,16 @@ class Source:
     text_column: str
     delimiter: str = ","
     author_column: str | None = None
+    # TweetLID's file is tab-separated without quoting rules: a '"' is part of the text, and a
+    # field wholly in quotes is unquoted here.
+    quoted: bool = True
 
 
 SOURCES = {
     source.prefix: source
     for source in (
         Source("es-airline", "es-airline-tweets/tweets.csv", "tweet_id", "text"),
-        Source("tweetlid", "tweetlid-train/tweets.tsv", "tweet_id", "text", "\t", "user"),
+        Source("tweetlid", "tweetlid-train/tweets.tsv", "tweet_id", "text", "\t", "user", quoted=False),
         Source("us-airline", "us-airline-tweets/Tweets.csv", "tweet_id", "text", ",", "name"),
     )
 }
@@ -51,17 +54,36 @@ def data_folders() -> list[Path]:
     return named + [folder / "shared" / "data" for folder in here]
 
 
-@lru_cache(maxsize=None)
-def _texts(prefix: str) -> dict[str, tuple[str, str | None]] | None:
+def source_file(prefix: str) -> Path | None:
+    """The file of a source in the first training data folder that has it."""
     source = SOURCES[prefix]
-    for folder in data_folders():
-        path = folder / source.path
-        if path.is_file():
-            with open(path, encoding="utf-8", newline="") as handle:
-                rows = csv.DictReader(handle, delimiter=source.delimiter)
-                return {row[source.id_column]: (row[source.text_column], row.get(source.author_column or ""))
-                        for row in rows}
-    return None
+    return next((folder / source.path for folder in data_folders() if (folder / source.path).is_file()), None)
+
+
+def texts_of(prefix: str, with_columns: tuple[str, ...] = ()) -> dict[str, tuple] | None:
+    """``{native id: (text, author, {column: value})}`` of a source, or None when its file is not here."""
+    source = SOURCES[prefix]
+    path = source_file(prefix)
+    if path is None:
+        return None
+    quoting = csv.QUOTE_MINIMAL if source.quoted else csv.QUOTE_NONE
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader(handle, delimiter=source.delimiter, quoting=quoting)
+        return {row[source.id_column]: (_unquoted(row[source.text_column]) if not source.quoted else row[source.text_column],
+                                        row.get(source.author_column or ""),
+                                        {column: row.get(column) for column in with_columns})
+                for row in rows}
+
+
+def _unquoted(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text
+
+
+@lru_cache(maxsize=None)
+def _texts(prefix: str) -> dict[str, tuple] | None:
+    return texts_of(prefix)
 
 
 def available(prefix: str) -> bool:
@@ -74,7 +96,8 @@ def text_of(post_id: str) -> tuple[str, str | None] | None:
     if prefix not in SOURCES:
         return None
     texts = _texts(prefix)
-    return texts.get(native) if texts is not None else None
+    found = texts.get(native) if texts is not None else None
+    return found[:2] if found is not None else None
 
 
 def read_labelled(path: str | Path) -> Iterator[dict]:

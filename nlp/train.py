@@ -21,7 +21,7 @@ from listener.config import Config, load_config
 from listener.jsonl import parse_post
 from listener.records import INTENTS
 from nlp.components.learned import model_path
-from nlp.corpus import labelled_files, read_labelled
+from nlp.corpus import SOURCES, labelled_files, read_labelled, texts_of
 from nlp.learned.features import NgramFeatures
 from nlp.learned.training import Row, TrainingOptions, best_threshold, fit, out_of_fold, scores
 
@@ -151,3 +151,28 @@ def train(examples: Sequence[Example], default: Config, folder: Path, options: T
         result.paths[mode] = path
         logger.info("train: %s model, %d rows, %d terms -> %s", mode, len(rows), len(model.vocabulary), path)
     return result
+
+
+def train_language(folder: Path, options: TrainingOptions = TrainingOptions(c=20.0, class_weight=None)) -> TrainingResult:
+    """The language model from TweetLID's training tweets (es, ca, en, pt, gl, eu), cross-validated."""
+    from nlp import language
+
+    tweets = texts_of("tweetlid", with_columns=("lang",))
+    if tweets is None:
+        raise TrainingError(f"the TweetLID training tweets ({SOURCES['tweetlid'].path}) are not in any training data folder")
+    clues = language.LanguageClues()
+    rows = []
+    for native, (text, _, columns) in tweets.items():
+        if columns["lang"] in language.TAUGHT:
+            cleaned = language.clean(text)
+            rows.append(Row(f"tweetlid:{native}", cleaned, tuple(clues(cleaned)[0]),
+                            {lang: columns["lang"] == lang for lang in language.TAUGHT}))
+    probabilities = out_of_fold(rows, language.TAUGHT, language.FEATURES, options)
+    truth = np.asarray([[r.labels[lang] for lang in language.TAUGHT] for r in rows])
+    best = probabilities.argmax(axis=1)
+    cv = {lang: scores(truth[:, k], best == k) for k, lang in enumerate(language.TAUGHT)}
+    about = {"rows": len(rows), "sources": {"tweetlid": len(rows)}, "cross_validated": cv}
+    model = fit(rows, language.TAUGHT, language.FEATURES, options, about=about)
+    path = Path(folder) / "language"
+    model.save(path)
+    return TrainingResult(len(rows), {"tweetlid": len(rows)}, {"language": cv}, {"language": path})

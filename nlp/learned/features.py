@@ -16,6 +16,7 @@ from nlp.text import fold
 LINK = re.compile(r"https?://\S+|www\.\S+")
 HANDLE = re.compile(r"@\w+")
 NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+REPEATED = re.compile(r"(\w)\1{2,}")  # "siiiii" -> "sii"
 WORDS = re.compile(r"[^\W\d_]+(?:['’·][^\W\d_]+)*|[?¿!¡]|_\w+_")
 
 
@@ -28,6 +29,7 @@ class NgramFeatures:
     fold_accents: bool = True
     lowercase: bool = True
     placeholders: bool = True
+    squeeze: bool = True
 
     def normalise(self, text: str) -> str:
         if self.placeholders:
@@ -36,6 +38,8 @@ class NgramFeatures:
             if "@" in text:
                 text = HANDLE.sub(" _user_ ", text)
             text = NUMBER.sub(" _num_ ", text)
+        if self.squeeze:
+            text = REPEATED.sub(r"\1\1", text)
         if self.fold_accents:
             return fold(text)
         return text.lower() if self.lowercase else text
@@ -58,9 +62,11 @@ class NgramFeatures:
 
     def to_dict(self) -> dict:
         return {"word_ngrams": list(self.word_ngrams), "char_ngrams": list(self.char_ngrams),
-                "fold_accents": self.fold_accents, "lowercase": self.lowercase, "placeholders": self.placeholders}
+                "fold_accents": self.fold_accents, "lowercase": self.lowercase, "placeholders": self.placeholders,
+                "squeeze": self.squeeze}
 
     @classmethod
     def from_dict(cls, data: dict) -> NgramFeatures:
         return cls(word_ngrams=tuple(data["word_ngrams"]), char_ngrams=tuple(data["char_ngrams"]),
-                   fold_accents=data["fold_accents"], lowercase=data["lowercase"], placeholders=data["placeholders"])
+                   fold_accents=data["fold_accents"], lowercase=data["lowercase"], placeholders=data["placeholders"],
+                   squeeze=data.get("squeeze", False))

@@ -48,3 +48,22 @@ def test_text_without_words_is_other(detect, text):
 
 def test_language_outside_the_configured_ones_is_other():
     assert LanguageDetector(("es",)).detect("Does anyone know if it opens today?") == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Moitas grazas a todos polo apoio, estamos moi contentos coa xente",   # Galician
+    "Gaur goizean hondartzara joan gara eta oso ondo pasatu dugu",         # Basque
+])
+def test_galician_and_basque_are_not_read_as_their_neighbours(detect, text):
+    assert detect(text) == "other"
+
+
+@pytest.mark.parametrize("text", ["Avui plou molt a Barcelona", "Bon dia! Quina calor que fa", "No puc més amb aquest tren"])
+def test_one_line_catalan_tweets_are_catalan(detect, text):
+    assert detect(text) == "ca"
+
+
+def test_a_batch_is_read_as_each_post_alone():
+    detector = LanguageDetector()
+    texts = ["¿Alguien sabe si abre hoy?", "Avui plou molt a Barcelona", "@someone", "Alguém sabe se abre hoje?"]
+    assert detector.detect_many(texts) == [detector.detect(text) for text in texts] == ["es", "ca", "other", "pt"]
