@@ -356,10 +356,49 @@ def evaluate(config_path: str | None, path: str, mode: str) -> None:
     from nlp.baseline import NaiveAnalyzer
     from nlp.evaluate import compare, evaluate as run_evaluation
 
+    from listener.learning import models_folder
+
     config = resolve_config(config_path)
+    folder = models_folder(config)
     modes = ("baseline", "rules", "learned", "combined") if mode == "all" else (mode,)
     reports = {}
     for name in modes:
-        analyzer = NaiveAnalyzer(config) if name == "baseline" else Analyzer(config, reading=name)
+        analyzer = (NaiveAnalyzer(config) if name == "baseline"
+                    else Analyzer(config, reading=name, models=str(folder) if folder else None))
         reports[name] = run_evaluation(analyzer, path)
     click.echo(compare(reports) if len(reports) > 1 else reports[mode].format())
+
+
+@main.command()
+@config_option
+@click.option("--no-feedback", is_flag=True, help="Train on the labelled posts only, not the index's feedback.")
+@click.option("--labelled", "labelled", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A labelled JSON Lines file to train on instead of the bundled ones (repeatable).")
+def train(config_path: str | None, no_feedback: bool, labelled: tuple[str, ...]) -> None:
+    """Train the learned reader on the bundled labelled posts plus the team's feedback.
+
+    Writes the model into the data directory, where analyze, ingest, run and
+    serve find it; prints cross-validated precision, recall and F1 per label and
+    the change in F1 against the model used before.
+    """
+    from listener.index import open_backend
+    from listener.learning import train as train_reader
+
+    config = resolve_config(config_path)
+    files = [Path(p) for p in labelled] or None
+    try:
+        if no_feedback:
+            summary = train_reader(config, None, files)
+        else:
+            with open_backend(config) as backend:
+                summary = train_reader(config, backend, files)
+    except ValueError as exc:  # nlp's TrainingError and CorpusError
+        raise ListenerError(str(exc)) from None
+    result = summary.result
+    click.echo(f"trained on {result.rows} posts: " + ", ".join(f"{n} {name}" for name, n in sorted(result.sources.items())))
+    click.echo(f"model: {result.paths['combined'].parent}")
+    click.echo(f"  {'label':<24}{'P':>7}{'R':>7}{'F1':>7}{'n':>7}{'F1 change':>11}   (cross-validated)")
+    for label, score in result.cross_validated["combined"].items():
+        before = summary.previous.get(label, {}).get("f1")
+        change = f"{score['f1'] - before:+.3f}" if before is not None else "new"
+        click.echo(f"  {label:<24}{score['p']:7.3f}{score['r']:7.3f}{score['f1']:7.3f}{score['n']:7d}{change:>11}")

@@ -38,9 +38,12 @@ class IngestReport:
 
 
 def load_analyzer(config: Config):
+    """The analyzer of ``config``, reading with the data directory's trained model when there is one."""
+    from listener.learning import models_folder
     from nlp import Analyzer
 
-    return Analyzer(config)
+    folder = models_folder(config)
+    return Analyzer(config, models=str(folder) if folder else None)
 
 
 class Pipeline:

@@ -53,11 +53,11 @@ def analysed_text(post: Post) -> str:
     return text
 
 
-def build_pipeline(language: str, config: Config, reading: str = "combined", model: str | None = None) -> Language:
+def build_pipeline(language: str, config: Config, reading: str = "combined", models: str | None = None) -> Language:
     """The blank pipeline of ``language`` with every listener component configured from ``config``.
 
     ``reading`` is the learned component's mode (rules, learned or combined) and
-    ``model`` its model file (without suffix; default: the bundled one).
+    ``models`` the folder of its trained models (default: the bundled ones).
     """
     nlp = spacy.blank(SPACY_CODE.get(language, language))
     entities = [dict(entity.model_dump(), role=role) for entity, role in config.entities]
@@ -67,7 +67,7 @@ def build_pipeline(language: str, config: Config, reading: str = "combined", mod
     nlp.add_pipe("listener_sector", config={"keywords": list(config.sector.keywords), "exclude": list(config.sector.exclude)})
     nlp.add_pipe("listener_intents")
     nlp.add_pipe("listener_customer")
-    nlp.add_pipe("listener_learned", config={"mode": reading, "model": model})
+    nlp.add_pipe("listener_learned", config={"mode": reading, "models": None if models is None else str(models)})
     nlp.add_pipe("listener_lead", config={"brand": config.brand.name})
     nlp.add_pipe("listener_greeting")
     return nlp
@@ -86,14 +86,14 @@ def settle_heap() -> None:
 class Analyzer:
     """Analyse posts for one brand configuration; build once, reuse for every post."""
 
-    def __init__(self, config: Config, reading: str = "combined", model: str | None = None):
+    def __init__(self, config: Config, reading: str = "combined", models: str | None = None):
         register()
         self.config = config
         self.reading = reading
-        self.model = model
+        self.models = models
         self.languages = tuple(config.languages)
         self.detector = LanguageDetector(self.languages)
-        self.pipelines = {lang: build_pipeline(lang, config, reading, model) for lang in (*self.languages, OTHER)}
+        self.pipelines = {lang: build_pipeline(lang, config, reading, models) for lang in (*self.languages, OTHER)}
         settle_heap()
         logger.info(
             "nlp: brand %s, %d competitor(s), %d sector keyword(s), languages %s",
@@ -102,7 +102,7 @@ class Analyzer:
 
     def with_config(self, config: Config) -> Analyzer:
         """An analyzer of another configuration that reads as this one does (same mode and model)."""
-        return type(self)(config, self.reading, self.model)
+        return type(self)(config, self.reading, self.models)
 
     def analyze(self, post: Post) -> Analysis:
         return next(self.analyze_many([post], batch_size=1))

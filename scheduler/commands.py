@@ -81,7 +81,8 @@ def _span(delta: timedelta) -> str:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 def status(config_path: str | None, as_json: bool) -> None:
-    """Per source: last run, lag, posts fetched, errors and next run."""
+    """Per source: last run, lag, posts fetched, errors and next run; and which model reads posts."""
+    from listener.learning import model_in_use
     from listener.state import open_state
     from scheduler.status import job_statuses
 
@@ -94,6 +95,7 @@ def status(config_path: str | None, as_json: bool) -> None:
         for row in rows:
             click.echo(json.dumps(row.to_dict()))
         return
+    click.echo(f"Reading with: {model_in_use(config)}")
     if not rows:
         click.echo("No sources configured.")
         return

@@ -58,20 +58,29 @@ def rule_features(current) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-@lru_cache(maxsize=8)
 def load_model(path: str) -> LinearModel:
-    """One copy of each model file per process: every language's pipeline shares it."""
+    """One copy of each model per process and file version: every language's pipeline shares it."""
+    files = Path(path).with_suffix(".json"), Path(path).with_suffix(".npz")
+    try:
+        stamp = tuple(f.stat().st_mtime_ns for f in files)
+    except OSError:
+        stamp = None
+    return _load_model(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load_model(path: str, stamp) -> LinearModel:
     return LinearModel.load(path)
 
 
 class LearnedReader:
-    def __init__(self, mode: str = "combined", model: str | None = None):
+    def __init__(self, mode: str = "combined", models: str | None = None):
         if mode not in MODES:
             raise ValueError(f"listener_learned: unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         self.mode = mode
         self.model = None
         if mode != "rules":
-            self.model = load_model(str(Path(model) if model else model_path(mode)))
+            self.model = load_model(str(model_path(mode, models)))
 
     def inputs(self, doc: Doc) -> tuple[str, tuple[str, ...]]:
         """The text and extra features the model reads for ``doc`` (rules' findings only in combined mode)."""
@@ -119,7 +128,8 @@ class LearnedReader:
         current.surface_decided = bool(sector and decided.get("surface") and (intents or status == "prospect"))
 
 
-@Language.factory("listener_learned", default_config={"mode": "combined", "model": None})
-def make_learned_reader(nlp: Language, name: str, mode: str, model: str | None) -> LearnedReader:
+@Language.factory("listener_learned", default_config={"mode": "combined", "models": None})
+def make_learned_reader(nlp: Language, name: str, mode: str, models: str | None) -> LearnedReader:
+    """``models``: the folder of the trained models (default: the bundled ones in ``nlp/data/models``)."""
     register()
-    return LearnedReader(mode, model)
+    return LearnedReader(mode, models)

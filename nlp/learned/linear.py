@@ -8,7 +8,9 @@ per batch.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,17 @@ from pathlib import Path
 import numpy as np
 
 from nlp.learned.features import NgramFeatures
+
+
+def _save_arrays(path: Path, **arrays: np.ndarray) -> None:
+    """``np.savez_compressed`` with a fixed time stamp in the archive: the same model gives the same bytes."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.save(buffer, array, allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, buffer.getvalue())
 
 
 class ModelError(ValueError):
@@ -81,15 +94,14 @@ class LinearModel:
                 "exclusive": self.exclusive, "about": self.about, "terms": terms}
         path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         # float16 halves the file; the products are computed in float32.
-        with open(path.with_suffix(".npz"), "wb") as handle:
-            np.savez_compressed(handle, weights=self.weights.astype(np.float16), bias=self.bias.astype(np.float32))
+        _save_arrays(path.with_suffix(".npz"), weights=self.weights.astype(np.float16), bias=self.bias.astype(np.float32))
 
     @classmethod
     def load(cls, path: str | Path) -> LinearModel:
         path = Path(path)
         try:
             meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-            with np.load(path.with_suffix(".npz")) as arrays:
+            with np.load(path.with_suffix(".npz"), allow_pickle=False) as arrays:
                 weights = arrays["weights"].astype(np.float32)
                 bias = arrays["bias"].astype(np.float32)
             labels = tuple(meta["labels"])

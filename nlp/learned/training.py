@@ -77,7 +77,8 @@ def fit(rows: Sequence[Row], labels: Sequence[str], features: NgramFeatures, opt
         if not known.any() or y[known].all() or not y[known].any():
             bias[column] = 10.0 if y[known].all() and known.any() else -10.0
             continue
-        model = LogisticRegression(C=options.c, solver="liblinear", class_weight=options.class_weight, max_iter=200)
+        model = LogisticRegression(C=options.c, solver="liblinear", dual=len(vocabulary) > len(rows), class_weight=options.class_weight,
+                                   max_iter=1000, random_state=0)
         model.fit(matrix[known], y[known], sample_weight=sample_weight[known])
         weights[:, column] = model.coef_[0]
         bias[column] = model.intercept_[0]
