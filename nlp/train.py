@@ -176,3 +176,23 @@ def train_language(folder: Path, options: TrainingOptions = TrainingOptions(c=20
     path = Path(folder) / "language"
     model.save(path)
     return TrainingResult(len(rows), {"tweetlid": len(rows)}, {"language": cv}, {"language": path})
+
+
+def main(argv: list[str]) -> None:
+    """``python -m nlp.train FOLDER``: rebuild the bundled models (language and both readers) into FOLDER."""
+    import sys
+
+    if len(argv) != 1:
+        sys.exit("usage: python -m nlp.train FOLDER")
+    folder = Path(argv[0])
+    for result in (train_language(folder), train(labelled_examples(), Config(), folder)):
+        for model, cv in result.cross_validated.items():
+            print(f"{model}: {result.rows} posts")
+            for label, score in cv.items():
+                print(f"  {label:<24} P {score['p']:.3f}  R {score['r']:.3f}  F1 {score['f1']:.3f}  n {score['n']}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
