@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 LABELS = ("sector", *INTENTS, "customer", "prospect", "surface")
 FEATURES = NgramFeatures(word_ngrams=(1, 2), char_ngrams=(2, 5))
+# Labels whose mistakes cost more one way: a "prospect" the team writes to as a stranger must be one.
+MIN_PRECISION = {"prospect": 0.85}
 # A feedback row counts this many times a labelled row: the team's word on its own brand weighs more.
 FEEDBACK_WEIGHT = 3.0
 
@@ -141,7 +143,7 @@ def train(examples: Sequence[Example], default: Config, folder: Path, options: T
                 continue
             y = np.asarray([bool(r.labels.get(label)) for r in model_rows])[known]
             p = probabilities[known, column]
-            thresholds[label] = best_threshold(y, p)
+            thresholds[label] = best_threshold(y, p, MIN_PRECISION.get(label))
             cv[label] = scores(y, p >= thresholds[label])
         about = {"rows": len(rows), "sources": sources, "cross_validated": cv, "rule_features": use_rules}
         model = fit(model_rows, LABELS, FEATURES, options, thresholds, about)

@@ -105,11 +105,15 @@ def out_of_fold(rows: Sequence[Row], labels: Sequence[str], features: NgramFeatu
     return probabilities
 
 
-def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    """The probability cut that gives the best F1 on (y, p); 0.5 when there is nothing to learn from."""
+def best_threshold(y: np.ndarray, p: np.ndarray, min_precision: float | None = None) -> float:
+    """The probability cut that gives the best F1 on (y, p); 0.5 when there is nothing to learn from.
+
+    With ``min_precision``, the best F1 among the cuts whose precision reaches it (when any does).
+    """
     if not y.any():
         return 0.5
     best, best_f1 = 0.5, -1.0
+    floor_best, floor_f1 = None, -1.0
     for cut in np.arange(0.1, 0.91, 0.025):
         predicted = p >= cut
         tp = int((predicted & y).sum())
@@ -118,7 +122,9 @@ def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         if f1 > best_f1 + 1e-9:
             best, best_f1 = float(round(cut, 3)), f1
-    return best
+        if min_precision is not None and precision >= min_precision and f1 > floor_f1 + 1e-9:
+            floor_best, floor_f1 = float(round(cut, 3)), f1
+    return floor_best if floor_best is not None else best
 
 
 def scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
