@@ -88,6 +88,8 @@ class SourceConfig(BaseModel):
     backfill: float = 86400.0
     allow_private: bool = False
     user_agent: str | None = None
+    # How a site owner reaches whoever runs this crawl (an email or a URL), put in the User-Agent.
+    contact: str | None = Field(None, pattern=r"^[^\x00-\x1f\x7f();]+$")
 
     _durations = field_validator("interval", "backfill", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))

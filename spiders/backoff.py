@@ -1,24 +1,20 @@
-"""Retry 429, 5xx and connection failures, waiting as long as the server asks.
+"""Retry 429, 5xx and connection failures; how long a server asked us to wait.
 
-The wait comes from ``Retry-After`` (seconds or an HTTP date), then from a
-rate-limit reset header (epoch seconds, seconds to go, or Mastodon's ISO time),
-else doubles from ``BACKOFF_BASE_DELAY``. While a host is waited for, every
-request to it sleeps on the reactor (never a busy loop). A wait longer than
-``BACKOFF_MAX_DELAY`` is not sat out: the host's requests fail as
-``source/errors/rate_limited`` and the next run picks up from the cursors.
+Waiting is :mod:`spiders.dispatch`'s: its gate holds the host for what
+``Retry-After`` says (seconds or an HTTP date), else a rate-limit reset header
+(epoch seconds, seconds to go, or Mastodon's ISO time), else exponentially from
+``BACKOFF_BASE_DELAY``; a window already over counts as none. This middleware
+only sends the request again, at most ``RETRY_TIMES`` times, and the retry goes
+through the gate like every other request.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 
 from listener.records import parse_time
-from spiders.base import report
 
 # X, Reddit/GitHub style, and the unprefixed IETF draft names (Bluesky).
 RESET_HEADERS = (b"x-rate-limit-reset", b"x-ratelimit-reset", b"ratelimit-reset")
@@ -29,13 +25,22 @@ RETRY_EXCEPTIONS = ("ConnectionRefusedError", "ConnectionLost", "TimeoutError", 
 
 
 def server_delay(headers, now: float) -> float | None:
-    """Seconds the server asked us to wait, from ``Retry-After`` or a reset header."""
+    """Seconds the server asked us to wait, from ``Retry-After`` or a reset header.
+
+    None when it said nothing usable, including a time already past (a clock
+    out of step or a stale header): the caller then backs off exponentially.
+    """
+    delay = _server_delay(headers, now)
+    return delay if delay is not None and delay > 0 else None
+
+
+def _server_delay(headers, now: float) -> float | None:
     value = _header(headers, (b"retry-after",))
     if value is not None:
         if value.replace(".", "", 1).isdigit():
             return float(value)
         try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+            return parsedate_to_datetime(value).timestamp() - now
         except (TypeError, ValueError):
             pass
     value = _header(headers, RESET_HEADERS)
@@ -45,11 +50,11 @@ def server_delay(headers, now: float) -> float | None:
         number = float(value)
     except ValueError:
         try:
-            return max(0.0, parse_time(value).timestamp() - now)
+            return parse_time(value).timestamp() - now
         except ValueError:
             return None
     # Large numbers are epoch seconds (X, GitHub); small ones count down (Reddit).
-    return max(0.0, number - now) if number > 1e9 else number
+    return number - now if number > 1e9 else number
 
 
 def exhausted(headers) -> bool:
@@ -69,67 +74,34 @@ def _header(headers, names) -> str | None:
 
 
 class BackoffMiddleware:
-    def __init__(self, crawler, *, retries: int, base_delay: float, max_delay: float, codes: list[int]):
+    def __init__(self, crawler, *, retries: int, codes: list[int]):
         self.crawler = crawler
         self.retries = retries
-        self.base_delay = base_delay
-        self.max_delay = max_delay
         self.codes = set(codes)
-        self.not_before: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
         if not settings.getbool("RETRY_ENABLED"):
             raise NotConfigured("RETRY_ENABLED is off")
-        return cls(
-            crawler,
-            retries=settings.getint("RETRY_TIMES"),
-            base_delay=settings.getfloat("BACKOFF_BASE_DELAY"),
-            max_delay=settings.getfloat("BACKOFF_MAX_DELAY"),
-            codes=[int(c) for c in settings.getlist("RETRY_HTTP_CODES")],
-        )
-
-    def hold(self, url: str, until: float) -> None:
-        host = urlsplit(url).netloc
-        self.not_before[host] = max(self.not_before.get(host, 0.0), until)
-
-    async def process_request(self, request):
-        host = urlsplit(request.url).netloc
-        wait = self.not_before.get(host, 0.0) - time.time()
-        if wait > self.max_delay:
-            report(self.crawler, "rate_limited", request.url, f"host asked for {wait:.0f}s, more than BACKOFF_MAX_DELAY")
-            raise IgnoreRequest("rate limited")
-        if wait > 0:
-            self.crawler.stats.inc_value("source/backoff/waits")
-            self.crawler.stats.inc_value("source/backoff/seconds", round(wait, 3))
-            await asyncio.sleep(wait)
-        return None
+        return cls(crawler, retries=settings.getint("RETRY_TIMES"),
+                   codes=[int(c) for c in settings.getlist("RETRY_HTTP_CODES")])
 
     def process_response(self, request, response):
-        now = time.time()
         if response.status in self.codes:
-            delay = server_delay(response.headers, now)
-            return self._retry(request, f"HTTP {response.status}", delay, now) or response
-        if exhausted(response.headers):
-            delay = server_delay(response.headers, now)
-            if delay:
-                self.hold(request.url, now + delay)
+            return self._retry(request) or response
         return response
 
     def process_exception(self, request, exception):
         if type(exception).__name__ in RETRY_EXCEPTIONS:
-            return self._retry(request, type(exception).__name__, None, time.time())
+            return self._retry(request)
         return None
 
-    def _retry(self, request, why: str, delay: float | None, now: float):
+    def _retry(self, request):
         tries = request.meta.get("backoff_tries", 0) + 1
         if tries > self.retries:
             self.crawler.stats.inc_value("source/backoff/gave_up")
             return None
-        if delay is None:
-            delay = self.base_delay * 2 ** (tries - 1)
-        self.hold(request.url, now + delay)
         self.crawler.stats.inc_value("source/backoff/retries")
         retry = request.replace(dont_filter=True)
         retry.meta["backoff_tries"] = tries

@@ -297,8 +297,15 @@ class SourceSpider(scrapy.Spider):
 
     def hold(self, url: str, seconds: float) -> None:
         """Send no request to ``url``'s host for ``seconds`` (a server asked us to back off)."""
-        from spiders.backoff import BackoffMiddleware
+        from spiders.dispatch import HostSchedule, host_of
 
-        middleware = self.crawler.get_downloader_middleware(BackoffMiddleware)
-        if middleware is not None:
-            middleware.hold(url, time.time() + seconds)
+        HostSchedule.of(self.crawler).hold(host_of(url), time.time() + seconds)
+
+    def announced_wait(self, response) -> float | None:
+        """Seconds a response's body asks the host to be left alone (0: slow down, no window); None: nothing.
+
+        Called by the dispatch gate on the raw response (before decompression),
+        before the next request to the host can go; kinds whose API announces
+        waits in the body (Stack Exchange's ``backoff``) override it.
+        """
+        return None

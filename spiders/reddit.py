@@ -5,8 +5,8 @@ the spider gets an application-only OAuth token and reads ``oauth.reddit.com``;
 otherwise it reads the public ``.json`` listings. Listings are newest first:
 paging (``after``) stops at the first post older than the cursor. A post with
 comments gets one more request, ``/comments/<id>``, to learn who replied.
-Reddit asks for a descriptive User-Agent; set ``user_agent`` on the source to
-name your deployment and contact.
+Reddit asks for a descriptive User-Agent: its format carries the project URL
+and the source's ``contact``; ``user_agent`` replaces it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
 from spiders.base import Cursor, Page, SourceSpider, Terms, Thread
+from spiders.settings import PROJECT_URL
 
 PUBLIC_URL = "https://www.reddit.com"
 OAUTH_URL = "https://oauth.reddit.com"
@@ -111,7 +112,7 @@ class RedditSpider(SourceSpider):
     kind = "reddit"
     options_model = RedditOptions
     # Reddit's format: <platform>:<app id>:<version> (<who>); a source's user_agent replaces it.
-    custom_settings = {"USER_AGENT": "python:listener:v0.1 (public social listening; set user_agent to add a contact)"}
+    custom_settings = {"USER_AGENT": f"python:listener:v0.1 (+{PROJECT_URL})"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -270,6 +270,13 @@ def _pythonpath() -> str:
     return root + (os.pathsep + current if current else "")
 
 
+def with_contact(agent: str, contact: str) -> str:
+    """``agent`` with ``contact`` added inside its closing brackets: ``listener/0.1 (+URL; ops@acme.test)``."""
+    if agent.endswith(")"):
+        return f"{agent[:-1]}; {contact})"
+    return f"{agent} ({contact})"
+
+
 def _child() -> int:
     """The spawned subprocess: run the crawl and write events to the original stdout."""
     out = os.fdopen(os.dup(1), "w", buffering=1)
@@ -318,6 +325,9 @@ def _run(request: dict, emit) -> None:
         settings.set("USER_AGENT", source.user_agent, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_class(source))
+    if source.contact and not source.user_agent:  # the kind's own format (Reddit's) keeps its shape
+        crawler.settings.set("USER_AGENT", with_contact(crawler.settings["USER_AGENT"], source.contact),
+                             priority="cmdline")
     recheck = request.get("recheck")
     posts = None if recheck is None else [Post.from_dict(post) for post in recheck]
 

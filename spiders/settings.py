@@ -6,11 +6,16 @@ top; :func:`spiders.crawl` takes further overrides (tests set the delays to 0).
 
 BOT_NAME = "listener"
 
-USER_AGENT = "listener/0.1 (public social listening crawler; set user_agent in the source to add a contact)"
+# Site owners see who we are and where to read about it; a source's ``contact``
+# is added inside the brackets, its ``user_agent`` replaces the whole string.
+PROJECT_URL = "https://github.com/listener-project/listener"
+USER_AGENT = f"listener/0.1 (+{PROJECT_URL})"
 
 # APIs are polled politely and in small numbers; HTML kinds switch on
-# ROBOTSTXT_OBEY and AutoThrottle in their own custom_settings.
+# ROBOTSTXT_OBEY and AutoThrottle in their own custom_settings. robots.txt is
+# read by RobotsMiddleware (RFC 9309: 5xx means disallow; Crawl-delay paces).
 ROBOTSTXT_OBEY = False
+ROBOTSTXT_USER_AGENT = "listener"
 AUTOTHROTTLE_ENABLED = False
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -25,7 +30,12 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
 # Only HTTP(S) is ever fetched; AddressGuardMiddleware refuses other schemes first.
-DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+# HTTP(S) goes through the gate that keeps every host's announced windows and pace.
+DOWNLOAD_HANDLERS = {
+    "file": None, "s3": None, "ftp": None, "data": None,
+    "http": "spiders.dispatch.GatedDownloadHandler",
+    "https": "spiders.dispatch.GatedDownloadHandler",
+}
 
 COOKIES_ENABLED = False
 # No consoles into a crawl: Scrapy's remote-control server runs code it is sent.
@@ -33,7 +43,8 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
-# Retries are BackoffMiddleware's: it reads Retry-After and rate-limit headers.
+# Retries are BackoffMiddleware's; the waits before them are the gate's
+# (spiders.dispatch): Retry-After, rate-limit headers, else doubling delays.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
@@ -42,6 +53,8 @@ BACKOFF_MAX_DELAY = 120.0
 
 DOWNLOADER_MIDDLEWARES = {
     "spiders.addresses.AddressGuardMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.robots.RobotsMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.backoff.BackoffMiddleware": 550,
 }

@@ -3,15 +3,19 @@
 Newest first (``sort=creation``) from ``fromdate`` = the cursor; pages follow
 ``has_more``. ``is_answered`` and ``answer_count`` come with each question; the
 answers of a page's answered questions are fetched in one request to learn who
-answered. The API's ``backoff`` field is obeyed (no request to the host for
-that many seconds) and a run stops when ``quota_remaining`` reaches 0. An app
-key from ``LISTENER_STACKEXCHANGE_KEY`` raises the daily quota.
+answered. The API's ``backoff`` field and its ``throttle_violation`` error
+("more requests available in N seconds") are obeyed at dispatch: no request
+to the host for that many seconds, also for requests already queued. A run
+stops when ``quota_remaining`` reaches 0. An app key from
+``LISTENER_STACKEXCHANGE_KEY`` raises the daily quota.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import re
+import zlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -84,6 +88,30 @@ def parse_answers(payload: Any) -> dict[int, Thread]:
     return {question: Thread.of(answers, None) for question, answers in replies.items()}
 
 
+_BACKOFF = re.compile(rb'"backoff"\s*:\s*(\d+)')
+_THROTTLED = re.compile(rb'"error_name"\s*:\s*"throttle_violation"')
+_AVAILABLE_IN = re.compile(rb"available in (\d+) second")
+
+
+def announced_wait(body: bytes) -> float | None:
+    """Seconds a raw API body asks for: ``backoff``, or a ``throttle_violation``'s wait (0 if it names none)."""
+    throttled = _THROTTLED.search(body)
+    seconds = (_AVAILABLE_IN if throttled else _BACKOFF).search(body)
+    if seconds:
+        return float(seconds.group(1))
+    return 0.0 if throttled else None
+
+
+def decoded(body: bytes, encoding: bytes, limit: int) -> bytes:
+    """``body`` undone from gzip or deflate, at most ``limit`` bytes of it (the API always compresses)."""
+    if encoding.strip().lower() not in (b"gzip", b"deflate", b"x-gzip"):
+        return body
+    try:
+        return zlib.decompressobj(47).decompress(body, limit)  # 47: gzip or zlib header, detected
+    except zlib.error:
+        return b""
+
+
 def api_state(payload: Any) -> tuple[float, int | None]:
     """The ``backoff`` seconds and ``quota_remaining`` a response carries."""
     if not isinstance(payload, dict):
@@ -120,12 +148,17 @@ class StackExchangeSpider(SourceSpider):
         return self.request(self.url("/2.3/search/advanced", params), self.parse_page,
                             cb_kwargs={"site": site, "query": query, "page": page, "newest": newest})
 
-    def follow_api(self, payload, response) -> bool:
-        """Obey ``backoff`` and ``quota_remaining``; False once the quota is spent."""
-        backoff, remaining = api_state(payload)
-        if backoff:
+    def announced_wait(self, response) -> float | None:
+        body = decoded(response.body, response.headers.get(b"Content-Encoding") or b"",
+                       self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        seconds = announced_wait(body)
+        if seconds is not None:
             self.crawler.stats.inc_value("source/backoff/api")
-            self.hold(response.url, backoff)
+        return seconds
+
+    def follow_api(self, payload, response) -> bool:
+        """Obey ``quota_remaining`` (``backoff`` is obeyed at dispatch); False once the quota is spent."""
+        _backoff, remaining = api_state(payload)
         if remaining is not None:
             self.crawler.stats.set_value("source/quota_remaining", remaining)
         if remaining == 0 and not self.out_of_quota:

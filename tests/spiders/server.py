@@ -53,6 +53,7 @@ class Recorded:
     query: dict[str, list[str]]
     headers: dict[str, str]
     at: float = 0.0  # time.monotonic() when it arrived
+    wall: float = 0.0  # time.time() when it arrived (to compare with HTTP dates and epoch resets)
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -96,7 +97,8 @@ class LocalServer:
         length = int(handler.headers.get("Content-Length") or 0)
         if length:
             handler.rfile.read(length)
-        request = Recorded(handler.command, parts.path, parse_qs(parts.query), dict(handler.headers.items()), time.monotonic())
+        request = Recorded(handler.command, parts.path, parse_qs(parts.query), dict(handler.headers.items()),
+                           time.monotonic(), time.time())
         with self._lock:
             self.requests.append(request)
             reply = self._reply(request, handler.path)

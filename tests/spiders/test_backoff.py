@@ -35,6 +35,12 @@ def test_reset_header_as_iso_time():
     assert server_delay(Headers({"X-RateLimit-Reset": when}), NOW) == 300
 
 
+def test_a_reset_already_past_is_no_server_delay():
+    assert server_delay(Headers({"x-rate-limit-reset": str(int(NOW) - 600)}), NOW) is None
+    past = datetime.fromtimestamp(NOW - 30, timezone.utc)
+    assert server_delay(Headers({"Retry-After": format_datetime(past, usegmt=True)}), NOW) is None
+
+
 def test_no_header_means_no_server_delay():
     assert server_delay(Headers({}), NOW) is None
 
