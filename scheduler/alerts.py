@@ -10,9 +10,10 @@ served by one missed ping than by a stream of repeats after every restart.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import logging
+import re
+import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,24 @@ from listener.state import StateStore
 from scheduler.stats import Counters
 
 logger = logging.getLogger(__name__)
+
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+ISOLATES = re.compile("[\u2066-\u2069]")
+
+
+def isolate(text: str) -> str:
+    """Text a person wrote, as a bidi isolate if it has direction controls (U+202E and friends), so that it
+    cannot reorder the rest of the line; its own isolate marks are dropped so it cannot end ours early."""
+    if not BIDI_CONTROLS.search(text):
+        return text
+    return "\u2068" + ISOLATES.sub("", text) + "\u2069"
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """``text`` fit for a header or a title: no line breaks or other control characters, bidi isolated."""
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    text = isolate(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +81,12 @@ class AlertItem:
         }
 
     def line(self) -> str:
-        who = f"@{self.author}" if self.author else "someone"
-        where = f" ({self.source})" if self.source else ""
+        """One line of plain text; what came from the post is bidi isolated and kept on the line."""
+        who = f"@{one_line(self.author)}" if self.author else "someone"
+        where = f" ({one_line(self.source)})" if self.source else ""
         note = f" [{self.note}]" if self.note else ""
-        link = f" {self.url}" if self.url else ""
-        return f"{who}{where}{note}: {self.text}{link}"
+        link = f" {self.url}" if self.url and not any(c.isspace() or ord(c) < 32 for c in self.url) else ""
+        return f"{who}{where}{note}: {one_line(self.text, 10_000)}{link}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +118,13 @@ class Alert:
 
     def plain_text(self) -> str:
         """The alert as plain text (email bodies, chat fallbacks)."""
-        parts = [self.title]
+        parts = [one_line(self.title, 1000)]
         if self.summary:
-            parts.append(self.summary)
+            parts.append(isolate(self.summary))
         if self.items:
             parts.append("\n".join(f"- {item.line()}" for item in self.items))
         for title, lines in self.sections:
-            parts.append(f"{title}\n" + ("\n".join(f"- {line}" for line in lines) if lines else "- none"))
+            parts.append(f"{title}\n" + ("\n".join(f"- {one_line(line, 10_000)}" for line in lines) if lines else "- none"))
         return "\n\n".join(parts)
 
 

@@ -1,4 +1,10 @@
-"""Email over SMTP: plain text, one message per alert to every recipient."""
+"""Email over SMTP: plain text, one message per alert to every recipient.
+
+Nothing from a post reaches a header but the subject, and the subject is one
+line (line breaks and control characters become spaces), so a post cannot add
+a ``Bcc:`` or start the body early. The body is ``text/plain`` only: there is
+no HTML for a post to inject into.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from email.utils import formatdate, make_msgid
 
 from listener.config import secret
 from listener.errors import ConfigError
-from scheduler.alerts import Alert, Channel, ChannelError
+from scheduler.alerts import Alert, Channel, ChannelError, one_line
 from scheduler.settings import EmailChannelConfig
 
 
@@ -49,7 +55,7 @@ class EmailChannel(Channel):
 
     def message(self, alert: Alert) -> EmailMessage:
         message = EmailMessage()
-        message["Subject"] = f"[listener] {alert.title}"
+        message["Subject"] = f"[listener] {one_line(alert.title)}"
         message["From"] = self.sender
         message["To"] = ", ".join(self.to)
         message["Date"] = formatdate(localtime=False)

@@ -1,13 +1,26 @@
-"""Slack-compatible incoming webhooks: ``text`` for every client, ``blocks`` for Slack."""
+"""Slack-compatible incoming webhooks: ``text`` for every client, ``blocks`` for Slack.
+
+Everything that came from a post (text, author, source, the words of a spike)
+is escaped as Slack asks, ``&`` ``<`` ``>`` as ``&amp;`` ``&lt;`` ``&gt;``, so
+``<!channel>``, ``<!here>``, ``<@U123>`` or ``<http://x|disguised>`` in a post
+reach Slack as text, never as a ping or a link. Sections are ``verbatim``, so
+Slack does not turn bare names and addresses into links or mentions either, and
+the only link is the post's own address, percent-encoded where Slack's link
+syntax would read it (``<`` ``>`` ``|``) and only if it is http(s).
+"""
 
 from __future__ import annotations
 
-from scheduler.alerts import Alert, Channel
+import re
+
+from scheduler.alerts import Alert, Channel, isolate, one_line
 from scheduler.channels.http import post_json
 from scheduler.settings import SlackChannelConfig
 
 # Slack rejects section blocks longer than this.
 BLOCK_LIMIT = 3000
+LINK_UNSAFE = {"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20", '"': "%22", "&": "&amp;"}
+PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
 
 class SlackChannel(Channel):
@@ -26,22 +39,46 @@ class SlackChannel(Channel):
         post_json(self.url, slack_payload(alert), self.timeout)
 
 
+def escape(text: str) -> str:
+    """Text Slack shows as it is: its three control characters as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str | None, label: str) -> str:
+    """``<url|label>`` for an http(s) address, with nothing in it that ends the link early; else nothing."""
+    if not url or not url.lower().startswith(("https://", "http://")) or any(ord(c) < 32 for c in url):
+        return ""
+    return "<" + "".join(LINK_UNSAFE.get(c, c) for c in url) + "|" + escape(label) + ">"
+
+
 def slack_payload(alert: Alert) -> dict:
-    blocks = [{"type": "header", "text": {"type": "plain_text", "text": alert.title[:150]}}]
+    # plain_text is never parsed for mentions or links, so the header needs no escaping.
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": one_line(alert.title, 150), "emoji": False}}]
     if alert.summary:
-        blocks.append(_section(alert.summary))
+        blocks.append(_section(escape(isolate(alert.summary))))
     for item in alert.items:
-        who = f"*@{item.author}*" if item.author else "*someone*"
-        link = f" <{item.url}|open>" if item.url else ""
-        note = f" _{item.note}_" if item.note else ""
-        blocks.append(_section(f"{who} ({item.source}){note}: {item.text}{link}"))
+        who = f"*@{escape(one_line(item.author))}*" if item.author else "*someone*"
+        source = f" ({escape(one_line(item.source))})" if item.source else ""
+        note = f" _{escape(item.note)}_" if item.note else ""
+        url = link(item.url, "open")
+        blocks.append(_section(f"{who}{source}{note}: {escape(one_line(item.text, 10_000))}{' ' + url if url else ''}"))
     for title, lines in alert.sections:
-        body = "\n".join(f"• {line}" for line in lines) or "• none"
-        blocks.append(_section(f"*{title}*\n{body}"))
-    return {"text": alert.plain_text()[:BLOCK_LIMIT], "blocks": blocks[:50]}
+        body = "\n".join(f"• {escape(one_line(line, 10_000))}" for line in lines) or "• none"
+        blocks.append(_section(f"*{escape(title)}*\n{body}"))
+    return {
+        "text": _cut(escape(alert.plain_text())),
+        "blocks": blocks[:50],
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def _cut(text: str, limit: int = BLOCK_LIMIT) -> str:
+    """At most ``limit`` characters, never ending inside an entity."""
+    if len(text) <= limit:
+        return text
+    return PARTIAL_ENTITY.sub("", text[: limit - 1]) + "…"
 
 
 def _section(text: str) -> dict:
-    if len(text) > BLOCK_LIMIT:
-        text = text[: BLOCK_LIMIT - 1] + "…"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text), "verbatim": True}}
