@@ -17,7 +17,8 @@ import click
 from listener.clitools import ListenerGroup, config_option, resolve_config
 from listener.config import load_config
 from listener.errors import ListenerError, NotFoundError
-from listener.jsonl import Rejection, read_posts
+from listener.jsonl import Notice, Rejection, read_posts
+from listener.records import Post
 
 # Commands of the layers above the core, imported only when used.
 LAZY_COMMANDS: dict[str, str] = {
@@ -92,6 +93,9 @@ def analyze(config_path: str | None, path: str) -> None:
     rejected = 0
     posts = []
     for _, item in _posts(path):
+        if isinstance(item, Notice):
+            click.echo(f"warning: {item}", err=True)
+            continue
         if isinstance(item, Rejection):
             rejected += 1
             click.echo(str(item), err=True)
@@ -115,28 +119,66 @@ def _print_analyses(pipeline, posts) -> None:
 
 @main.command()
 @config_option
-@click.argument("path", metavar="FILE|-")
+@click.argument("path", metavar="FILE|-", required=False)
 @click.option("--batch-size", default=500, show_default=True, help="Posts per analysis and write batch.")
-def ingest(config_path: str | None, path: str, batch_size: int) -> None:
-    """Analyse posts (JSON Lines) and add them to the index."""
+@click.option("--replay-dead-letter", "replay", is_flag=False, flag_value="", default=None, metavar="[FILE]",
+              help="Ingest the dead-letter file again (default: the data dir's); what succeeds leaves it.")
+def ingest(config_path: str | None, path: str | None, batch_size: int, replay: str | None) -> None:
+    """Analyse posts (JSON Lines) and add them to the index.
+
+    Every line or post that is not indexed goes to the dead-letter file
+    (data dir's dead-letter.jsonl) with its origin and reason, to fix and replay.
+    Exits with status 1 if anything was rejected.
+    """
+    from listener.deadletter import FILENAME, DeadLetterFile
     from listener.index import open_backend
     from listener.pipeline import Pipeline
 
     config = resolve_config(config_path)
+    dead_letter = DeadLetterFile(config.data_path(FILENAME))
+    if replay is not None:
+        if path is not None:
+            raise ListenerError("give either FILE or --replay-dead-letter, not both")
+        target = DeadLetterFile(replay) if replay else dead_letter
+        if not target.path.exists():
+            raise ListenerError(f"{target.path}: no such file", hint="Nothing has been rejected yet, or give the file's path.")
+        with open_backend(config) as backend:
+            report = Pipeline(config, backend).replay(target, batch_size)
+        _report_ingest(report)
+        click.echo(f"{report.dead_letters} record(s) still in {target.path}" if report.dead_letters else f"{target.path} is empty")
+        if not report.ok:
+            sys.exit(1)
+        return
+    if path is None:
+        raise click.UsageError("Missing argument 'FILE|-' (or --replay-dead-letter).")
     size = None if path == "-" else _count_lines(path)
     with open_backend(config) as backend:
         pipeline = Pipeline(config, backend)
         # Standard input has no length to show progress against.
         bar = nullcontext() if size is None else click.progressbar(length=size, label="Ingesting", file=sys.stderr)
         with bar as progress:
-            report = pipeline.ingest((item for _, item in _posts(path)), batch_size, progress=progress and progress.update)
-    click.echo(report.summary())
-    for reason in report.rejected[:50]:
-        click.echo(f"  rejected: {reason}", err=True)
-    if len(report.rejected) > 50:
-        click.echo(f"  … and {len(report.rejected) - 50} more", err=True)
+            report = pipeline.ingest(_located(path), batch_size, progress=progress and progress.update, dead_letter=dead_letter)
+    _report_ingest(report)
+    if report.dead_letters:
+        click.echo(f"{report.dead_letters} record(s) written to {dead_letter.path}; "
+                   "fix them there and run `listener ingest --replay-dead-letter`", err=True)
     if not report.ok:
         sys.exit(1)
+
+
+def _located(path: str) -> Iterator[object]:
+    """The input's items, each post with the ``file:line`` it was read from."""
+    for number, item in _posts(path):
+        yield (f"{'<stdin>' if path == '-' else path}:{number}", item) if isinstance(item, Post) else item
+
+
+def _report_ingest(report) -> None:
+    click.echo(report.summary())
+    for kind, lines in (("warning", report.notices), ("rejected", report.rejected)):
+        for line in lines[:50]:
+            click.echo(f"  {kind}: {line}", err=True)
+        if len(lines) > 50:
+            click.echo(f"  … and {len(lines) - 50} more", err=True)
 
 
 @main.command()

@@ -9,6 +9,7 @@ other, and :meth:`BaseBackend.add_feedback`, which only ever adds.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class SearchQuery:
             raise QueryError(f"unknown sort {self.sort!r} (valid: {', '.join(SORTS)})")
         normalised = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in self.filters.items()}
         object.__setattr__(self, "filters", normalised)
+        # Stored text is NFC (the pipeline normalises it), so the query is too.
+        object.__setattr__(self, "text", unicodedata.normalize("NFC", self.text))
 
     @property
     def effective_sort(self) -> str:

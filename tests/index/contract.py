@@ -91,6 +91,10 @@ class BackendContract:
         (a,) = add(backend, doc("la pelicula empezo tarde"))
         assert ids(backend.search(SearchQuery(text="PELÍCULA")).hits) == [a.id]
 
+    def test_an_nfd_query_finds_nfc_text(self, backend):
+        (a,) = add(backend, doc("Ninguna canci\u00f3n"))
+        assert ids(backend.search(SearchQuery(text="cancio\u0301n")).hits) == [a.id]
+
     def test_search_needs_every_word(self, backend):
         a, _ = add(backend, doc("sala tres sin aire"), doc("sala cinco perfecta"))
         assert ids(backend.search(SearchQuery(text="sala aire")).hits) == [a.id]

@@ -139,3 +139,78 @@ def test_demo_crawls_the_replayed_sources_and_shows_the_inbox(runner, tmp_path):
     assert "hackernews-replay" in result.stdout and "error(s)" not in result.stdout
     assert "Inbox:" in result.stdout and "score" in result.stdout
     assert (tmp_path / "demo" / "listener.db").exists()
+
+
+def dead_letters(tmp_path) -> list[dict]:
+    path = tmp_path / "data" / "dead-letter.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_ingest_writes_every_rejected_line_to_the_dead_letter_file(runner, config, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join([post_line("1", "Cinesa uno"), "{broken", post_line("2", "Cinesa dos", created_at="0000-00-00")]))
+    result = runner.invoke(main, ["ingest", "--config", str(config), str(posts)])
+    assert result.exit_code == 1
+    letters = dead_letters(tmp_path)
+    assert [(d["origin"], d["line"]) for d in letters] == [(f"{posts}:2", "{broken"), (f"{posts}:3", post_line("2", "Cinesa dos", created_at="0000-00-00"))]
+    assert letters[0]["reason"].startswith("malformed JSON") and letters[1]["reason"].startswith("field 'created_at'")
+    assert all(d["at"].endswith("Z") for d in letters)
+    assert "2 record(s) written to" in result.stderr and "--replay-dead-letter" in result.stderr
+
+
+def test_replaying_the_dead_letter_file_indexes_what_was_fixed_and_keeps_the_rest(runner, config, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join([post_line("1", "Cinesa uno", created_at="0000-00-00"), "{broken"]))
+    runner.invoke(main, ["ingest", "--config", str(config), str(posts)])
+    path = tmp_path / "data" / "dead-letter.jsonl"
+    letters = dead_letters(tmp_path)
+    letters[0]["line"] = post_line("1", "Cinesa uno arreglado")
+    path.write_text("".join(json.dumps(d) + "\n" for d in letters))
+    result = runner.invoke(main, ["ingest", "--config", str(config), "--replay-dead-letter"])
+    assert result.exit_code == 1
+    assert "read 2, indexed 1, rejected 1" in result.stdout and "1 record(s) still in" in result.stdout
+    assert [(d["origin"], d["line"]) for d in dead_letters(tmp_path)] == [(f"{posts}:2", "{broken")]
+    found = json.loads(runner.invoke(main, ["search", "--config", str(config), "arreglado", "--json"]).stdout)
+    assert found["total"] == 1
+
+
+def test_replaying_a_dead_letter_file_by_path_empties_it_when_all_succeed(runner, config, tmp_path):
+    path = tmp_path / "elsewhere.jsonl"
+    record = {"id": "test:9", "source": "test", "text": "Cinesa nueve", "created_at": "2026-11-20T10:00:00Z"}
+    path.write_text(json.dumps({"record": record, "origin": "test", "reason": "not indexed (timed out)", "at": "2026-11-20T10:00:00Z"}) + "\n")
+    result = runner.invoke(main, ["ingest", "--config", str(config), "--replay-dead-letter", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "read 1, indexed 1, rejected 0" in result.stdout
+    assert path.read_text() == ""
+
+
+def test_ingest_warns_of_an_unknown_field_and_still_indexes_the_line(runner, config, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(post_line("1", "Cinesa y sus entradas", colour="red"))
+    result = runner.invoke(main, ["ingest", "--config", str(config), str(posts)])
+    assert result.exit_code == 0, result.output
+    assert "read 1, indexed 1, rejected 0, 1 warning(s)" in result.stdout
+    assert f"warning: {posts}, line 1: unknown field 'colour'" in result.stderr
+    assert dead_letters(tmp_path) == []
+
+
+def test_ingest_survives_hostile_lines_without_a_traceback(runner, config, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    deep = post_line("2", "x")[:-1] + ', "extra": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    lines = [post_line("1", "Cinesa uno", created_at="10000-01-01T00:00:00Z"), deep,
+             json.dumps(json.loads(post_line("3", "Cinesa \ud800 tres"))), post_line("4", "Cinesa cuatro")]
+    posts.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())  # line 3 holds the JSON escape \ud800
+    result = runner.invoke(main, ["ingest", "--config", str(config), str(posts)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "read 4, indexed 2, rejected 2, 1 warning(s)" in result.stdout
+    assert f"{posts}, line 1: field 'created_at'" in result.stderr
+    assert f"{posts}, line 2: field 'extra': value nested more than" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_nfc_search_finds_nfd_text_after_ingest(runner, config, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(post_line("1", "La cancio\u0301n de Cinesa"))
+    runner.invoke(main, ["ingest", "--config", str(config), str(posts)])
+    found = json.loads(runner.invoke(main, ["search", "--config", str(config), "canci\u00f3n", "--json"]).stdout)
+    assert found["total"] == 1

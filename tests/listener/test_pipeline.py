@@ -33,3 +33,25 @@ def test_thread_state_comes_from_who_replied(tmp_path):
         assert backend.get(ours.id).answer_state == "answered_by_brand"
         assert backend.get(theirs.id).answer_state == "answered_by_competitor"
         assert backend.get(nobody.id).answer_state == "unanswered"
+
+
+def test_a_post_the_index_refuses_goes_to_the_dead_letter_file_as_a_record_with_its_origin(tmp_path):
+    from listener.deadletter import DeadLetterFile
+
+    letters = DeadLetterFile(tmp_path / "dead-letter.jsonl")
+    with SQLiteBackend(tmp_path / "i.db") as backend:
+        backend.ensure_schema()
+        unwritable = post("Cinesa no funciona", url="https://x.com/\ud800")
+        report = Pipeline(CONFIG, backend).ingest([post("Cinesa abre"), ("posts.jsonl:7", unwritable)], dead_letter=letters)
+    assert report.failed_writes[0].startswith(f"posts.jsonl:7: {unwritable.id}: not indexed (")
+    (entry,), _ = letters.read()
+    assert entry[1]["origin"] == "posts.jsonl:7" and entry[1]["record"]["id"] == unwritable.id
+    assert entry[1]["reason"].startswith("not indexed (")
+
+
+def test_a_crawled_post_in_nfd_is_indexed_in_nfc(tmp_path):
+    with SQLiteBackend(tmp_path / "i.db") as backend:
+        backend.ensure_schema()
+        nfd = post("La cancio\u0301n de Cinesa")
+        Pipeline(CONFIG, backend).ingest([nfd])
+        assert backend.get(nfd.id).post.text == "La canci\u00f3n de Cinesa"
