@@ -8,19 +8,29 @@ Feedback is kept in the post's document, outside what a re-crawl writes, and
 added by a read and a write conditional on the document's sequence number, so
 that a concurrent re-crawl or second feedback is never lost.
 
-Error policy: bulk writes go through ``streaming_bulk`` with retries of
-rejected items, and every item's outcome is read, so a failed post is reported
-in the :class:`WriteResult` instead of being dropped or failing the batch. An
-unreachable cluster raises :class:`BackendError` at once.
+Error policy, after Elasticsearch's bulk semantics: one bad document never
+sinks the others. Bulks are bounded by count *and* bytes (500 documents or
+5 MB, whichever comes first), so large posts cannot trip the circuit breaker.
+Every item's outcome is read: what the node may accept later (429, 502–504, a
+timeout) is retried with exponential backoff; what it will never accept (a 400
+mapping or id error) is reported at once in the :class:`WriteResult`, never
+retried. A whole bulk refused for one of its documents is split in halves until
+that document stands alone. Ids longer than Elasticsearch's 512-byte ``_id``
+limit are stored under a hash of the id (:func:`doc_id`); the post keeps its
+``id`` and is found by it. An unreachable cluster raises :class:`BackendError`
+at once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import scan, streaming_bulk
 
 from listener import errors
@@ -43,14 +53,31 @@ SORTS = {
 CALENDAR_INTERVALS = {"hour": "1h", "day": "1d", "week": "1w", "month": "1M"}
 RECORD_FIELDS = ["post", "analysis", "answer_state", "workflow", "feedback"]
 FEEDBACK_ATTEMPTS = 5
+MAX_ID_BYTES = 512  # Elasticsearch's limit on _id
+BULK_DOCS = 500
+BULK_BYTES = 5 * 1024 * 1024
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+BULK_ATTEMPTS = 4  # the first try and three retries: after 1, 2 and 4 seconds
+
+
+def doc_id(post_id: str) -> str:
+    """The ``_id`` of a post: its id, or ``sha256:<hex>`` of it when over 512 bytes."""
+    encoded = post_id.encode("utf-8", "surrogatepass")
+    if len(encoded) <= MAX_ID_BYTES:
+        return post_id
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
 
 
 class ElasticsearchBackend(BaseBackend):
     name = "elasticsearch"
 
-    def __init__(self, client: Elasticsearch, alias: str = "listener-posts"):
+    def __init__(self, client: Elasticsearch, alias: str = "listener-posts", *, bulk_docs: int = BULK_DOCS,
+                 bulk_bytes: int = BULK_BYTES, backoff: float = 1.0):
         self.es = client
         self.alias = alias
+        self.bulk_docs = bulk_docs
+        self.bulk_bytes = bulk_bytes
+        self.backoff = backoff
 
     @classmethod
     def from_config(cls, config) -> ElasticsearchBackend:
@@ -133,41 +160,84 @@ class ElasticsearchBackend(BaseBackend):
 
     def upsert(self, items: Iterable[IndexedPost]) -> WriteResult:
         result = WriteResult()
-        actions = (self._upsert_action(item) for item in items)
-        try:
-            for ok, info in streaming_bulk(
-                self.es,
-                actions,
-                chunk_size=500,
-                max_retries=3,
-                initial_backoff=1,
-                raise_on_error=False,
-                raise_on_exception=False,
-            ):
-                outcome = info.get("update", {})
-                if ok:
-                    result.indexed.append(outcome["_id"])
-                else:
-                    error = outcome.get("error", info)
-                    reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
-                    result.failed.append((outcome.get("_id", "?"), reason))
-        except TransportError as exc:
-            raise BackendError(f"Elasticsearch at {self._where()} is unreachable: {exc}") from None
+        chunk: list[tuple[str, bytes]] = []
+        size = 0
+        for item in items:
+            try:
+                operation = self._upsert_operation(item)
+            except UnicodeEncodeError as exc:
+                result.failed.append((item.id, f"not valid Unicode text ({exc.reason} at position {exc.start})"))
+                continue
+            if chunk and (len(chunk) >= self.bulk_docs or size + len(operation) > self.bulk_bytes):
+                result += self._write(chunk)
+                chunk, size = [], 0
+            chunk.append((item.id, operation))
+            size += len(operation)
+        if chunk:
+            result += self._write(chunk)
         return result
 
-    def _upsert_action(self, item: IndexedPost) -> dict:
+    def _upsert_operation(self, item: IndexedPost) -> bytes:
+        """The two NDJSON lines of the post's bulk update, as they are sent."""
         fields = crawl_fields(item)
-        return {
-            "_op_type": "update",
-            "_index": self.alias,
-            "_id": item.id,
-            "doc": fields,
-            "upsert": {**fields, **workflow_fields(Workflow())},
-        }
+        action = {"update": {"_index": self.alias, "_id": doc_id(item.id)}}
+        body = {"doc": fields, "upsert": {**fields, **workflow_fields(Workflow())}}
+        return (json.dumps(action) + "\n" + json.dumps(body, ensure_ascii=False) + "\n").encode("utf-8")
 
+    def _write(self, chunk: list[tuple[str, bytes]]) -> WriteResult:
+        """Send one bulk, retrying only what may succeed later."""
+        result = WriteResult()
+        pending = chunk
+        for attempt in range(BULK_ATTEMPTS):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            retry: list[tuple[tuple[str, bytes], str]] = []
+            for operation, status, reason in self._send(pending):
+                if status is None:
+                    result.indexed.append(operation[0])
+                elif status in RETRY_STATUSES:
+                    retry.append((operation, reason))
+                else:
+                    result.failed.append((operation[0], reason))
+            if not retry:
+                return result
+            logger.warning("elasticsearch: %d of %d document(s) refused for now (%s); retrying",
+                           len(retry), len(pending), retry[0][1])
+            pending = [operation for operation, _ in retry]
+        result.failed += [(operation[0], f"{reason} (gave up after {BULK_ATTEMPTS} attempts)") for operation, reason in retry]
+        return result
+
+    def _send(self, chunk: list[tuple[str, bytes]]) -> Iterator[tuple[tuple[str, bytes], int | None, str]]:
+        """Each operation with its outcome: ``None`` when written, else the status and reason."""
+        try:
+            response = self.es.bulk(operations=[operation for _, operation in chunk])
+        except ConnectionTimeout as exc:
+            for operation in chunk:
+                yield operation, 504, f"timed out ({exc})"
+            return
+        except ApiError as exc:
+            status = exc.meta.status
+            if status in RETRY_STATUSES:
+                for operation in chunk:
+                    yield operation, status, _reason(exc.body, exc)
+            elif len(chunk) > 1:  # refused as a whole for something in it: find what
+                middle = len(chunk) // 2
+                yield from self._send(chunk[:middle])
+                yield from self._send(chunk[middle:])
+            else:
+                yield chunk[0], status, _reason(exc.body, exc)
+            return
+        except TransportError as exc:
+            raise BackendError(f"Elasticsearch at {self._where()} is unreachable: {exc}") from None
+        for operation, item in zip(chunk, response["items"]):
+            outcome = item.get("update") or next(iter(item.values()))
+            if outcome.get("status", 500) < 300 and "error" not in outcome:
+                yield operation, None, ""
+            else:
+                yield operation, outcome.get("status", 500), _reason(outcome.get("error"), outcome)
     def _replace_workflow(self, post_id: str, expected_version: int, workflow: Workflow) -> bool:
         try:
-            current = self.es.get(index=self.alias, id=post_id, source_includes=["version"])
+            current = self.es.get(index=self.alias, id=doc_id(post_id), source_includes=["version"])
         except NotFoundError:
             return False
         if current["_source"].get("version", 0) != expected_version:
@@ -175,7 +245,7 @@ class ElasticsearchBackend(BaseBackend):
         try:
             self.es.update(
                 index=self.alias,
-                id=post_id,
+                id=doc_id(post_id),
                 doc=workflow_fields(workflow),
                 if_seq_no=current["_seq_no"],
                 if_primary_term=current["_primary_term"],
@@ -189,7 +259,7 @@ class ElasticsearchBackend(BaseBackend):
         record = feedback.to_dict()
         for _ in range(FEEDBACK_ATTEMPTS):
             try:
-                current = self.es.get(index=self.alias, id=post_id, source_includes=["feedback"])
+                current = self.es.get(index=self.alias, id=doc_id(post_id), source_includes=["feedback"])
             except NotFoundError:
                 raise errors.NotFoundError(f"no post with id {post_id!r}") from None
             stored = current["_source"].get("feedback") or []
@@ -198,7 +268,7 @@ class ElasticsearchBackend(BaseBackend):
             try:
                 self.es.update(
                     index=self.alias,
-                    id=post_id,
+                    id=doc_id(post_id),
                     doc=feedback_fields([*stored, record]),
                     if_seq_no=current["_seq_no"],
                     if_primary_term=current["_primary_term"],
@@ -223,7 +293,7 @@ class ElasticsearchBackend(BaseBackend):
 
     def get(self, post_id: str) -> IndexedPost | None:
         try:
-            hit = self.es.get(index=self.alias, id=post_id)
+            hit = self.es.get(index=self.alias, id=doc_id(post_id))
         except NotFoundError:
             return None
         return load(hit["_source"])
@@ -279,6 +349,19 @@ class ElasticsearchBackend(BaseBackend):
             for bucket in group["dates"]["buckets"]
         ]
         return sorted(rows, key=lambda row: (row[0], row[1] or ""))
+
+
+def _reason(error: object, fallback: object) -> str:
+    """One line from an Elasticsearch error: its type and reason, and the cause's."""
+    if isinstance(error, dict) and "error" in error and isinstance(error["error"], dict):
+        error = error["error"]
+    if not isinstance(error, dict):
+        return str(error or fallback)[:500]
+    text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    cause = error.get("caused_by")
+    if isinstance(cause, dict):
+        text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+    return text[:1000]
 
 
 def crawl_fields(item: IndexedPost) -> dict:

@@ -77,6 +77,22 @@ class BackendContract:
         assert backend.count() == 2
         assert backend.count(SearchQuery(surface=True)) == 1
 
+    def test_a_post_with_an_id_over_512_bytes_is_written_and_found_by_it(self, backend):
+        long = doc("identificador largo", post_fields={"id": "test:" + "é" * 400})
+        others = [doc(f"vecino {i}") for i in range(20)]
+        result = backend.upsert([*others[:10], long, *others[10:]])
+        assert result.failed == [] and long.id in result.indexed and len(result.indexed) == 21
+        backend.refresh()
+        assert backend.get(long.id).post.id == long.id
+        assert long.id in ids(backend.search(SearchQuery(text="identificador")).hits)
+
+    def test_a_post_with_an_id_over_512_bytes_can_be_claimed_and_given_feedback(self, backend):
+        (long,) = add(backend, doc(post_fields={"id": "test:" + "x" * 600}))
+        backend.claim(long.id, "ana", expected_version=0)
+        assert backend.add_feedback(long.id, feedback())
+        got = backend.get(long.id)
+        assert got.workflow.assignee == "ana" and len(got.feedback) == 1
+
     # -- full text ---------------------------------------------------------
 
     def test_search_finds_a_word_in_the_text(self, backend):

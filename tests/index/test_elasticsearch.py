@@ -96,3 +96,115 @@ def test_a_post_the_mapping_rejects_is_reported_and_the_rest_written(backend):
     assert result.indexed == [good.id]
     assert [post_id for post_id, _ in result.failed] == [bad.id]
     assert "lead_score" in result.failed[0][1]
+
+
+class BulkSpy:
+    """The client's ``bulk``, recording each request's operations; ``refuse`` turns items into 429s once."""
+
+    def __init__(self, client, refuse: set[int] = frozenset()):
+        self.client, self.bulk, self.requests, self.refuse = client, client.bulk, [], set(refuse)
+
+    def __call__(self, operations, **kwargs):
+        self.requests.append(list(operations))
+        response = self.bulk(operations=operations, **kwargs)
+        if self.refuse:
+            items = []
+            for i, item in enumerate(response.body["items"]):
+                if len(self.requests) == 1 and i in self.refuse:
+                    item = {"update": {**item["update"], "status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "queue full"}}}
+                items.append(item)
+            response.body["items"] = items
+        return response
+
+
+def spy(backend, monkeypatch, refuse=frozenset()):
+    recorder = BulkSpy(backend.es, refuse)
+    monkeypatch.setattr(backend.es, "bulk", recorder)
+    return recorder
+
+
+def test_bulks_are_bounded_by_bytes(client, alias, monkeypatch):
+    backend = ElasticsearchBackend(client, alias=alias, bulk_bytes=100_000)
+    backend.ensure_schema()
+    try:
+        recorder = spy(backend, monkeypatch)
+        docs = [doc("grande " + "x" * 5_000) for _ in range(10)]  # each ~20 KB as sent (text, record, upsert)
+        result = backend.upsert(docs)
+        assert sorted(result.indexed) == sorted(d.id for d in docs)
+        assert 2 <= len(recorder.requests) <= 5
+        assert all(sum(len(line) for line in request) <= 100_000 for request in recorder.requests)
+    finally:
+        drop(client, alias)
+
+
+def test_bulks_are_bounded_by_count(backend, monkeypatch):
+    recorder = spy(backend, monkeypatch)
+    result = backend.upsert([doc(f"post {i}") for i in range(1_201)])
+    assert len(result.indexed) == 1_201
+    assert [len(request) for request in recorder.requests] == [500, 500, 201]
+
+
+def test_only_retryable_refusals_are_retried(client, alias, monkeypatch):
+    backend = ElasticsearchBackend(client, alias=alias, backoff=0)
+    backend.ensure_schema()
+    try:
+        recorder = spy(backend, monkeypatch, refuse={0})
+        busy, good, bad = doc("ocupado"), doc("bien"), doc("mal", lead_score=10**12)
+        result = backend.upsert([busy, good, bad])
+        assert sorted(result.indexed) == sorted([busy.id, good.id])
+        assert [post_id for post_id, _ in result.failed] == [bad.id]
+        assert [len(request) for request in recorder.requests] == [3, 1]
+        assert backend.get(busy.id).post.text == "ocupado"
+    finally:
+        drop(client, alias)
+
+
+def test_retryable_refusals_give_up_and_are_reported(client, alias, monkeypatch):
+    backend = ElasticsearchBackend(client, alias=alias, backoff=0)
+    backend.ensure_schema()
+    try:
+        monkeypatch.setattr(backend.es, "bulk", lambda operations, **kw: _busy(operations))
+        result = backend.upsert([doc("ocupado")])
+        assert result.indexed == []
+        assert "gave up after 4 attempts" in result.failed[0][1]
+    finally:
+        drop(client, alias)
+
+
+def _busy(operations):
+    from elasticsearch import ApiError
+    from elastic_transport import ApiResponseMeta, HttpHeaders
+
+    meta = ApiResponseMeta(status=429, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=None)
+    raise ApiError("too many requests", meta=meta, body={"error": {"type": "circuit_breaking_exception", "reason": "data too large"}})
+
+
+def test_a_bulk_refused_as_a_whole_is_split_until_the_culprit_stands_alone(backend, monkeypatch):
+    from elasticsearch import ApiError
+    from elastic_transport import ApiResponseMeta, HttpHeaders
+
+    real = backend.es.bulk
+    culprit = doc("culpable")
+
+    def bulk(operations, **kwargs):
+        if any(b"culpable" in line for line in operations):
+            meta = ApiResponseMeta(status=400, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=None)
+            raise ApiError("bad request", meta=meta, body={"error": {"type": "action_request_validation_exception", "reason": "bad"}})
+        return real(operations=operations, **kwargs)
+
+    monkeypatch.setattr(backend.es, "bulk", bulk)
+    others = [doc(f"inocente {i}") for i in range(9)]
+    result = backend.upsert([*others[:4], culprit, *others[4:]])
+    assert sorted(result.indexed) == sorted(d.id for d in others)
+    assert result.failed == [(culprit.id, "action_request_validation_exception: bad")]
+
+
+def test_nfd_text_ingested_through_the_pipeline_is_found_by_an_nfc_search(backend, tmp_path):
+    from listener.pipeline import Pipeline
+    from tests.factories import post
+    from tests.scheduler.helpers import KeywordAnalyzer, make_config
+
+    nfd = post("La cancio\u0301n de la peli\u0301cula")
+    report = Pipeline(make_config(tmp_path), backend, KeywordAnalyzer()).ingest([nfd])
+    assert report.indexed == 1
+    assert backend.search(SearchQuery(text="canci\u00f3n")).total == 1
