@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -136,14 +137,38 @@ def _read_words(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
+@dataclass(frozen=True)
+class Homonyms:
+    """What ``homonyms.yaml`` says, by folded name ("sabadell")."""
+
+    ambiguous: frozenset[str]  # names that are also places or words
+    exclude: dict[str, tuple[str, ...]]  # phrases that are never the company ("racing de santander")
+    other_context: dict[str, tuple[str, ...]]  # words of what else the name is ("gol"): near them it is not the company
+
+
 @lru_cache(maxsize=None)
-def homonyms() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
-    """Names that are also places or words, and phrases that are never the company."""
+def homonyms() -> Homonyms:
+    """Names that are also places or words, phrases that are never the company, and words of what else they are."""
     path = DATA / "homonyms.yaml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path}: cannot read the homonyms ({exc})") from None
-    ambiguous = frozenset(str(name).lower() for name in data.get("ambiguous") or ())
-    exclude = {str(name).lower(): tuple(phrases or ()) for name, phrases in (data.get("exclude") or {}).items()}
-    return ambiguous, exclude
+    unknown = set(data) - {"ambiguous", "exclude", "other_context", "shared"}
+    if unknown:
+        raise LexiconError(f"{path}: unknown part(s) {', '.join(sorted(unknown))} "
+                           "(valid parts: ambiguous, exclude, other_context, shared)")
+    return Homonyms(
+        frozenset(str(name).lower() for name in data.get("ambiguous") or ()),
+        _by_name(data.get("exclude")),
+        _by_name(data.get("other_context")),
+    )
+
+
+def _by_name(part: dict | None) -> dict[str, tuple[str, ...]]:
+    """Phrases by folded name; a list inside a name's list (a YAML alias of a ``shared`` list) is flattened."""
+    flat = {}
+    for name, phrases in (part or {}).items():
+        items = [p for item in phrases or () for p in (item if isinstance(item, list) else [item])]
+        flat[fold(str(name)).strip()] = tuple(str(p) for p in items)
+    return flat

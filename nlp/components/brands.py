@@ -3,7 +3,8 @@
 A name that is also a place or an everyday word ("Santander", "orange") is
 *ambiguous*: it counts only with a company word near it, or another reference to
 the same company in the post, and never right after a place word ("vivo en
-Sabadell") or inside an excluded phrase ("Racing de Santander").
+Sabadell"), inside an excluded phrase ("Racing de Santander") or near words of
+what else it is ("el Sabadell juega el domingo").
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class BrandMatcher:
     def __init__(self, lang: str, entities: list[dict], sector_keywords: list[str], stop_words: frozenset[str],
                  scorer: str = "osa", threshold: float = 80.0, min_fuzzy_length: int = 5, window: int = 80):
         lexicon = Lexicon.load(lang)
-        shipped_ambiguous, shipped_exclude = homonyms()
+        shipped = homonyms()
         self.scorer = get_scorer(scorer)
         self.threshold = threshold
         self.min_fuzzy_length = min_fuzzy_length
@@ -59,11 +60,13 @@ class BrandMatcher:
         self.hashtags: dict[str, Form] = {}
         self.exclude: dict[str, PhraseSet] = {}
         self.context: dict[str, PhraseSet] = {}
+        self.other_context: dict[str, PhraseSet] = {}
         shared_context = list(lexicon["context"].phrases) + list(sector_keywords)
         for entity in entities:
             name, role = entity["name"], entity["role"]
-            ambiguous = {compact(a) for a in entity.get("ambiguous") or ()} | {compact(a) for a in shipped_ambiguous}
+            ambiguous = {compact(a) for a in entity.get("ambiguous") or ()} | {compact(a) for a in shipped.ambiguous}
             exclude = list(entity.get("exclude") or ())
+            other = []
             for alias in [name, *(entity.get("aliases") or ()), *(entity.get("ambiguous") or ())]:
                 key = compact(alias)
                 if not key or key in self.forms:
@@ -71,7 +74,8 @@ class BrandMatcher:
                 parts = tuple(p for p in (compact(w) for w in fold(alias).split()) if p)
                 cased = alias.strip() if alias.strip().isupper() and len(key) >= 2 else None
                 self.forms[key] = Form(key, name, role, key in ambiguous or len(key) <= 3, parts, cased)
-                exclude += shipped_exclude.get(fold(alias).strip(), ())
+                exclude += shipped.exclude.get(fold(alias).strip(), ())
+                other += shipped.other_context.get(fold(alias).strip(), ())
             for handle in entity.get("handles") or ():
                 key = fold(handle.lstrip("@"))
                 self.handles.setdefault(key, Form(key, name, role, False, (key,)))
@@ -80,6 +84,7 @@ class BrandMatcher:
                 self.hashtags.setdefault(key, Form(key, name, role, False, (key,)))
             self.exclude[name] = PhraseSet(exclude)
             self.context[name] = PhraseSet([*(entity.get("context") or ()), *shared_context])
+            self.other_context[name] = PhraseSet(other)
         # Each name starts with a literal letter, then checks the boundary: the engine skips fast.
         self.name_regex = self._alternation(
             [re.escape(form.key[0]) + r"(?<![\w@#].)" + SEPARATOR.join(re.escape(p) for p in form.parts)[len(re.escape(form.key[0])):]
@@ -255,11 +260,17 @@ class BrandMatcher:
         ("Orange no funciona"), or with a company word or another company near
         it; no right after a place word ("vivo en Sabadell"), unless a company
         word comes just before that ("cliente de Sabadell") or another company
-        is named in the post ("me voy a Digi").
+        is named in the post ("me voy a Digi"). Never near words of what else
+        the name is ("el Sabadell juega el domingo"), unless what only a company
+        does follows it.
         """
         context = self.context[hit.form.entity]
         if hit.rest and hit.rest in self.context_words:
             return True
+        window = folded[max(0, hit.start - self.window): hit.start] + " | " + folded[hit.end: hit.end + self.window]
+        other = self.other_context[hit.form.entity]
+        if other and other.search(window) and not self._serves(folded, hit):
+            return False  # "el Sabadell juega el domingo": the club
         before = folded[max(0, hit.start - 40): hit.start]
         if self.article_regex is not None and self.article_regex.search(before):
             return True
@@ -268,10 +279,13 @@ class BrandMatcher:
             return False
         if others:
             return True
-        if self.service_regex is not None and self.service_regex.match(folded, hit.end):
+        if self._serves(folded, hit):
             return True  # "Orange no funciona": what only a company does
-        window = folded[max(0, hit.start - self.window): hit.start] + " | " + folded[hit.end: hit.end + self.window]
         return context.search(window) is not None
+
+    def _serves(self, folded: str, hit: Hit) -> bool:
+        """Whether what only a company does follows the name ("Orange no funciona")."""
+        return self.service_regex is not None and self.service_regex.match(folded, hit.end) is not None
 
     @staticmethod
     def _ends_with(phrases: PhraseSet, text: str) -> bool:

@@ -53,3 +53,10 @@ def test_readme_documents_every_section_and_no_other():
     table = text.split("## Sections of `patterns.yaml`", 1)[1].split("\n## ", 1)[0]
     documented = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
     assert documented == {"greeting", *PHRASE_SECTIONS, *WORD_SECTIONS}
+
+
+def test_homonyms_give_a_name_the_words_of_its_football_club():
+    from nlp.lexicons import homonyms
+
+    words = homonyms().other_context["sabadell"]
+    assert {"gol", "partido", "nova creu alta"} <= set(words)

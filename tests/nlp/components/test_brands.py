@@ -162,3 +162,19 @@ def test_mention_offsets_point_into_the_text(cinema_matcher):
     text = "Ayer en Kinépolis"
     mention = run(cinema_matcher, text)._.listener_mentions[0]
     assert text[mention.start:mention.end] == mention.text == "Kinépolis"
+
+
+def test_football_words_make_an_ambiguous_name_the_club(bank_matcher):
+    assert found(bank_matcher, "el Sabadell juega el domingo contra el Nàstic") == []
+
+
+def test_what_only_a_company_does_beats_football_words(bank_matcher):
+    assert found(bank_matcher, "El Sabadell me ha cobrado la entrada del partido") == [("Banco Sabadell", "name")]
+
+
+@pytest.mark.parametrize("text", [
+    "El Centre d'Esports Sabadell ganó ayer en casa",
+    "La web del Sabadell FC me ha cobrado una comisión por la entrada",
+])
+def test_football_club_is_never_the_bank(bank_matcher, text):
+    assert found(bank_matcher, text) == []
