@@ -5,6 +5,11 @@ A name that is also a place or an everyday word ("Santander", "orange") is
 the same company in the post, and never right after a place word ("vivo en
 Sabadell"), inside an excluded phrase ("Racing de Santander") or near words of
 what else it is ("el Sabadell juega el domingo").
+
+A typo is a word one or two edits from a name, or the name with one letter
+written twice ("BBVVA"); a typo of an ambiguous name is one edit at most (two
+would take "sábado" for "Sabadell") and still needs a company word. Nothing
+inside a link is a typo.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from nlp.scorers import get_scorer
 from nlp.text import HASHTAG, LETTERS, compact, fold, split_hashtag
 
 SEPARATOR = r"[\s\-_.']*"
+LINK = re.compile(r"(?:https?://|www\.)\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,8 @@ class Hit:
 
 class BrandMatcher:
     def __init__(self, lang: str, entities: list[dict], sector_keywords: list[str], stop_words: frozenset[str],
-                 scorer: str = "osa", threshold: float = 80.0, min_fuzzy_length: int = 5, window: int = 80):
+                 scorer: str = "osa", threshold: float = 80.0, min_fuzzy_length: int = 5, window: int = 80,
+                 min_ambiguous_fuzzy_length: int = 7):
         lexicon = Lexicon.load(lang)
         shipped = homonyms()
         self.scorer = get_scorer(scorer)
@@ -107,13 +114,21 @@ class BrandMatcher:
             fold(w) for k in sector_keywords for w in k.split()
         }
         self.long_words = re.compile(r"[^\W\d_]{%d,}" % max(1, min_fuzzy_length - 1))
-        self.fuzzy_forms = [f for f in self.forms.values() if not f.ambiguous and len(f.key) >= min_fuzzy_length]
-        self.fuzzy_keys = [f.key for f in self.fuzzy_forms]
-        # Blocking: a typo keeps the first letter and is at most two letters longer or shorter.
+        self.fuzzy_forms = [f for f in self.forms.values()
+                            if len(f.key) >= (min_ambiguous_fuzzy_length if f.ambiguous else min_fuzzy_length)]
+        # Blocking: a typo keeps the first letter and is at most as many letters longer or shorter as it has edits.
         self.fuzzy_index: dict[tuple[str, int], list[Form]] = {}
         for form in self.fuzzy_forms:
-            for length in range(len(form.key) - 2, len(form.key) + 3):
+            edits = self._edits(form)
+            for length in range(len(form.key) - edits, len(form.key) + edits + 1):
                 self.fuzzy_index.setdefault((form.key[0], length), []).append(form)
+        # A name of any length with one of its letters written twice: "bbvva", "sabaddell".
+        self.doubled: dict[str, Form] = {}
+        for form in self.forms.values():
+            for i in range(len(form.key)):
+                variant = form.key[:i + 1] + form.key[i:]
+                if variant not in self.forms:
+                    self.doubled.setdefault(variant, form)
 
     @staticmethod
     def _alternation(parts: list[str], template: str) -> re.Pattern | None:
@@ -189,49 +204,62 @@ class BrandMatcher:
         return hits
 
     def _fuzzy(self, folded: str, taken: list[Hit]) -> list[Hit]:
-        """Words one or two edits from a name.
+        """Words one or two edits from a name, or a name with a letter written twice; none inside a link.
 
-        Cheap blocking first (same first letter, length within two, an edit-distance
-        bound), then each survivor is scored against the names of its block. Blocking
-        leaves one or two names per word, too few for ``process.cdist`` to pay off.
+        Cheap blocking first (same first letter, length within the edits allowed, an
+        edit-distance bound), then each survivor is scored against the names of its
+        block. Blocking leaves one or two names per word, too few for ``process.cdist``
+        to pay off.
         """
-        if not self.fuzzy_keys:
+        if not self.doubled:
             return []
+        if "://" in folded or "www." in folded:
+            folded = LINK.sub(lambda link: " " * len(link.group()), folded)  # same length: offsets hold
         # Most posts hold no word that could be a typo: check the words before finding where they are.
-        index = self.fuzzy_index
-        words = set(folded.translate(LETTERS).split()).difference(self.known_words, self.forms)
-        blocks = {}
-        for word in words:
-            block = [form for form in index.get((word[0], len(word)), ()) if self._close(word, form.key)]
-            if block:
-                blocks[word] = block
-        if not blocks:
+        found = {}
+        index, doubled = self.fuzzy_index, self.doubled
+        for word in set(folded.translate(LETTERS).split()).difference(self.known_words, self.forms):
+            if (word[0], len(word)) in index or word in doubled:
+                typo = self._typo(word, checked=True)
+                if typo:
+                    found[word] = typo
+        if not found:
             return []
         hits = []
         for match in self.long_words.finditer(folded):
-            block = blocks.get(match.group())
-            if block is None:
+            typo = found.get(match.group())
+            if typo is None:
                 continue
-            word = match.group()
             start, end = match.span()
             if (start and folded[start - 1] in "@#_") or (end < len(folded) and folded[end].isalnum()):
                 continue
             if any(h.start < end and start < h.end for h in taken):
                 continue
-            scored = [(self.scorer.score(word, form.key, self.threshold), form) for form in block]
-            score, form = max(scored, key=lambda pair: pair[0])
-            if score >= self.threshold:
-                hits.append(Hit(start, end, form, "fuzzy", int(round(score))))
+            hits.append(Hit(start, end, typo[0], "fuzzy", typo[1]))
         return hits
 
-    @staticmethod
-    def _edits(key: str) -> int:
-        """How many edits a typo of ``key`` may have: one in a short name, two in a long one."""
-        return 1 if len(key) < 8 else 2
+    def _typo(self, word: str, checked: bool = False) -> tuple[Form, int] | None:
+        """The name ``word`` is a typo of, and its score; ``checked``: it is known not to be a word or a name."""
+        if not checked and (word in self.known_words or word in self.forms):
+            return None
+        form = self.doubled.get(word)
+        if form is not None:  # a letter written twice is a typo whatever the threshold
+            return form, int(round(self.scorer.score(word, form.key, 0)))
+        block = [form for form in self.fuzzy_index.get((word[0], len(word)), ()) if self._close(word, form)]
+        if not block:
+            return None
+        score, form = max(((self.scorer.score(word, form.key, self.threshold), form) for form in block),
+                          key=lambda pair: pair[0])
+        return (form, int(round(score))) if score >= self.threshold else None
 
-    def _close(self, word: str, key: str) -> bool:
-        limit = self._edits(key)
-        return OSA.distance(word, key, score_cutoff=limit) <= limit
+    @staticmethod
+    def _edits(form: Form) -> int:
+        """How many edits a typo of ``form`` may have: one in a short or ambiguous name, two in a long one."""
+        return 1 if form.ambiguous or len(form.key) < 8 else 2
+
+    def _close(self, word: str, form: Form) -> bool:
+        limit = self._edits(form)
+        return OSA.distance(word, form.key, score_cutoff=limit) <= limit
 
     def _resolve(self, text: str, folded: str, hits: list[Hit]) -> list[Hit]:
         kept = []
@@ -298,10 +326,11 @@ class BrandMatcher:
 @Language.factory(
     "listener_brands",
     default_config={"entities": [], "sector_keywords": [], "scorer": "osa", "threshold": 80.0,
-                    "min_fuzzy_length": 5, "window": 80},
+                    "min_fuzzy_length": 5, "window": 80, "min_ambiguous_fuzzy_length": 7},
 )
 def make_brand_matcher(nlp: Language, name: str, entities: list[dict], sector_keywords: list[str], scorer: str,
-                       threshold: float, min_fuzzy_length: int, window: int) -> BrandMatcher:
+                       threshold: float, min_fuzzy_length: int, window: int,
+                       min_ambiguous_fuzzy_length: int) -> BrandMatcher:
     register()
     return BrandMatcher(nlp.lang, entities, sector_keywords, frozenset(nlp.Defaults.stop_words), scorer, threshold,
-                        min_fuzzy_length, window)
+                        min_fuzzy_length, window, min_ambiguous_fuzzy_length)

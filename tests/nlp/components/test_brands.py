@@ -164,8 +164,52 @@ def test_mention_offsets_point_into_the_text(cinema_matcher):
     assert text[mention.start:mention.end] == mention.text == "Kinépolis"
 
 
+@pytest.mark.parametrize("text", [
+    "El Sabadel me ha vuelto a cobrar la comisión",
+    "Sabadelll no me deja entrar en la app",
+])
+def test_typo_of_an_ambiguous_name_with_a_company_word_is_the_company(bank_matcher, text):
+    assert found(bank_matcher, text) == [("Banco Sabadell", "fuzzy")]
+
+
+def test_typo_of_an_ambiguous_name_without_a_company_word_is_not_the_company(bank_matcher):
+    assert found(bank_matcher, "Sabadel és la ciutat on vaig néixer") == []
+
+
+def test_typo_of_an_ambiguous_name_after_a_place_word_is_the_place():
+    assert found(matcher(BANK, "ca"), "A Sabadel hi ha molta gent avui") == []
+
+
+def test_word_two_edits_from_an_ambiguous_name_is_not_a_typo_of_it():
+    assert found(matcher(BANK, "pt"), "No sábado fui ao banco pagar a comissão") == []
+
+
+def test_typo_of_a_short_ambiguous_name_is_not_looked_for():
+    assert found(matcher(TELECOM), "Ornage me ha subido la tarifa") == []
+
+
+def test_shortest_ambiguous_name_with_typos_is_an_option():
+    assert found(matcher(TELECOM, min_ambiguous_fuzzy_length=6), "Ornage me ha subido la tarifa") == [("Orange", "fuzzy")]
+
+
+def test_name_with_a_letter_written_twice_is_a_typo(bank_matcher):
+    assert found(bank_matcher, "BBVVA me ha bloqueado la tarjeta") == [("BBVA", "fuzzy")]
+
+
+def test_no_typo_is_looked_for_inside_a_link(bank_matcher):
+    assert found(bank_matcher, "Mirad https://bbvva.es/oferta que me ha bloqueado la tarjeta") == []
+
+
+def test_name_inside_a_link_is_the_company(bank_matcher):
+    assert found(bank_matcher, "Mirad las hipotecas https://www.bbva.es/personas/hipotecas.html") == [("BBVA", "name")]
+
+
 def test_football_words_make_an_ambiguous_name_the_club(bank_matcher):
     assert found(bank_matcher, "el Sabadell juega el domingo contra el Nàstic") == []
+
+
+def test_football_words_make_a_typo_of_an_ambiguous_name_the_club(bank_matcher):
+    assert found(bank_matcher, "el Sabadel juega el domingo") == []
 
 
 def test_what_only_a_company_does_beats_football_words(bank_matcher):
@@ -178,3 +222,11 @@ def test_what_only_a_company_does_beats_football_words(bank_matcher):
 ])
 def test_football_club_is_never_the_bank(bank_matcher, text):
     assert found(bank_matcher, text) == []
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("es", "El sábado fui al banco a pagar la comisión"),
+    ("ca", "Sóc sabadellenc i tinc compte al banc de la cantonada"),
+])
+def test_everyday_words_close_to_sabadell_are_not_the_bank(lang, text):
+    assert found(matcher(BANK, lang), text) == []
