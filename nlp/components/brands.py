@@ -8,8 +8,9 @@ what else it is ("el Sabadell juega el domingo").
 
 A typo is a word one or two edits from a name, or the name with one letter
 written twice ("BBVVA"); a typo of an ambiguous name is one edit at most (two
-would take "sábado" for "Sabadell") and still needs a company word. Nothing
-inside a link is a typo.
+would take "sábado" for "Sabadell") and still needs a company word. Hashtags
+made of a typo and other words ("#SabadelNoContesta") and a mistyped configured
+handle ("@SabadelAyuda") are typos too; nothing inside a link is.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from nlp.scorers import get_scorer
 from nlp.text import HASHTAG, LETTERS, compact, fold, split_hashtag
 
 SEPARATOR = r"[\s\-_.']*"
+TOKEN = re.compile(r"(?<![\w@])@(\w+)")  # any @handle, configured or not
 LINK = re.compile(r"(?:https?://|www\.)\S+")
 
 
@@ -55,7 +57,7 @@ class Hit:
 class BrandMatcher:
     def __init__(self, lang: str, entities: list[dict], sector_keywords: list[str], stop_words: frozenset[str],
                  scorer: str = "osa", threshold: float = 80.0, min_fuzzy_length: int = 5, window: int = 80,
-                 min_ambiguous_fuzzy_length: int = 7):
+                 min_ambiguous_fuzzy_length: int = 7, min_handle_typo_length: int = 8):
         lexicon = Lexicon.load(lang)
         shipped = homonyms()
         self.scorer = get_scorer(scorer)
@@ -110,6 +112,8 @@ class BrandMatcher:
         )
         context_words = {compact(w) for w in shared_context}
         self.context_words = frozenset(w for w in context_words if w)
+        # What only a company does, written together as in a hashtag: "nocontesta".
+        self.service_keys = frozenset(compact(p) for p in lexicon["company_after"].phrases if "*" not in p and "<" not in p)
         self.known_words = frozenset(fold(w) for w in stop_words) | {fold(w) for w in lexicon.words["common_words"]} | {
             fold(w) for k in sector_keywords for w in k.split()
         }
@@ -129,6 +133,12 @@ class BrandMatcher:
                 variant = form.key[:i + 1] + form.key[i:]
                 if variant not in self.forms:
                     self.doubled.setdefault(variant, form)
+        # A configured handle mistyped by one edit, for handles long enough not to be another account's.
+        self.handle_index: dict[tuple[str, int], list[Form]] = {}
+        for key, form in self.handles.items():
+            if len(key) >= min_handle_typo_length:
+                for length in range(len(key) - 1, len(key) + 2):
+                    self.handle_index.setdefault((key[0], length), []).append(form)
 
     @staticmethod
     def _alternation(parts: list[str], template: str) -> re.Pattern | None:
@@ -154,7 +164,24 @@ class BrandMatcher:
     def _handles(self, folded: str) -> list[Hit]:
         if self.handle_regex is None or "@" not in folded:
             return []
-        return [Hit(m.start(), m.end(), self.handles[m.group()[1:]], "handle") for m in self.handle_regex.finditer(folded)]
+        hits = [Hit(m.start(), m.end(), self.handles[m.group()[1:]], "handle") for m in self.handle_regex.finditer(folded)]
+        if self.handle_index:
+            hits += self._mistyped_handles(folded, hits)
+        return hits
+
+    def _mistyped_handles(self, folded: str, taken: list[Hit]) -> list[Hit]:
+        """``@sabadelayuda`` for ``@sabadellayuda``: one edit, letters only. It tags no one, so it is a typo."""
+        hits = []
+        for match in TOKEN.finditer(folded):
+            handle = match.group(1)
+            if handle in self.handles or not handle.replace("_", "").isalpha() or any(h.start == match.start() for h in taken):
+                continue
+            close = [form for form in self.handle_index.get((handle[0], len(handle)), ())
+                     if OSA.distance(handle, form.key, score_cutoff=1) <= 1]
+            if close:
+                hits.append(Hit(match.start(), match.end(), close[0], "fuzzy",
+                                int(round(self.scorer.score(handle, close[0].key, 0)))))
+        return hits
 
     def _hashtags(self, text: str) -> list[Hit]:
         if "#" not in text:
@@ -165,7 +192,31 @@ class BrandMatcher:
             if found:
                 form, rest = found
                 hits.append(Hit(match.start(), match.end(), form, "hashtag", rest=rest))
+                continue
+            found = self._mistyped_hashtag(match.group(1)) if self.doubled else None
+            if found:
+                form, rest, score = found
+                hits.append(Hit(match.start(), match.end(), form, "fuzzy", score, rest))
         return hits
+
+    def _mistyped_hashtag(self, body: str) -> tuple[Form, str, int] | None:
+        """A hashtag with a typo of a name among its words ("#SabadelNoContesta") or, written in
+        one case, starting with one that ends like the name ("#sabadelnocontesta", not "#cinesdemibarrio")."""
+        words = split_hashtag(body)
+        best: tuple[Form, str, int] | None = None
+        if len(words) > 1:
+            for i in range(len(words)):
+                for j in range(i + 1, min(len(words), i + 3) + 1):
+                    found = self._typo("".join(words[i:j]))
+                    if found and (best is None or len(found[0].key) > len(best[0].key)):
+                        best = found[0], " ".join(words[:i] + words[j:]), found[1]
+            return best
+        key = compact(body)
+        for length in range(self.min_fuzzy_length, len(key) + 1):
+            found = self._typo(key[:length])
+            if found and key[length - 1] == found[0].key[-1] and (best is None or len(found[0].key) >= len(best[0].key)):
+                best = found[0], key[length:], found[1]
+        return best
 
     def _hashtag_form(self, body: str) -> tuple[Form, str] | None:
         key = compact(body)
@@ -180,7 +231,7 @@ class BrandMatcher:
                 joined = "".join(words[i:j])
                 form = self.forms.get(joined)
                 if form and (best is None or len(form.key) > len(best[0].key)):
-                    best = form, "".join(words[:i] + words[j:])
+                    best = form, " ".join(words[:i] + words[j:])
         if best:
             return best
         for form in self.forms.values():
@@ -293,7 +344,7 @@ class BrandMatcher:
         does follows it.
         """
         context = self.context[hit.form.entity]
-        if hit.rest and hit.rest in self.context_words:
+        if hit.rest and self._company_rest(hit.rest):
             return True
         window = folded[max(0, hit.start - self.window): hit.start] + " | " + folded[hit.end: hit.end + self.window]
         other = self.other_context[hit.form.entity]
@@ -315,6 +366,13 @@ class BrandMatcher:
         """Whether what only a company does follows the name ("Orange no funciona")."""
         return self.service_regex is not None and self.service_regex.match(folded, hit.end) is not None
 
+    def _company_rest(self, rest: str) -> bool:
+        """Whether the rest of a hashtag is a company word ("#BancSabadell") or what only a company does
+        ("#SabadellNoContesta")."""
+        key = compact(rest)
+        return key in self.context_words or key in self.service_keys or (
+            self.service_regex is not None and self.service_regex.search(rest) is not None)
+
     @staticmethod
     def _ends_with(phrases: PhraseSet, text: str) -> bool:
         """Whether ``text`` ends with one of ``phrases`` ("cliente" in "soy cliente de Sabadell")."""
@@ -326,11 +384,11 @@ class BrandMatcher:
 @Language.factory(
     "listener_brands",
     default_config={"entities": [], "sector_keywords": [], "scorer": "osa", "threshold": 80.0,
-                    "min_fuzzy_length": 5, "window": 80, "min_ambiguous_fuzzy_length": 7},
+                    "min_fuzzy_length": 5, "window": 80, "min_ambiguous_fuzzy_length": 7, "min_handle_typo_length": 8},
 )
 def make_brand_matcher(nlp: Language, name: str, entities: list[dict], sector_keywords: list[str], scorer: str,
-                       threshold: float, min_fuzzy_length: int, window: int,
-                       min_ambiguous_fuzzy_length: int) -> BrandMatcher:
+                       threshold: float, min_fuzzy_length: int, window: int, min_ambiguous_fuzzy_length: int,
+                       min_handle_typo_length: int) -> BrandMatcher:
     register()
     return BrandMatcher(nlp.lang, entities, sector_keywords, frozenset(nlp.Defaults.stop_words), scorer, threshold,
-                        min_fuzzy_length, window, min_ambiguous_fuzzy_length)
+                        min_fuzzy_length, window, min_ambiguous_fuzzy_length, min_handle_typo_length)

@@ -196,6 +196,32 @@ def test_name_with_a_letter_written_twice_is_a_typo(bank_matcher):
     assert found(bank_matcher, "BBVVA me ha bloqueado la tarjeta") == [("BBVA", "fuzzy")]
 
 
+def test_camel_case_hashtag_with_a_typo_of_a_name_is_a_fuzzy_mention(bank_matcher):
+    assert found(bank_matcher, "#SabadelNoContesta llevo 3 días sin respuesta") == [("Banco Sabadell", "fuzzy")]
+
+
+def test_one_case_hashtag_starting_with_a_typo_of_a_name_is_a_fuzzy_mention(cinema_matcher):
+    assert found(cinema_matcher, "#cinseanocontesta desde ayer") == [("Cinesa", "fuzzy")]
+
+
+def test_one_case_hashtag_whose_start_does_not_end_like_the_name_is_not_a_typo(cinema_matcher):
+    assert found(cinema_matcher, "#cinesdemibarrio siempre") == []
+
+
+def test_hashtag_of_an_ambiguous_name_and_what_only_a_company_does_is_the_company(bank_matcher):
+    assert found(bank_matcher, "#SabadellNoContesta llevo 3 días sin respuesta") == [("Banco Sabadell", "hashtag")]
+
+
+def test_mistyped_handle_is_a_fuzzy_mention_that_tags_no_one(bank_matcher):
+    mention = run(bank_matcher, "@SabadelAyuda no puedo hacer transferencias")._.listener_mentions[0]
+    assert (mention.entity, mention.how, mention.text) == ("Banco Sabadell", "fuzzy", "@SabadelAyuda")
+    assert 80 <= mention.score < 100
+
+
+def test_short_handle_one_edit_off_is_another_account(cinema_matcher):
+    assert found(cinema_matcher, "@cinesas hola") == []
+
+
 def test_no_typo_is_looked_for_inside_a_link(bank_matcher):
     assert found(bank_matcher, "Mirad https://bbvva.es/oferta que me ha bloqueado la tarjeta") == []
 
