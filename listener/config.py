@@ -89,11 +89,19 @@ class SourceConfig(BaseModel):
     allow_private: bool = False
     user_agent: str | None = None
     # How a site owner reaches whoever runs this crawl (an email or a URL), put in the User-Agent.
-    contact: str | None = Field(None, pattern=r"^[^\x00-\x1f\x7f();]+$")
+    contact: str | None = None
 
     _durations = field_validator("interval", "backfill", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))
     )
+
+    @field_validator("contact")
+    @classmethod
+    def _contact_fits_a_header(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or re.search(r"[\x00-\x1f\x7f();]", value)):
+            raise ValueError("expected an email address or URL such as mailto:ops@example.com, "
+                             "without brackets, semicolons or line breaks")
+        return value.strip() if value else value
 
     @property
     def label(self) -> str:

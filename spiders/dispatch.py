@@ -8,7 +8,7 @@ wraps the HTTP download handler itself:
 
 - before sending, it waits until the host's :class:`HostSchedule` lets it go:
   past every announced window and at least ``Crawl-delay`` after the host's
-  previous request; a wait over ``BACKOFF_MAX_DELAY`` is not sat out, the
+  previous request was sent and answered; a wait over ``BACKOFF_MAX_DELAY`` is not sat out, the
   request fails as ``source/errors/rate_limited``;
 - on a response, before the next request can be dispatched, it reads what the
   server announced: ``Retry-After`` and reset headers on 429 and 5xx, a reset
@@ -108,6 +108,9 @@ class GatedDownloadHandler:
             if type(exc).__name__ in RETRY_EXCEPTIONS:
                 self.schedule.slow_down(host, None, time.time())
             raise
+        finally:
+            # The pace counts from the end of the previous exchange, as the host saw it.
+            self.schedule.last_sent[host] = time.time()
         self._read_announcements(host, response)
         return response
 

@@ -1,9 +1,11 @@
 import pytest
+from pydantic import ValidationError
 
 from listener.config import Config, EntityConfig, SectorConfig, SourceConfig
 from listener.errors import ConfigError
 from spiders.base import Terms, html_text, validate_options
 from spiders.hackernews import HackerNewsOptions
+from spiders.settings import PROJECT_URL
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
 
@@ -89,10 +91,21 @@ def test_body_over_the_size_cap_is_refused_and_counted():
     assert result.stats["source/errors/too_large"] == 1
 
 
-def test_default_user_agent_names_listener():
+def test_default_user_agent_names_listener_and_its_project_url():
     with LocalServer({SEARCH: {"hits": [], "page": 0, "nbPages": 1}}) as server:
         run(local_source("hackernews", server.url, queries=["cinesa"]))
-    assert server.requests[0].headers["User-Agent"].startswith("listener/")
+    assert server.requests[0].headers["User-Agent"] == f"listener/0.1 (+{PROJECT_URL})"
+
+
+def test_source_contact_is_added_to_the_user_agent():
+    with LocalServer({SEARCH: {"hits": [], "page": 0, "nbPages": 1}}) as server:
+        run(local_source("hackernews", server.url, queries=["cinesa"], contact="mailto:ops@acme.test"))
+    assert server.requests[0].headers["User-Agent"] == f"listener/0.1 (+{PROJECT_URL}; mailto:ops@acme.test)"
+
+
+def test_a_contact_that_would_break_the_header_is_rejected():
+    with pytest.raises(ValidationError, match="contact"):
+        SourceConfig(kind="hackernews", contact="ops@acme.test\r\nX-Injected: 1")
 
 
 def test_source_user_agent_replaces_the_default():

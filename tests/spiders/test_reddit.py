@@ -1,6 +1,7 @@
 import base64
 
 from spiders.reddit import parse_comments, parse_listing
+from spiders.settings import PROJECT_URL
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
 
@@ -68,6 +69,12 @@ def test_requests_carry_a_descriptive_user_agent():
     with LocalServer(_routes()) as server:
         run(local_source("reddit", server.url, queries=["cinesa"]))
     assert server.requests[0].headers["User-Agent"].startswith("python:listener:")
+
+
+def test_contact_goes_into_reddits_user_agent_format():
+    with LocalServer(_routes()) as server:
+        run(local_source("reddit", server.url, queries=["cinesa"], contact="u/acme_ops"))
+    assert server.requests[0].headers["User-Agent"] == f"python:listener:v0.1 (+{PROJECT_URL}; u/acme_ops)"
 
 
 def test_rerun_stops_at_the_cursor():
