@@ -18,15 +18,19 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
+from listener import sqlitedb
 from listener.errors import BackendError, NotFoundError
 from listener.index.base import MULTI_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult
 from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -52,7 +56,6 @@ CREATE TABLE IF NOT EXISTS docs (
     workflow TEXT
 );
 -- One index per sort, so that a page of the inbox is read in order, not sorted.
-DROP INDEX IF EXISTS posts_inbox;
 CREATE INDEX IF NOT EXISTS posts_score ON posts (surface, lead_score, created_at);
 CREATE INDEX IF NOT EXISTS posts_priority ON posts (surface, lead_score DESC, created_at);
 CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at);
@@ -76,6 +79,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
     title, text, author_name, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
+
+# Every statement of the layout; each is safe to run again on a file that has some of it.
+SCHEMA_STATEMENTS = ("DROP INDEX IF EXISTS posts_inbox", *(s.strip() for s in SCHEMA.split(";") if s.strip()))
+# What a current file holds, and what an older one may hold that the current one must not.
+SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA))
+DROPPED_NAMES = frozenset({"posts_inbox"})
 
 UPSERT = """
 INSERT INTO posts (id, source, author, created_at, first_reply_at, language, customer_status,
@@ -125,161 +134,184 @@ BUCKETS = {
 
 
 class SQLiteBackend(BaseBackend):
+    """The index in one SQLite file, shared by any number of reading and writing processes.
+
+    Reads go through a read-only connection, so a process that only searches
+    never writes to the file and never waits for the write lock. Writes go
+    through a second connection, opened on the first write, and always as one
+    immediate transaction via :meth:`_write` — the one writer path. A lock held
+    by another process is waited out for up to ``busy_timeout`` seconds (see
+    :mod:`listener.sqlitedb`); a busy lock never counts as a failed post.
+    ``read_only=True`` refuses every write and never creates the file.
+    """
+
     name = "sqlite"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout: float = sqlitedb.DEFAULT_PATIENCE):
         self.path = str(path)
-        if self.path != ":memory:":
+        self.read_only = read_only
+        self.busy_timeout = busy_timeout
+        self._memory = self.path == ":memory:"
+        if not self._memory and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (post_rowid INTEGER PRIMARY KEY)")
-        except sqlite3.Error as exc:
-            raise BackendError(f"cannot open the SQLite index at {self.path}: {exc}")
-        self._lock = threading.RLock()
+        self._reader: sqlite3.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._read_lock = threading.RLock()
+        # In memory there is one database only as long as there is one connection.
+        self._write_lock = self._read_lock if self._memory else threading.RLock()
+        if self._memory:
+            self._reader = self._writer = self._connect(read_only=False)
 
     @classmethod
-    def from_config(cls, config) -> SQLiteBackend:
+    def from_config(cls, config, *, read_only: bool = False) -> SQLiteBackend:
         path = Path(config.index.path).expanduser()
-        return cls(path if path.is_absolute() else config.data_path(config.index.path))
+        return cls(path if path.is_absolute() else config.data_path(config.index.path), read_only=read_only)
+
+    # -- connections ----------------------------------------------------
+
+    def _connect(self, read_only: bool) -> sqlite3.Connection:
+        try:
+            db = sqlitedb.connect(self.path, read_only=read_only, patience=self.busy_timeout)
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (post_rowid INTEGER PRIMARY KEY)")
+        except sqlite3.Error as exc:
+            raise BackendError(f"cannot open the SQLite index at {self.path}: {exc}") from None
+        return db
+
+    def _reading(self) -> sqlite3.Connection:
+        """The read connection (call with the read lock held)."""
+        if self._reader is None:
+            if not Path(self.path).exists():
+                raise BackendError(f"there is no index at {self.path} yet", hint="Index some posts first: listener ingest FILE.")
+            self._reader = self._connect(read_only=True)
+        return self._reader
+
+    def _read(self, work: Callable[[sqlite3.Connection], T], what: str = "reading the index") -> T:
+        """``work(db)`` on the read connection, in one snapshot, waiting out a busy lock."""
+        with self._read_lock:
+            db = self._reading()
+            try:
+                return sqlitedb.read_snapshot(db, work, self.busy_timeout, f"{self.path}: {what}")
+            except sqlite3.OperationalError as exc:
+                if sqlitedb.is_busy(exc):
+                    raise BackendError(f"{what} failed: {self.path} stayed locked for {self.busy_timeout:g} s: {exc}") from None
+                raise
+
+    def _write(self, work: Callable[[sqlite3.Connection], T], what: str = "writing the index") -> T:
+        """The one way anything is written: ``work(db)`` in one immediate transaction.
+
+        ``work`` runs again from the start if another process held the lock, so
+        it must not keep state between attempts.
+        """
+        if self.read_only:
+            raise BackendError(f"{what}: the index at {self.path} was opened read-only")
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = self._connect(read_only=False)
+            try:
+                return sqlitedb.write_transaction(self._writer, work, self.busy_timeout, f"{self.path}: {what}")
+            except sqlite3.OperationalError as exc:
+                if sqlitedb.is_busy(exc):
+                    raise BackendError(
+                        f"{what} failed: another process held {self.path} locked for {self.busy_timeout:g} s: {exc}",
+                        hint="Wait for the other ingest or erase to finish, or look for a stuck listener process.",
+                    ) from None
+                raise
+
+    # -- schema ---------------------------------------------------------
 
     def ensure_schema(self) -> None:
-        with self._lock:
-            try:
-                version = self._db.execute("PRAGMA user_version").fetchone()[0]
-                has_posts = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts'").fetchone()
-                if has_posts and version != SCHEMA_VERSION:
-                    raise BackendError(
-                        f"{self.path} holds an index of another listener version (layout {version}, expected {SCHEMA_VERSION})",
-                        hint="Move the file aside and ingest again.",
-                    )
-                self._db.executescript(SCHEMA)
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            except sqlite3.DatabaseError as exc:
-                raise BackendError(f"{self.path} is not a usable listener index: {exc}")
+        """Create the index on first use and migrate an older layout; otherwise only read."""
+        try:
+            if not self._memory and Path(self.path).exists() and self._read(_schema_state, "checking the layout") == "current":
+                return
+            if self.read_only:
+                raise BackendError(
+                    f"{self.path} has no current listener index",
+                    hint="Open it once for writing (listener ingest FILE) to create or upgrade it.",
+                )
+            self._write(_create_schema, "creating the layout")
+        except sqlite3.DatabaseError as exc:
+            raise BackendError(f"{self.path} is not a usable listener index: {exc}") from None
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._write_lock, self._read_lock:
+            for db in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
+                db.close()
+            self._reader = self._writer = None
 
     # -- writes ---------------------------------------------------------
 
     def upsert(self, items: Iterable[IndexedPost]) -> WriteResult:
-        result = WriteResult()
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                for item in items:
-                    try:
-                        self._db.execute("SAVEPOINT item")
-                        self._write(item)
-                        self._db.execute("RELEASE item")
-                        result.indexed.append(item.id)
-                    except (sqlite3.Error, UnicodeEncodeError, ValueError) as exc:
-                        self._db.execute("ROLLBACK TO item")
-                        self._db.execute("RELEASE item")
-                        result.failed.append((item.id, str(exc)))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return result
+        items = list(items)
 
-    def _write(self, item: IndexedPost) -> None:
-        post, analysis = item.post, item.analysis
-        row = {
-            "id": post.id,
-            "source": post.source,
-            "author": post.author,
-            "created_at": post.created_at.timestamp(),
-            "first_reply_at": post.first_reply_at.timestamp() if post.first_reply_at else None,
-            "language": analysis.language,
-            "customer_status": analysis.customer_status,
-            "lead_score": analysis.lead_score,
-            "surface": int(analysis.surface),
-            "answer_state": item.answer_state,
-        }
-        (rowid,) = self._db.execute(UPSERT, row).fetchone()
-        self._db.execute(
-            UPSERT_DOC,
-            (rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)),
-        )
-        self._db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
-        self._db.executemany(
-            "INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)",
-            [(f, v, rowid) for f, v in _terms(analysis)],
-        )
-        self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
-        self._db.execute(
-            "INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)",
-            (rowid, post.title or "", post.text, post.author_name or ""),
-        )
+        def work(db: sqlite3.Connection) -> WriteResult:
+            result = WriteResult()
+            for item in items:
+                try:
+                    db.execute("SAVEPOINT item")
+                    _write_post(db, item)
+                    db.execute("RELEASE item")
+                    result.indexed.append(item.id)
+                except (sqlite3.Error, UnicodeEncodeError, ValueError) as exc:
+                    if sqlitedb.is_busy(exc):
+                        raise  # the lock, not the post: the whole batch is tried again
+                    db.execute("ROLLBACK TO item")
+                    db.execute("RELEASE item")
+                    result.failed.append((item.id, str(exc)))
+            return result
+
+        return self._write(work, f"writing {len(items)} posts") if items else WriteResult()
 
     def _replace_workflow(self, post_id: str, expected_version: int, workflow: Workflow) -> bool:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "UPDATE posts SET status = ?, assignee = ?, version = ? WHERE id = ? AND version = ? RETURNING rowid",
-                    (workflow.status, workflow.assignee, workflow.version, post_id, expected_version),
-                ).fetchone()
-                if row:
-                    self._db.execute(
-                        "UPDATE docs SET workflow = ? WHERE rowid = ?",
-                        (json.dumps(workflow.to_dict(), ensure_ascii=False), row[0]),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        def work(db: sqlite3.Connection) -> bool:
+            row = db.execute(
+                "UPDATE posts SET status = ?, assignee = ?, version = ? WHERE id = ? AND version = ? RETURNING rowid",
+                (workflow.status, workflow.assignee, workflow.version, post_id, expected_version),
+            ).fetchone()
+            if row:
+                db.execute("UPDATE docs SET workflow = ? WHERE rowid = ?", (json.dumps(workflow.to_dict(), ensure_ascii=False), row[0]))
             return row is not None
+
+        return self._write(work, f"updating the workflow of {post_id}")
 
     def add_feedback(self, post_id: str, feedback: Feedback) -> bool:
         record = json.dumps(feedback.to_dict(), ensure_ascii=False)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT rowid FROM posts WHERE id = ?", (post_id,)).fetchone()
-                if row is None:
-                    raise NotFoundError(f"no post with id {post_id!r}")
-                stored = self._db.execute("SELECT record FROM feedback WHERE post_rowid = ?", row).fetchall()
-                new = all(Feedback.from_dict(json.loads(r)) != feedback for (r,) in stored)
-                if new:
-                    self._db.execute("INSERT INTO feedback (post_rowid, record) VALUES (?, ?)", (row[0], record))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return new
+
+        def work(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT rowid FROM posts WHERE id = ?", (post_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no post with id {post_id!r}")
+            stored = db.execute("SELECT record FROM feedback WHERE post_rowid = ?", row).fetchall()
+            new = all(Feedback.from_dict(json.loads(r)) != feedback for (r,) in stored)
+            if new:
+                db.execute("INSERT INTO feedback (post_rowid, record) VALUES (?, ?)", (row[0], record))
+            return new
+
+        return self._write(work, f"adding feedback to {post_id}")
 
     def delete_by_author(self, author: str) -> int:
-        with self._lock:
-            self._db.execute("BEGIN")
-            rowids = [r for (r,) in self._db.execute("SELECT rowid FROM posts WHERE author = ?", (author,))]
+        def work(db: sqlite3.Connection) -> int:
+            rowids = [r for (r,) in db.execute("SELECT rowid FROM posts WHERE author = ?", (author,))]
             for rowid in rowids:
-                self._db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
-                self._db.execute("DELETE FROM feedback WHERE post_rowid = ?", (rowid,))
-                self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
-                self._db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
-                self._db.execute("DELETE FROM posts WHERE rowid = ?", (rowid,))
-            self._db.execute("COMMIT")
-        return len(rowids)
+                db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
+                db.execute("DELETE FROM feedback WHERE post_rowid = ?", (rowid,))
+                db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
+                db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+                db.execute("DELETE FROM posts WHERE rowid = ?", (rowid,))
+            return len(rowids)
+
+        return self._write(work, f"erasing the posts of {author}")
 
     # -- reads ----------------------------------------------------------
 
     def get(self, post_id: str) -> IndexedPost | None:
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid WHERE p.id = ?", (post_id,)
-            ).fetchone()
+        sql = f"SELECT {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid WHERE p.id = ?"
+        row = self._read(lambda db: db.execute(sql, (post_id,)).fetchone())
         return _load(row) if row else None
 
     def count(self, query: SearchQuery | None = None) -> int:
         where, params = _where(query or SearchQuery())
-        with self._lock:
-            return self._db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0]
+        return self._read(lambda db: db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0])
 
     def search(self, query: SearchQuery) -> SearchResult:
         where, params = _where(query)
@@ -298,19 +330,22 @@ class SQLiteBackend(BaseBackend):
                 f"WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?"
             )
             page_params = [*params, query.limit, query.offset]
-        with self._lock:
+
+        def work(db: sqlite3.Connection) -> tuple[list, int, dict]:
             try:
-                rows = self._db.execute(sql, page_params).fetchall()
+                rows = db.execute(sql, page_params).fetchall()
             except sqlite3.OperationalError as exc:
+                if sqlitedb.is_busy(exc):
+                    raise
                 raise BackendError(f"search failed: {exc}")
-            if query.facets:
-                # Match once into a temporary table; every facet then joins it.
-                self._db.execute("DELETE FROM temp.hits")
-                total = self._db.execute(f"INSERT INTO temp.hits SELECT p.rowid FROM posts p WHERE {where}", params).rowcount
-                facets = {name: self._facet(name) for name in query.facets}
-            else:
-                total = self._db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0]
-                facets = {}
+            if not query.facets:
+                return rows, db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0], {}
+            # Match once into a temporary table; every facet then joins it.
+            db.execute("DELETE FROM temp.hits")
+            total = db.execute(f"INSERT INTO temp.hits SELECT p.rowid FROM posts p WHERE {where}", params).rowcount
+            return rows, total, {name: _facet(db, name) for name in query.facets}
+
+        rows, total, facets = self._read(work, "searching")
         return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
 
     def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
@@ -334,8 +369,8 @@ class SQLiteBackend(BaseBackend):
         """Run ``sql`` (whose first parameter is the last rowid read) one batch at a time."""
         last = 0
         while True:
-            with self._lock:  # one batch at a time, so writers are not held up by a long scan
-                rows = self._db.execute(sql, [last, *params]).fetchall()
+            # One batch per read, so that no snapshot is held open while the caller works.
+            rows = self._read(lambda db: db.execute(sql, [last, *params]).fetchall())
             for row in rows:
                 yield _load(row[1:])
             if len(rows) < SCAN_BATCH:
@@ -358,24 +393,88 @@ class SQLiteBackend(BaseBackend):
                 f"SELECT {bucket} AS b, p.{by}, count(*) FROM posts p WHERE {where} AND p.{by} IS NOT NULL "
                 f"GROUP BY b, p.{by} ORDER BY b, p.{by}"
             )
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
+        rows = self._read(lambda db: db.execute(sql, params).fetchall(), "counting per interval")
         return [(datetime.fromisoformat(start).replace(tzinfo=timezone.utc), value, n) for start, value, n in rows]
 
-    def _facet(self, name: str) -> list[tuple[str, int]]:
-        if name in MULTI_FIELDS:
-            sql = (
-                "SELECT t.value, count(*) AS n FROM temp.hits h JOIN post_terms t "
-                "ON t.post_rowid = h.post_rowid AND t.field = ? GROUP BY t.value ORDER BY n DESC, t.value"
-            )
-            rows = self._db.execute(sql, [name])
-        else:
-            sql = (
-                f"SELECT p.{name}, count(*) AS n FROM temp.hits h JOIN posts p ON p.rowid = h.post_rowid "
-                f"WHERE p.{name} IS NOT NULL GROUP BY p.{name} ORDER BY n DESC, p.{name}"
-            )
-            rows = self._db.execute(sql)
-        return [(value, n) for value, n in rows]
+
+# -- layout -------------------------------------------------------------
+
+def _schema_state(db: sqlite3.Connection) -> str:
+    """``"current"``, ``"missing"`` (nothing there yet) or ``"outdated"`` (to be migrated); refuses another layout."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    names = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    if "posts" not in names:
+        return "missing"
+    if version != SCHEMA_VERSION:
+        raise BackendError(
+            f"{db_path(db)} holds an index of another listener version (layout {version}, expected {SCHEMA_VERSION})",
+            hint="Move the file aside and ingest again.",
+        )
+    if SCHEMA_NAMES - names or names & DROPPED_NAMES:
+        return "outdated"
+    return "current"
+
+
+def _create_schema(db: sqlite3.Connection) -> None:
+    """Create or complete the layout, unless another process did so since it was checked."""
+    if _schema_state(db) == "current":
+        return
+    logger.info("sqlite: creating or upgrading the index layout in %s", db_path(db))
+    for statement in SCHEMA_STATEMENTS:
+        db.execute(statement)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def db_path(db: sqlite3.Connection) -> str:
+    return db.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
+
+
+def _write_post(db: sqlite3.Connection, item: IndexedPost) -> None:
+    post, analysis = item.post, item.analysis
+    row = {
+        "id": post.id,
+        "source": post.source,
+        "author": post.author,
+        "created_at": post.created_at.timestamp(),
+        "first_reply_at": post.first_reply_at.timestamp() if post.first_reply_at else None,
+        "language": analysis.language,
+        "customer_status": analysis.customer_status,
+        "lead_score": analysis.lead_score,
+        "surface": int(analysis.surface),
+        "answer_state": item.answer_state,
+    }
+    (rowid,) = db.execute(UPSERT, row).fetchone()
+    db.execute(
+        UPSERT_DOC,
+        (rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)),
+    )
+    db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
+    db.executemany(
+        "INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)",
+        [(f, v, rowid) for f, v in _terms(analysis)],
+    )
+    db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
+    db.execute(
+        "INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)",
+        (rowid, post.title or "", post.text, post.author_name or ""),
+    )
+
+
+def _facet(db: sqlite3.Connection, name: str) -> list[tuple[str, int]]:
+    """Counts per value of ``name`` among the posts in ``temp.hits``."""
+    if name in MULTI_FIELDS:
+        sql = (
+            "SELECT t.value, count(*) AS n FROM temp.hits h JOIN post_terms t "
+            "ON t.post_rowid = h.post_rowid AND t.field = ? GROUP BY t.value ORDER BY n DESC, t.value"
+        )
+        rows = db.execute(sql, [name])
+    else:
+        sql = (
+            f"SELECT p.{name}, count(*) AS n FROM temp.hits h JOIN posts p ON p.rowid = h.post_rowid "
+            f"WHERE p.{name} IS NOT NULL GROUP BY p.{name} ORDER BY n DESC, p.{name}"
+        )
+        rows = db.execute(sql)
+    return [(value, n) for value, n in rows]
 
 
 def _terms(analysis: Analysis) -> list[tuple[str, str]]:

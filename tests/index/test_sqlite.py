@@ -78,3 +78,138 @@ def test_iter_feedback_reads_every_post_beyond_one_batch(tmp_path, monkeypatch):
             backend.add_feedback(d.id, Feedback({"praise": False}, by="ana", at=T0))
             backend.add_feedback(d.id, Feedback({"praise": True}, by="luis", at=T0))
         assert sorted(h.id for h in backend.iter_feedback()) == sorted(d.id for d in docs[1:])
+
+
+# -- several processes on one file ------------------------------------------------
+
+def _hold_write_lock(path, seconds: float):
+    """Another connection takes the write lock now and keeps it for ``seconds``."""
+    import sqlite3
+    import threading
+    import time
+
+    taken = threading.Event()
+
+    def hold():
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(seconds)
+        db.execute("COMMIT")
+        db.close()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    assert taken.wait(5)
+    return thread
+
+
+@pytest.fixture
+def existing(tmp_path):
+    path = tmp_path / "index.db"
+    with SQLiteBackend(path) as backend:
+        backend.ensure_schema()
+        backend.upsert([doc("ya estaba")])
+    return path
+
+
+def test_opening_and_searching_a_current_index_writes_nothing(existing):
+    holder = _hold_write_lock(existing, 3)
+    with SQLiteBackend(existing, busy_timeout=0.5) as reader:  # a write would fail after 0.5 s
+        reader.ensure_schema()
+        assert reader.search(SearchQuery(text="estaba", facets=("entity",))).total == 1
+        assert reader.count() == 1
+    holder.join()
+
+
+def test_a_read_only_index_refuses_writes_and_leaves_the_file_as_it_was(existing):
+    from listener.errors import BackendError
+
+    before = existing.read_bytes()
+    with SQLiteBackend(existing, read_only=True) as reader:
+        reader.ensure_schema()
+        assert [h.post.text for h in reader.search(SearchQuery()).hits] == ["ya estaba"]
+        with pytest.raises(BackendError, match="read-only"):
+            reader.upsert([doc("nuevo")])
+        with pytest.raises(BackendError, match="read-only"):
+            reader.delete_by_author("user1")
+    assert existing.read_bytes() == before
+
+
+def test_a_read_only_open_of_a_missing_index_creates_nothing(tmp_path):
+    from listener.errors import BackendError
+
+    path = tmp_path / "nowhere" / "index.db"
+    with SQLiteBackend(path, read_only=True) as reader:
+        with pytest.raises(BackendError, match="no current listener index") as error:
+            reader.ensure_schema()
+    assert "listener ingest" in error.value.hint
+    assert not path.parent.exists()
+
+
+def test_a_read_only_open_of_an_index_to_migrate_is_refused(existing):
+    import sqlite3
+
+    from listener.errors import BackendError
+
+    with sqlite3.connect(existing) as db:
+        db.execute("DROP TABLE feedback")
+    with SQLiteBackend(existing, read_only=True) as reader:
+        with pytest.raises(BackendError, match="no current listener index"):
+            reader.ensure_schema()
+
+
+def test_a_write_waits_out_a_lock_held_past_sqlites_own_busy_timeout(existing, caplog):
+    import logging
+
+    from listener import sqlitedb
+
+    holder = _hold_write_lock(existing, sqlitedb.ATTEMPT_TIMEOUT * 2.5)
+    with caplog.at_level(logging.INFO, logger="listener.sqlitedb"), SQLiteBackend(existing, busy_timeout=30) as writer:
+        result = writer.upsert([doc("uno"), doc("dos"), doc("tres")])
+        assert (len(result.indexed), result.failed) == (3, [])
+        assert writer.count() == 4
+    holder.join()
+    assert "writing 3 posts: database busy" in caplog.text
+
+
+def test_a_write_that_stays_locked_fails_with_a_sentence_and_no_post_half_written(existing):
+    from listener.errors import BackendError
+
+    holder = _hold_write_lock(existing, 3)
+    with SQLiteBackend(existing, busy_timeout=0.5) as writer:
+        with pytest.raises(BackendError, match="held .* locked for 0.5 s") as error:
+            writer.upsert([doc("uno"), doc("dos")])
+        assert "other ingest" in error.value.hint
+        holder.join()
+        assert writer.count() == 1
+
+
+def _write_many(path: str, worker: int, results) -> None:
+    from tests.factories import post
+
+    with SQLiteBackend(path) as backend:
+        backend.ensure_schema()
+        indexed = 0
+        for batch in range(40):
+            docs = [doc(post_fields={"id": f"w{worker}:{batch}:{n}"}) for n in range(25)]
+            result = backend.upsert(docs)
+            indexed += len(result.indexed)
+            assert not result.failed, result.failed
+        results.put(indexed)
+
+
+def test_four_processes_writing_a_new_index_at_once_lose_no_post(tmp_path):
+    import multiprocessing
+
+    path = str(tmp_path / "index.db")
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=_write_many, args=(path, w, results)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    reported = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    with SQLiteBackend(path, read_only=True) as reader:
+        assert (reported, reader.count()) == ([1000] * 4, 4000)
