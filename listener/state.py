@@ -4,8 +4,10 @@ It holds what a restart must not lose and the index has no place for: how far
 each source and query got (cursors), what each scheduled run did (for
 ``listener status``), which alerts were already sent, and which posts are due
 for an answer re-check. Several processes may open it at once (the scheduler,
-``listener crawl``, ``listener status``): WAL mode, a busy timeout, and one short
-transaction per call.
+``listener crawl``, ``listener status``): WAL mode, reads through a read-only
+connection, the layout written only when the file is new or older, and every
+write one short immediate transaction that waits out another process's lock
+(see :mod:`listener.sqlitedb`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from listener import sqlitedb
 from listener.errors import ListenerError
 
 logger = logging.getLogger(__name__)
@@ -56,6 +59,9 @@ CREATE TABLE IF NOT EXISTS rechecks (
 );
 CREATE INDEX IF NOT EXISTS rechecks_due ON rechecks (due_at);
 """
+
+# 1: sent_alerts gained ``title``. A file without a version is from before it and is brought up to date.
+STATE_VERSION = 1
 
 
 class StateError(ListenerError):
@@ -108,33 +114,37 @@ def _now() -> float:
 class StateStore:
     """Cursors, run records, sent-alert keys and re-check schedules in SQLite."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout: float = sqlitedb.DEFAULT_PATIENCE):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
+        self.read_only = read_only
+        self.busy_timeout = busy_timeout
+        memory = self.path == ":memory:"
+        self._reader: sqlite3.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._read_lock = threading.RLock()
+        self._write_lock = self._read_lock if memory else threading.RLock()
         try:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.executescript(SCHEMA)
-            self._add_missing_columns()
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"cannot open the listener state at {self.path}: {exc}") from None
-
-    def _add_missing_columns(self) -> None:
-        """Bring a state file written by an earlier version up to date."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sent_alerts)")}
-        if "title" not in columns:
-            self._db.execute("ALTER TABLE sent_alerts ADD COLUMN title TEXT")
+            if memory:
+                self._reader = self._writer = sqlitedb.connect(self.path)
+            elif not read_only:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if memory or not Path(self.path).exists() or self._read(_version, what="open") != STATE_VERSION:
+                if read_only:
+                    raise StateError(f"there is no current listener state at {self.path}")
+                self._write(_create_schema, what="create")
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
-    def from_config(cls, config) -> StateStore:
-        return cls(config.data_path("state.db"))
+    def from_config(cls, config, *, read_only: bool = False) -> StateStore:
+        return cls(config.data_path("state.db"), read_only=read_only)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._write_lock, self._read_lock:
+            for db in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
+                db.close()
+            self._reader = self._writer = None
 
     def __enter__(self) -> StateStore:
         return self
@@ -142,30 +152,37 @@ class StateStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _write(self, sql: str, rows: Iterable[tuple] | tuple = ()) -> sqlite3.Cursor:
-        """One statement (or one per row) in one short immediate transaction."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    if isinstance(rows, tuple):
-                        cursor = self._db.execute(sql, rows)
-                    else:
-                        cursor = self._db.executemany(sql, list(rows))
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.DatabaseError as exc:
-                raise StateError(f"cannot write the listener state at {self.path}: {exc}") from None
-            return cursor
+    def _write(self, sql: str | Callable[[sqlite3.Connection], object], rows: Iterable[tuple] | tuple = (), what: str = "write"):
+        """One statement (or one per row, or a function of the connection) in one immediate transaction.
 
-    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
-        with self._lock:
+        The one way the state is written; a lock held by another process is waited out.
+        """
+        if self.read_only:
+            raise StateError(f"cannot write the listener state at {self.path}: it was opened read-only")
+        if callable(sql):
+            work = sql
+        elif isinstance(rows, tuple):
+            work = lambda db: db.execute(sql, rows)  # noqa: E731
+        else:
+            rows = list(rows)
+            work = lambda db: db.executemany(sql, rows)  # noqa: E731
+        with self._write_lock:
             try:
-                return self._db.execute(sql, args).fetchall()
+                if self._writer is None:
+                    self._writer = sqlitedb.connect(self.path, patience=self.busy_timeout)
+                return sqlitedb.write_transaction(self._writer, work, self.busy_timeout, f"{what} {self.path}")
             except sqlite3.DatabaseError as exc:
-                raise StateError(f"cannot read the listener state at {self.path}: {exc}") from None
+                raise StateError(f"cannot {what} the listener state at {self.path}: {exc}") from None
+
+    def _read(self, sql: str | Callable[[sqlite3.Connection], object], args: tuple = (), what: str = "read"):
+        work = sql if callable(sql) else lambda db: db.execute(sql, args).fetchall()
+        with self._read_lock:
+            try:
+                if self._reader is None:
+                    self._reader = sqlitedb.connect(self.path, read_only=True, patience=self.busy_timeout)
+                return sqlitedb.retry_busy(lambda: work(self._reader), self.busy_timeout, f"{what} {self.path}")
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"cannot {what} the listener state at {self.path}: {exc}") from None
 
     # -- cursors ----------------------------------------------------------
 
@@ -298,6 +315,24 @@ class StateStore:
         return self._read("SELECT COUNT(*) FROM rechecks")[0][0]
 
 
-def open_state(config) -> StateStore:
-    """The state store of ``config``'s data directory."""
-    return StateStore.from_config(config)
+def _version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _create_schema(db: sqlite3.Connection) -> None:
+    """Create the tables, or bring a file written by an earlier version up to date."""
+    if _version(db) == STATE_VERSION:
+        return  # another process did it since we looked
+    logger.info("state: creating or upgrading the layout of %s", db.execute("PRAGMA database_list").fetchone()[2] or ":memory:")
+    for statement in (s.strip() for s in SCHEMA.split(";")):
+        if statement:
+            db.execute(statement)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sent_alerts)")}
+    if "title" not in columns:
+        db.execute("ALTER TABLE sent_alerts ADD COLUMN title TEXT")
+    db.execute(f"PRAGMA user_version = {STATE_VERSION}")
+
+
+def open_state(config, *, read_only: bool = False) -> StateStore:
+    """The state store of ``config``'s data directory; ``read_only`` for a process that only looks."""
+    return StateStore.from_config(config, read_only=read_only)

@@ -164,3 +164,79 @@ def test_pruned_alert_keys_can_be_claimed_again(store):
     store.claim_alert("k")
     store.prune_alerts(datetime.now(timezone.utc) + timedelta(seconds=1))
     assert store.claim_alert("k") is True
+
+
+def _hold_write_lock(path, seconds: float):
+    import sqlite3
+    import threading
+    import time
+
+    taken = threading.Event()
+
+    def hold():
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(seconds)
+        db.execute("COMMIT")
+        db.close()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    assert taken.wait(5)
+    return thread
+
+
+def test_opening_and_reading_a_current_state_file_writes_nothing(path):
+    with StateStore(path) as first:
+        first.save_cursors("hn", {"cinesa": "100"})
+    holder = _hold_write_lock(path, 3)
+    with StateStore(path, busy_timeout=0.5) as reader:  # a write would fail after 0.5 s
+        assert reader.load_cursors("hn") == {"cinesa": "100"}
+        assert reader.pending_rechecks() == 0
+    holder.join()
+
+
+def test_a_read_only_state_refuses_writes(path):
+    StateStore(path).close()
+    with StateStore(path, read_only=True) as reader:
+        assert reader.sources() == []
+        with pytest.raises(StateError, match="opened read-only"):
+            reader.save_cursors("hn", {"cinesa": "1"})
+
+
+def test_a_read_only_open_of_a_missing_state_creates_nothing(tmp_path):
+    with pytest.raises(StateError, match="no current listener state"):
+        StateStore(tmp_path / "none" / "state.db", read_only=True)
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_state_file_from_before_alert_titles_is_brought_up_to_date(path):
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE sent_alerts (key TEXT PRIMARY KEY, kind TEXT NOT NULL, sent_at REAL NOT NULL)")
+        db.execute("INSERT INTO sent_alerts VALUES ('old', 'spike', 0)")
+    with StateStore(path) as store:
+        assert store.alert_sent("old")
+        store.claim_alert("new", "spike", title="con título")
+        assert [title for _, _, title in store.alerts_since("spike", T0 - timedelta(days=365 * 60))] == [None, "con título"]
+
+
+def test_a_state_write_waits_out_a_lock_held_past_sqlites_own_busy_timeout(path):
+    from listener import sqlitedb
+
+    StateStore(path).close()
+    holder = _hold_write_lock(path, sqlitedb.ATTEMPT_TIMEOUT * 2.5)
+    with StateStore(path, busy_timeout=30) as store:
+        assert store.claim_alert("k") is True
+    holder.join()
+
+
+def test_a_state_write_that_stays_locked_fails_with_a_state_error(path):
+    StateStore(path).close()
+    holder = _hold_write_lock(path, 3)
+    with StateStore(path, busy_timeout=0.5) as store:
+        with pytest.raises(StateError, match="cannot write the listener state .* locked"):
+            store.claim_alert("k")
+    holder.join()
