@@ -33,6 +33,10 @@ from spiders.backoff import RETRY_EXCEPTIONS, exhausted, server_delay
 from spiders.base import report
 
 
+class RateLimitedError(IgnoreRequest):
+    """A request not sent because its host asked for a longer wait than ``BACKOFF_MAX_DELAY``."""
+
+
 def host_of(url: str) -> str:
     return urlsplit(url).netloc
 
@@ -120,7 +124,7 @@ class GatedDownloadHandler:
             if wait > self.schedule.max_delay:
                 report(self.crawler, "rate_limited", request.url,
                        f"host asked for {wait:.0f}s, more than BACKOFF_MAX_DELAY")
-                raise IgnoreRequest("rate limited")
+                raise RateLimitedError("rate limited")
             waited += wait
             await asyncio.sleep(wait)
         self.schedule.last_sent[host] = time.time()

@@ -36,6 +36,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from listener.records import Post, post_id
 from spiders.base import Cursor, Page, SourceSpider
+from spiders.dispatch import RateLimitedError
+from spiders.robots import RobotsUnavailableError
 from spiders.structured import block_text, parse_date, schema_items, schema_posts, with_replies
 
 
@@ -235,8 +237,8 @@ class HTMLSpider(SourceSpider):
 
     def step_failed(self, failure):
         self.on_failure(failure)
-        if failure.check(HttpError) or not failure.check(IgnoreRequest):
-            self.incomplete = True  # robots.txt refusals are deliberate, anything else is not
+        if failure.check(HttpError, RateLimitedError, RobotsUnavailableError) or not failure.check(IgnoreRequest):
+            self.incomplete = True  # robots.txt's rules are deliberate, a page we could not fetch is not
         yield from self.advance()
 
     def parse_list_page(self, response, number: int):

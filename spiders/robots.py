@@ -27,6 +27,10 @@ from spiders.base import report
 from spiders.dispatch import HostSchedule, host_of
 
 
+class RobotsUnavailableError(IgnoreRequest):
+    """A request not sent because its host's robots.txt could not be read this run."""
+
+
 class RobotsMiddleware:
     def __init__(self, crawler, agent: str):
         self.crawler = crawler
@@ -44,7 +48,7 @@ class RobotsMiddleware:
             return None
         rules = await self._rules(request.url)
         if rules is None:
-            raise IgnoreRequest("robots.txt unavailable")
+            raise RobotsUnavailableError("robots.txt unavailable")
         if not rules.can_fetch(request.url, self.agent):
             self.crawler.stats.inc_value("robotstxt/forbidden")
             raise IgnoreRequest("Forbidden by robots.txt")
@@ -53,8 +57,12 @@ class RobotsMiddleware:
     async def _rules(self, url: str) -> Protego | None:
         host = host_of(url)
         if host not in self.rules:
-            self.rules[host] = asyncio.get_running_loop().create_future()
-            self.rules[host].set_result(await self._fetch(f"{urlsplit(url).scheme}://{host}/robots.txt", host))
+            pending = self.rules[host] = asyncio.get_running_loop().create_future()
+            try:
+                pending.set_result(await self._fetch(f"{urlsplit(url).scheme}://{host}/robots.txt", host))
+            finally:
+                if not pending.done():  # cancelled while fetching: the others waiting are kept out
+                    pending.set_result(None)
         return await asyncio.shield(self.rules[host])
 
     async def _fetch(self, robots_url: str, host: str) -> Protego | None:

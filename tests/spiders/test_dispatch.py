@@ -99,3 +99,16 @@ def test_a_throttle_violation_longer_than_the_maximum_sends_nothing_more():
     assert len(server.requests) == 1
     assert result.stats["source/errors/rate_limited"] == 2
     assert result.cursors == {}
+
+
+def test_a_page_left_for_a_long_window_keeps_the_site_cursor_where_it_was():
+    from tests.spiders.test_html import FORUM, ROUTES
+
+    limited = "/t/102-tarjeta-unlimited"
+    with LocalServer({**ROUTES, limited: Reply(429, "<h1>Too many requests</h1>", {"Retry-After": "3600"})}) as server:
+        result = run(local_source("html", server.url, **FORUM), AUTOTHROTTLE_START_DELAY=0.01)
+    assert server.paths().count(limited) == 1  # neither it nor anything after it inside the hour
+    assert "/t/095-palomitas" not in server.paths()
+    assert result.stats["source/errors/rate_limited"] == 2
+    assert result.posts  # the thread read before it is kept...
+    assert "posts" not in result.cursors  # ...but the next run looks again at the one left out
