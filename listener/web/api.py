@@ -258,14 +258,11 @@ def health(request: Request):
 @router.post("/api/session", tags=["session"], response_model=Me, responses={401: {"model": Problem}, 429: {"model": Problem}}, summary="Log in")
 def log_in(request: Request, credentials: Credentials, response: Response):
     web = web_of(request)
-    address = request.client.host if request.client else "?"
-    if web.throttle.blocked(credentials.username, address):
-        return JSONResponse({"detail": "too many failed attempts; wait five minutes"}, status_code=429)
-    user = web.users.authenticate(credentials.username, credentials.password)
+    user, wait = web.log_in(credentials.username, credentials.password, request.state.client)
+    if wait:
+        return JSONResponse({"detail": f"too many failed attempts; try again in {wait} s"}, status_code=429, headers={"retry-after": str(wait)})
     if user is None:
-        web.throttle.failed(credentials.username, address)
         return JSONResponse({"detail": "wrong name or password"}, status_code=401)
-    web.throttle.succeeded(credentials.username, address)
     session = web.sessions.create(user.name, user.role)
     set_session_cookie(response, web.session_cookie, session.token, web.settings)
     return Me(username=user.name, role=user.role, csrf_token=session.csrf)
@@ -437,22 +434,24 @@ def _csv(chunks, name: str) -> StreamingResponse:
 
 
 CSV = {200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}, **PROBLEMS}
+Delimiter = Annotated[Literal[",", ";"], Query(description="Field separator: `,` (default) or `;` (spreadsheets set up for Europe).")]
 
 
 @router.get("/api/export/gaps.csv", tags=["analysts"], response_class=StreamingResponse, responses=CSV, summary="The per-entity gap figures as CSV")
-def export_gaps(request: Request, since: Day = None, until: Day = None, session=Depends(require(ANALYSTS))):
-    return _csv(gaps_csv(_report(request, since, until, None)), "listener-gaps.csv")
+def export_gaps(request: Request, since: Day = None, until: Day = None, delimiter: Delimiter = ",", session=Depends(require(ANALYSTS))):
+    return _csv(gaps_csv(_report(request, since, until, None), delimiter), "listener-gaps.csv")
 
 
 @router.get("/api/export/share-of-voice.csv", tags=["analysts"], response_class=StreamingResponse, responses=CSV,
             summary="Posts and share of voice per entity and time bucket as CSV")
-def export_timeline(request: Request, since: Day = None, until: Day = None, interval: Interval = None, session=Depends(require(ANALYSTS))):
-    return _csv(timeline_csv(_report(request, since, until, interval)), "listener-share-of-voice.csv")
+def export_timeline(request: Request, since: Day = None, until: Day = None, interval: Interval = None, delimiter: Delimiter = ",",
+                    session=Depends(require(ANALYSTS))):
+    return _csv(timeline_csv(_report(request, since, until, interval), delimiter), "listener-share-of-voice.csv")
 
 
 @router.get("/api/export/posts.csv", tags=["analysts"], response_class=StreamingResponse, responses=CSV, summary="Every post a search matches, as CSV")
-def export_posts(request: Request, params=Depends(selection_params), session=Depends(require(ANALYSTS))):
+def export_posts(request: Request, params=Depends(selection_params), delimiter: Delimiter = ",", session=Depends(require(ANALYSTS))):
     web = web_of(request)
     selection = read_selection(params, session.user, SEARCH_SORTS + ("",), "")
     query = selection.query(web.zone, limit=1)
-    return _csv(posts_csv(web.backend.scan(query)), f"listener-posts-{format_time(web.now())[:10]}.csv")
+    return _csv(posts_csv(web.backend.scan(query), delimiter), f"listener-posts-{format_time(web.now())[:10]}.csv")

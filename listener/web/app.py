@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -22,9 +24,11 @@ from listener.web import api, pages, views
 from listener.web.filters import FilterError
 from listener.web.replies import ReplyDrafter
 from listener.web.security import SecurityMiddleware, cookie_names
-from listener.web.sessions import LoginThrottle, SessionStore
+from listener.web.clients import parse_networks
+from listener.web.sessions import SessionStore
 from listener.web.settings import WebSettings, web_settings
-from listener.web.users import Users
+from listener.web.throttle import LoginThrottle
+from listener.web.users import User, Users
 from listener.web.work import Work
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,7 @@ STATUS_CODES = {
     NotFoundError: 404, ConflictError: 409, TransitionError: 422, LabelError: 422, QueryError: 400, FilterError: 400, BackendError: 503,
 }
 OPTIONS_TTL = 300.0
+USERS_CHECK_SECONDS = 5.0  # how often the users file is looked at; a removed user is out within this
 
 
 class WebContext:
@@ -52,6 +57,35 @@ class WebContext:
         self._now = now
         self._sources: tuple[float, list[str]] = (0.0, [])
         self.templates = template_environment()
+        self.users_check_seconds = USERS_CHECK_SECONDS
+        self._users_checked = time.monotonic()
+        self._users_lock = threading.Lock()
+
+    def refresh_users(self) -> None:
+        """Re-read the users file if it changed (at most every ``users_check_seconds``); end the sessions
+        of whoever was removed from it or changed in it."""
+        now = time.monotonic()
+        if now - self._users_checked < self.users_check_seconds:
+            return
+        with self._users_lock:
+            self._users_checked = now
+            gone = self.users.refresh()
+        if gone:
+            ended = self.sessions.revoke(gone)
+            logger.info("web: %d session(s) ended for users removed or changed: %s", ended, ", ".join(sorted(gone)))
+
+    def log_in(self, name: str, password: str, client: str) -> tuple[User | None, int]:
+        """The user these credentials name, or None; and, when ``client`` must wait first, how many seconds."""
+        wait = self.throttle.retry_after(name, client)
+        if wait > 0:
+            logger.info("web: login for %r from %s refused for %.0f s after repeated failures", name[:64], client, wait)
+            return None, max(1, math.ceil(wait))
+        user = self.users.authenticate(name, password)
+        if user is None:
+            self.throttle.failed(name, client)
+            return None, 0
+        self.throttle.succeeded(name, client)
+        return user, 0
 
     def now(self) -> datetime:
         return self._now() if self._now else datetime.now(timezone.utc)
@@ -104,6 +138,7 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["isolate"] = views.isolate
     environment.globals.update(
         age=views.age, duration=views.duration, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT, label_text=views.label_text,
     )
@@ -136,15 +171,19 @@ def create_app(config, backend: BaseBackend, settings: WebSettings | None = None
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")
-    app.add_middleware(SecurityMiddleware, sessions=web.sessions, secure=settings.secure_cookies)
+    app.add_middleware(
+        SecurityMiddleware, sessions=web.sessions, secure=settings.secure_cookies,
+        proxies=parse_networks(settings.trusted_proxies), refresh_users=web.refresh_users,
+    )
     app.add_exception_handler(ListenerError, _listener_error)
     app.add_exception_handler(FilterError, _listener_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     roles = ", ".join(f"{n} {r}" for r, n in _count_roles(users).items()) or "none"
     logger.info(
-        "web: %s index, users: %s, secure cookies %s, SameSite=%s",
+        "web: %s index, users: %s, secure cookies %s, SameSite=%s, trusted proxies: %s",
         backend.name, roles, "on" if settings.secure_cookies else "OFF", settings.same_site,
+        ", ".join(settings.trusted_proxies) or "none (X-Forwarded-For ignored)",
     )
     return app
 

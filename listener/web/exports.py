@@ -1,15 +1,28 @@
-"""CSV exports. Cells that a spreadsheet would run as a formula are defused."""
+"""CSV exports, comma- or semicolon-separated. Cells a spreadsheet would run as a formula are defused.
+
+A spreadsheet runs a cell as a formula when it starts with ``= + - @`` (or
+their full-width forms), a tab or a carriage return, also after spaces. A
+cell's text is therefore prefixed with ``'`` when it starts so, and so is the
+text after every ``;``, ``,`` or line break in it that starts so: a
+spreadsheet that guesses the other separator than the one the file uses (Excel
+in most of Europe splits on ``;``), or an importer that reads line by line,
+cuts such a cell in two, and the second half must not be a formula either. Numbers are written as numbers.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from listener.records import IndexedPost, format_time
 from listener.web.gaps import GapReport
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA = "=+\\-@\t\r\uff1d\uff0b\uff0d\uff20"  # = + - @ tab CR and full-width = + - @
+STARTS_FORMULA = re.compile(f"^[ \"]*[{FORMULA}]")
+SEPARATOR_BEFORE_FORMULA = re.compile(f"([;,\r\n])(?=[ \"]*[{FORMULA}])")
+DELIMITERS = (",", ";")
 
 GAP_COLUMNS = [
     "entity", "role", "posts", "share_of_voice", "complaints", "complaint_rate",
@@ -28,13 +41,20 @@ def _cell(value) -> str:
         return repr(round(value, 4))
     if isinstance(value, int):
         return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return defuse(str(value))
 
 
-def _rows(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+def defuse(text: str) -> str:
+    """``text`` with nothing a spreadsheet would run, whichever of ``,`` and ``;`` it splits on."""
+    text = SEPARATOR_BEFORE_FORMULA.sub(r"\1'", text)
+    return "'" + text if STARTS_FORMULA.match(text) else text
+
+
+def _rows(header: list[str], rows: Iterable[list], delimiter: str = ",") -> Iterator[str]:
+    if delimiter not in DELIMITERS:
+        raise ValueError(f"delimiter must be one of {DELIMITERS}, not {delimiter!r}")
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(v) for v in row])
@@ -45,7 +65,7 @@ def _rows(header: list[str], rows: Iterable[list]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def gaps_csv(report: GapReport) -> Iterator[str]:
+def gaps_csv(report: GapReport, delimiter: str = ",") -> Iterator[str]:
     rows = (
         [
             e.name, e.role, e.posts, e.share, e.complaints, e.complaint_rate, e.known_answer, e.unanswered, e.unanswered_rate,
@@ -53,19 +73,19 @@ def gaps_csv(report: GapReport) -> Iterator[str]:
         ]
         for e in report.entities
     )
-    return _rows(GAP_COLUMNS, rows)
+    return _rows(GAP_COLUMNS, rows, delimiter)
 
 
-def timeline_csv(report: GapReport) -> Iterator[str]:
+def timeline_csv(report: GapReport, delimiter: str = ",") -> Iterator[str]:
     rows = (
         [format_time(start), name, counts.get(name, 0), counts.get(name, 0) / sum(counts.values()) if counts else 0.0]
         for start, counts in report.timeline
         for name in [e.name for e in report.entities]
     )
-    return _rows(["bucket_start", "entity", "posts", "share_of_voice"], rows)
+    return _rows(["bucket_start", "entity", "posts", "share_of_voice"], rows, delimiter)
 
 
-def posts_csv(hits: Iterable[IndexedPost]) -> Iterator[str]:
+def posts_csv(hits: Iterable[IndexedPost], delimiter: str = ",") -> Iterator[str]:
     rows = (
         [
             h.id, format_time(h.post.created_at), h.post.source, h.post.author, h.post.url, h.analysis.language,
@@ -74,4 +94,4 @@ def posts_csv(hits: Iterable[IndexedPost]) -> Iterator[str]:
         ]
         for h in hits
     )
-    return _rows(POST_COLUMNS, rows)
+    return _rows(POST_COLUMNS, rows, delimiter)

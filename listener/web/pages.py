@@ -66,19 +66,23 @@ async def login(request: Request):
     form = await request.form()
     name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = _safe_next(str(form.get("next") or "/inbox"))
-    address = request.client.host if request.client else "?"
-    if web.throttle.blocked(name, address):
-        return _login_form(request, target, "Too many failed attempts; wait five minutes and try again.", 429)
-    user = web.users.authenticate(name, password)
+    user, wait = web.log_in(name, password, request.state.client)
+    if wait:
+        response = _login_form(request, target, f"Too many failed attempts; try again in {_minutes(wait)}.", 429)
+        response.headers["retry-after"] = str(wait)
+        return response
     if user is None:
-        web.throttle.failed(name, address)
         return _login_form(request, target, "Wrong name or password.", 401)
-    web.throttle.succeeded(name, address)
     session = web.sessions.create(user.name, user.role)
     response = RedirectResponse(target, 303)
     set_session_cookie(response, web.session_cookie, session.token, web.settings)
     response.delete_cookie(web.login_cookie, secure=web.settings.secure_cookies, httponly=True, samesite="strict")
     return response
+
+
+def _minutes(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @router.post("/logout")

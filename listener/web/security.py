@@ -6,6 +6,11 @@ session's CSRF token, in the ``X-CSRF-Token`` header or a ``csrf_token`` form
 field, and must not come from another site. Logging in is protected too: the
 form echoes a token from a cookie, and the JSON login needs a JSON body, which
 another site's form cannot send.
+
+Before anything else the users file is re-read if it changed (see
+``WebContext.refresh_users``), so a user removed from it is refused at once;
+and the client's address is worked out once (``state["client"]``, see
+:mod:`listener.web.clients`) for the login throttle.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from urllib.parse import parse_qs, quote
 
+from listener.web.clients import Network, client_address
 from listener.web.sessions import SessionStore
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -35,19 +42,26 @@ def set_session_cookie(response, name: str, token: str, settings) -> None:
 
 
 class SecurityMiddleware:
-    def __init__(self, app, sessions: SessionStore, secure: bool):
+    def __init__(self, app, sessions: SessionStore, secure: bool, proxies: tuple[Network, ...] = (),
+                 refresh_users: Callable[[], None] | None = None):
         self.app = app
         self.sessions = sessions
         self.session_cookie, self.login_cookie = cookie_names(secure)
+        self.proxies = proxies
+        self.refresh_users = refresh_users or (lambda: None)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        self.refresh_users()
         method, path = scope["method"], scope["path"]
         headers = _headers(scope)
         cookies = _cookies(headers.get("cookie", ""))
         state = scope.setdefault("state", {})
         state["nonce"] = secrets.token_urlsafe(16)
+        peer = scope.get("client")
+        forwarded = [v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"x-forwarded-for"]
+        state["client"] = client_address(peer[0] if peer else None, forwarded, self.proxies)
         session = self.sessions.get(cookies.get(self.session_cookie))
         state["session"] = session
         send = _with_security_headers(send, state["nonce"], private=session is not None)

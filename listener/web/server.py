@@ -42,7 +42,9 @@ def url_of(sock: socket.socket) -> str:
 
 
 def _server(app) -> uvicorn.Server:
-    return uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False, access_log=False))
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides whom to believe (web.trusted_proxies).
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False, access_log=False, proxy_headers=False)
+    return uvicorn.Server(config)
 
 
 def serve(config, backend, host: str | None = None, port: int | None = None, users: Users | None = None,

@@ -63,34 +63,17 @@ class SessionStore:
         with self._lock:
             self._sessions.pop(token, None)
 
+    def revoke(self, users) -> int:
+        """End every session of these user names; returns how many ended."""
+        users = set(users)
+        with self._lock:
+            ended = [t for t, s in self._sessions.items() if s.user in users]
+            for token in ended:
+                del self._sessions[token]
+        return len(ended)
+
     def _drop_expired(self) -> None:
         now = self._clock()
         for token in [t for t, s in self._sessions.items() if s.expires <= now]:
             del self._sessions[token]
 
-
-class LoginThrottle:
-    """At most ``attempts`` failed logins per name and address in ``window`` seconds."""
-
-    def __init__(self, attempts: int = 10, window: float = 300.0, clock=time.monotonic):
-        self.attempts, self.window, self._clock = attempts, window, clock
-        self._failures: dict[tuple[str, str], list[float]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, name: str, address: str) -> bool:
-        with self._lock:
-            return len(self._recent((name, address))) >= self.attempts
-
-    def failed(self, name: str, address: str) -> None:
-        with self._lock:
-            self._recent((name, address)).append(self._clock())
-
-    def succeeded(self, name: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((name, address), None)
-
-    def _recent(self, key: tuple[str, str]) -> list[float]:
-        cutoff = self._clock() - self.window
-        recent = [t for t in self._failures.get(key, []) if t > cutoff]
-        self._failures[key] = recent
-        return recent

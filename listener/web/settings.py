@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from listener.errors import ConfigError
+from listener.web.clients import parse_networks
 from listener.records import INTENTS
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -38,6 +39,10 @@ class WebSettings(BaseModel):
     users_env: str = Field("LISTENER_WEB_USERS", description="Environment variable with more users, same format, one per line.")
     secure_cookies: bool = Field(True, description="Mark the session cookie Secure; turn off only for plain-HTTP use on localhost.")
     same_site: Literal["lax", "strict"] = Field("lax", description="The session cookie's SameSite policy.")
+    trusted_proxies: list[str] = Field(
+        [], description="Addresses or networks of reverse proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1, 10.0.0.0/8); "
+        "from anyone else the header is ignored.",
+    )
     session_hours: float = Field(12, gt=0, le=24 * 30, description="How long a login lasts.")
     page_size: int = Field(25, ge=1, le=500, description="Posts per page in the inbox and search.")
     gap_days: int = Field(30, ge=1, le=3650, description="Default window of the competitor page, in days.")
@@ -47,6 +52,12 @@ class WebSettings(BaseModel):
     reply_links: dict[str, str] = Field(
         {}, description="Where to reply, by source: a URL with {url}, {native_id} or {author}; the default is the post's URL."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
+        return value
 
     @field_validator("replies")
     @classmethod

@@ -6,6 +6,10 @@ Users come from a file and from an environment variable, one per line::
 
 ``listener user add NAME --role ROLE`` writes such a line. Lines starting
 with ``#`` are comments.
+
+The file is read again when it changes (:meth:`Users.refresh`, called by the
+web app at most every few seconds): a user taken out of it, or whose role or
+password changed, can no longer log in and their sessions end.
 """
 
 from __future__ import annotations
@@ -13,13 +17,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from listener.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 ROLES = ("agent", "analyst", "admin")
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -90,27 +98,50 @@ def parse_users(text: str, origin: str) -> list[User]:
 
 
 class Users:
-    """The users of one web app, by name."""
+    """The users of one web app, by name; loaded from a file and a variable, re-read when the file changes."""
 
-    def __init__(self, users: list[User] = ()):
+    def __init__(self, users: list[User] = (), path: Path | None = None, env: str | None = None, stamp: tuple | None = None):
         self._by_name: dict[str, User] = {}
         for user in users:
             self._by_name[user.name] = user
+        self.path, self.env = path, env
+        self._stamp = stamp if stamp is not None else _stamp(path)
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, path: Path | None, env: str | None) -> Users:
-        users: list[User] = []
-        if path is not None and path.exists():
-            users += parse_users(path.read_text(encoding="utf-8"), str(path))
-        if env and os.environ.get(env):
-            users += parse_users(os.environ[env], f"${env}")
-        return cls(users)
+        stamp = _stamp(path)  # before reading: a write while reading is seen by the next refresh
+        return cls(_read(path, env), path, env, stamp)
+
+    def refresh(self) -> set[str]:
+        """Re-read the users file if it changed; returns the names that were removed or changed.
+
+        A file that no longer parses keeps the users read before (logged as an
+        error), so a half-written file neither locks everyone out nor lets anyone in.
+        """
+        if self.path is None:
+            return set()
+        with self._lock:
+            stamp = _stamp(self.path)
+            if stamp == self._stamp:
+                return set()
+            try:
+                users = _read(self.path, self.env)
+            except (ConfigError, OSError, UnicodeDecodeError) as exc:
+                logger.error("web: users file not reloaded, keeping the users read before: %s", exc)
+                return set()
+            self._stamp = stamp
+            before, after = self._by_name, {user.name: user for user in users}
+            self._by_name = after
+        gone = {name for name, user in before.items() if after.get(name) != user}
+        logger.info("web: users file reloaded: %d users, %d removed or changed", len(after), len(gone))
+        return gone
 
     def __len__(self) -> int:
         return len(self._by_name)
 
     def __iter__(self):
-        return iter(self._by_name.values())
+        return iter(list(self._by_name.values()))
 
     def get(self, name: str) -> User | None:
         return self._by_name.get(name)
@@ -121,7 +152,27 @@ class Users:
     def authenticate(self, name: str, password: str) -> User | None:
         user = self._by_name.get(name)
         ok = verify_password(password, user.password_hash if user else _DUMMY)
-        return user if user and ok else None
+        return user if user and ok and self._by_name.get(name) == user else None
+
+
+def _read(path: Path | None, env: str | None) -> list[User]:
+    users: list[User] = []
+    if path is not None and path.exists():
+        users += parse_users(path.read_text(encoding="utf-8"), str(path))
+    if env and os.environ.get(env):
+        users += parse_users(os.environ[env], f"${env}")
+    return users
+
+
+def _stamp(path: Path | None) -> tuple | None:
+    """What changes when the file is written, replaced or removed."""
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return ("missing",)
+    return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
 
 
 def add_user(path: Path, name: str, role: str, password: str) -> User:
@@ -130,6 +181,10 @@ def add_user(path: Path, name: str, role: str, password: str) -> User:
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     kept = [line for line in lines if line.split(":", 1)[0].strip() != name]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([*kept, user.line()]) + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    # Written beside and renamed over, so a running app re-reading the file never sees half of it.
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join([*kept, user.line()]) + "\n")
+    os.replace(partial, path)
     return user

@@ -41,6 +41,14 @@ def safe_url(url: str | None) -> str:
     return url if url and url.lower().startswith(("https://", "http://")) else ""
 
 
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def isolate(text: object) -> str:
+    """``text`` as a bidi isolate, for where no element can hold it (the page title, attributes)."""
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+
+
 def native_id(post_id: str) -> str:
     return post_id.split(":", 1)[1] if ":" in post_id else post_id
 

@@ -290,3 +290,35 @@ def test_a_wrong_password_is_refused_and_nothing_shows_without_login(browser, sq
     expect(page.get_by_role("alert")).to_have_text("Wrong name or password.")
     assert page.context.cookies() == [] or all(c["name"].endswith("login") for c in page.context.cookies())
     context.close()
+
+
+@pytest.fixture
+def bidi_site(sqlite_backend):
+    """A post whose author name ends in U+202E RIGHT-TO-LEFT OVERRIDE and whose text carries one too."""
+    from tests.web.corpus import item
+
+    sqlite_backend.upsert([item(950, "¿Cinesa abre hoy? \u202eadnet al", 1, score=100, author_name="Ana \u202eatsoC")])
+    yield from serve(sqlite_backend)
+
+
+def left_to_right(*locators) -> bool:
+    xs = [locator.bounding_box()["x"] for locator in locators]
+    return xs == sorted(xs)
+
+
+def test_a_right_to_left_override_in_an_author_name_does_not_reorder_what_follows(browser, bidi_site, shot):
+    site = bidi_site
+    page = logged_in(browser, site, "ana")
+    row = page.locator(".rows .row").first
+    meta = row.locator(".meta")
+    expect(meta.locator("bdi.name")).to_contain_text("Ana")
+    assert left_to_right(meta.locator("bdi.name"), meta.locator(".handle"), meta.locator(".where"), meta.locator("time"))
+    assert left_to_right(row.locator(".score"), row.locator("a.text"))
+    shot(page, site, "bidi-inbox")
+    row.locator("a.text").click()
+    meta = page.locator("article .meta")
+    assert left_to_right(meta.locator("bdi.name"), meta.locator(".handle"), meta.locator(".where"), meta.locator("time"))
+    expect(page.locator(".full-text")).to_have_attribute("dir", "auto")
+    assert page.title().startswith("\u2068") and "\u2069 · Cinesa" in page.title()
+    shot(page, site, "bidi-post")
+    page.context.close()

@@ -145,6 +145,13 @@ def test_crawled_text_is_escaped_and_javascript_urls_are_not_links(ana):
     assert "javascript:alert" not in html
 
 
+def test_text_people_wrote_is_bidi_isolated(ana):
+    html = ana.get("/posts/twitter:14").text
+    assert '<bdi class="name">&lt;script&gt;alert(1)&lt;/script&gt; Pepe</bdi>' in html and "<bdi>@user14</bdi>" in html
+    assert 'class="full-text" dir="auto"' in html and 'id="reply" rows="5" dir="auto"' in html
+    assert "<title>\u2068¿Cinesa tiene descuento para estudiantes?\u2069 · Cinesa</title>" in html
+
+
 def test_an_html_claim_conflict_rerenders_the_post_with_the_reason(app, ana):
     page = ana.get("/posts/twitter:1")
     web = app.state.web
