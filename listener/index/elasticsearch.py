@@ -356,12 +356,18 @@ def _reason(error: object, fallback: object) -> str:
     if isinstance(error, dict) and "error" in error and isinstance(error["error"], dict):
         error = error["error"]
     if not isinstance(error, dict):
-        return str(error or fallback)[:500]
-    text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+        return _short(error or fallback)
+    text = f"{error.get('type', 'error')}: {_short(error.get('reason', ''))}"
     cause = error.get("caused_by")
     if isinstance(cause, dict):
-        text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
-    return text[:1000]
+        text += f" (caused by {cause.get('type')}: {_short(cause.get('reason'))})"
+    return text
+
+
+def _short(text: object, limit: int = 300) -> str:
+    """Reasons quote the document id, which may be 40 KB long."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def crawl_fields(item: IndexedPost) -> dict:

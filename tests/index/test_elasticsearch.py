@@ -208,3 +208,12 @@ def test_nfd_text_ingested_through_the_pipeline_is_found_by_an_nfc_search(backen
     report = Pipeline(make_config(tmp_path), backend, KeywordAnalyzer()).ingest([nfd])
     assert report.indexed == 1
     assert backend.search(SearchQuery(text="canci\u00f3n")).total == 1
+
+
+def test_an_id_too_long_even_to_be_a_keyword_fails_alone(backend):
+    immense = doc("inmenso", post_fields={"id": "test:" + "x" * 40_000})
+    others = [doc(f"vecino {i}") for i in range(5)]
+    result = backend.upsert([*others[:2], immense, *others[2:]])
+    assert sorted(result.indexed) == sorted(d.id for d in others)
+    assert [post_id for post_id, _ in result.failed] == [immense.id]
+    assert "immense term" in result.failed[0][1]
