@@ -58,6 +58,16 @@ def test_reset_in_the_past_backs_off_exponentially():
     assert result.errors == []
 
 
+def test_no_quota_left_holds_queued_requests_until_the_reset():
+    spent = Reply(200, EMPTY, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
+    with LocalServer({SEARCH: Turns(spent, EMPTY)}) as server:
+        result = _hn(server)
+    spent_at, *later = server.requests
+    assert len(later) >= 2
+    assert min(r.at for r in later) - spent_at.at >= 1.0
+    assert result.errors == []
+
+
 def _questions(request, **extra):
     payload = fixture("stackexchange", "search_advanced.json")
     payload.update(has_more=False, **extra)
