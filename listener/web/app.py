@@ -76,13 +76,12 @@ class WebContext:
 
     def log_in(self, name: str, password: str, client: str) -> tuple[User | None, int]:
         """The user these credentials name, or None; and, when ``client`` must wait first, how many seconds."""
-        wait = self.throttle.retry_after(name, client)
+        wait = self.throttle.attempt(name, client)  # counted as a failure until the password proves right
         if wait > 0:
             logger.info("web: login for %r from %s refused for %.0f s after repeated failures", name[:64], client, wait)
             return None, max(1, math.ceil(wait))
         user = self.users.authenticate(name, password)
         if user is None:
-            self.throttle.failed(name, client)
             return None, 0
         self.throttle.succeeded(name, client)
         return user, 0

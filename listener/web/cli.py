@@ -60,6 +60,22 @@ def add(config_path: str | None, name: str, role: str, password_stdin: bool) -> 
     click.echo(f"{name} ({role}) can now log in. Users file: {path}")
 
 
+@user.command("remove")
+@config_option
+@click.argument("name")
+def remove(config_path: str | None, name: str) -> None:
+    """Take NAME out of the users file; a running web app ends their sessions within seconds."""
+    from listener.web.app import users_path
+    from listener.web.settings import web_settings
+    from listener.web.users import remove_user
+
+    config = resolve_config(config_path)
+    path = users_path(config, web_settings(config))
+    if path is None or not remove_user(path, name):
+        raise ListenerError(f"there is no user {name!r} in {path or 'the users file'}", hint="See who there is with `listener user list`.")
+    click.echo(f"{name} can no longer log in; a running web app ends their sessions within seconds. Users file: {path}")
+
+
 @user.command("list")
 @config_option
 def list_users(config_path: str | None) -> None:

@@ -58,24 +58,50 @@ class LoginThrottle:
     def blocked(self, name: str, client: str) -> bool:
         return self.retry_after(name, client) > 0
 
+    def attempt(self, name: str, client: str) -> float:
+        """Before checking a password: 0 and the attempt counted as failed, or the seconds to wait.
+
+        Counting first, in one step with the check, means parallel guesses cannot all slip in before any
+        of them is counted; :meth:`succeeded` takes the count back.
+        """
+        name = name[:MAX_NAME]
+        limits, now = self.limits, self._clock()
+        with self._lock:
+            waits = [
+                self._wait(("pair", name, client), limits.per_pair, now),
+                self._wait(("client", client), limits.per_client, now),
+            ]
+            if not self._is_known(name, client, now):
+                waits.append(self._wait(("account", name), limits.per_account, now))
+            if max(waits) > 0:
+                return max(waits)
+            self._record(name, client, now)
+        return 0.0
+
     def failed(self, name: str, client: str) -> None:
         name = name[:MAX_NAME]
-        now = self._clock()
         with self._lock:
-            if len(self._failures) + 3 > self._max_keys:
-                self._sweep(now)
-            for key in (("pair", name, client), ("client", client), ("account", name)):
-                self._failures.setdefault(key, deque()).append(now)
+            self._record(name, client, self._clock())
 
     def succeeded(self, name: str, client: str) -> None:
-        """The pair starts afresh and the client is known for the account; the other counts stay."""
+        """After :meth:`attempt`, the password was right: the pair starts afresh, the attempt is taken back
+        from the other counts (failures before it stay), and the client is known for the account."""
         name = name[:MAX_NAME]
         now = self._clock()
         with self._lock:
             self._failures.pop(("pair", name, client), None)
+            for key in (("client", client), ("account", name)):
+                if self._failures.get(key):
+                    self._failures[key].pop()
             if len(self._known) >= self._max_keys:
                 self._known = {k: t for k, t in self._known.items() if now - t < self.limits.remember}
             self._known[(name, client)] = now
+
+    def _record(self, name: str, client: str, now: float) -> None:
+        if len(self._failures) + 3 > self._max_keys:
+            self._sweep(now)
+        for key in (("pair", name, client), ("client", client), ("account", name)):
+            self._failures.setdefault(key, deque()).append(now)
 
     def _is_known(self, name: str, client: str, now: float) -> bool:
         seen = self._known.get((name, client))

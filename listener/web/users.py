@@ -4,8 +4,8 @@ Users come from a file and from an environment variable, one per line::
 
     ana:agent:scrypt$16384$8$1$<salt>$<hash>
 
-``listener user add NAME --role ROLE`` writes such a line. Lines starting
-with ``#`` are comments.
+``listener user add NAME --role ROLE`` writes such a line and ``listener user
+remove NAME`` takes it out. Lines starting with ``#`` are comments.
 
 The file is read again when it changes (:meth:`Users.refresh`, called by the
 web app at most every few seconds): a user taken out of it, or whose role or
@@ -178,13 +178,34 @@ def _stamp(path: Path | None) -> tuple | None:
 def add_user(path: Path, name: str, role: str, password: str) -> User:
     """Add ``name`` to the users file, or replace its role and password."""
     user = parse_user(f"{name}:{role}:{hash_password(password)}", str(path))
+    _write_lines(path, [*_lines_without(path, name), user.line()])
+    return user
+
+
+def remove_user(path: Path, name: str) -> bool:
+    """Take ``name`` out of the users file; False if it was not there. A running app logs them out."""
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    kept = [line for line in lines if line.split(":", 1)[0].strip() != name]
+    kept = _lines_without(path, name)
+    if len(kept) == len(lines):
+        return False
+    _write_lines(path, kept)
+    return True
+
+
+def _lines_without(path: Path, name: str) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [line for line in lines if line.split(":", 1)[0].strip() != name]
+
+
+def _write_lines(path: Path, lines: list[str]) -> None:
+    """Written beside and renamed over, so a running app re-reading the file never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed over, so a running app re-reading the file never sees half of it.
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write("\n".join([*kept, user.line()]) + "\n")
-    os.replace(partial, path)
-    return user
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write("".join(line + "\n" for line in lines))
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -27,6 +27,22 @@ def test_user_add_refuses_a_short_password_in_one_sentence(tmp_path):
     assert "Error: the password is shorter than 8 characters" in result.output
 
 
+def test_user_remove_takes_the_user_out_of_the_file(tmp_path):
+    config = write_config(tmp_path)
+    for name in ("ana", "luis"):
+        CliRunner().invoke(user, ["add", name, "--role", "agent", "--config", config, "--password-stdin"], input="long enough pw\n")
+    result = CliRunner().invoke(user, ["remove", "ana", "--config", config])
+    assert result.exit_code == 0, result.output
+    assert "ana can no longer log in" in result.output
+    assert Users.load(tmp_path / "data" / "users.txt", None).names() == ["luis"]
+    assert oct((tmp_path / "data" / "users.txt").stat().st_mode & 0o777) == "0o600"
+
+
+def test_user_remove_of_someone_unknown_says_so(tmp_path):
+    result = CliRunner().invoke(user, ["remove", "nobody", "--config", write_config(tmp_path)])
+    assert result.exit_code != 0 and "there is no user 'nobody'" in result.output
+
+
 def test_user_list(tmp_path):
     config = write_config(tmp_path)
     CliRunner().invoke(user, ["add", "marta", "--role", "analyst", "--config", config, "--password-stdin"], input="long enough pw\n")

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from listener.web import create_app
 from listener.web.clients import client_address, parse_networks
 from listener.web.throttle import Limits, LoginThrottle
-from listener.web.users import Users, add_user
+from listener.web.users import Users, add_user, remove_user
 from tests.web.corpus import NOW, config
 from tests.web.helpers import PASSWORD, USERS
 
@@ -76,6 +76,23 @@ def test_an_account_guessed_from_many_clients_still_lets_in_the_clients_it_was_u
         attempt(client(app, f"203.0.113.{number}"))
     assert attempt(client(app, "198.51.100.20"), password=PASSWORD).status_code == 429
     assert attempt(client(app, "192.0.2.1"), password=PASSWORD).status_code == 200
+
+
+def test_parallel_guesses_cannot_slip_past_the_throttle(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    web = app.state.web
+    with ThreadPoolExecutor(40) as pool:
+        results = list(pool.map(lambda _: web.log_in("ana", "wrong", "203.0.113.7"), range(40)))
+    assert sum(1 for user, wait in results if not wait) == 10
+
+
+def test_a_right_password_takes_back_its_own_attempt():
+    throttle = LoginThrottle(Limits(per_pair=3, per_client=3))
+    for name in ("ana", "luis", "marta"):
+        assert throttle.attempt(name, "a") == 0
+        throttle.succeeded(name, "a")
+    assert not throttle.blocked("nuria", "a")
 
 
 def test_the_throttle_forgets_failures_after_its_window():
@@ -192,6 +209,13 @@ def test_a_user_removed_from_the_file_cannot_log_in_and_their_sessions_end(file_
     assert ana.get("/inbox", follow_redirects=False).status_code == 303
     assert attempt(client(file_app, "192.0.2.9"), "ana", PASSWORD).status_code == 401
     assert luis.get("/api/me").json()["username"] == "luis"
+
+
+def test_listener_user_remove_logs_a_running_apps_user_out(file_app, users_file):
+    ana = client(file_app)
+    attempt(ana, "ana", PASSWORD)
+    assert remove_user(users_file, "ana")
+    assert ana.get("/api/me").status_code == 401
 
 
 def test_a_role_changed_in_the_file_ends_the_old_sessions(file_app, users_file):
