@@ -30,6 +30,7 @@ class Reply:
     status: int = 200
     body: bytes | str | Any = b""
     headers: dict[str, str] = field(default_factory=dict)
+    hang_up: bool = False  # close the connection without answering
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, bytes):
@@ -102,6 +103,9 @@ class LocalServer:
         with self._lock:
             self.requests.append(request)
             reply = self._reply(request, handler.path)
+        if reply.hang_up:
+            handler.close_connection = True
+            return
         body, ctype = reply.encoded()
         handler.send_response(reply.status)
         headers = {"Content-Type": ctype, "Content-Length": str(len(body)), **reply.headers}

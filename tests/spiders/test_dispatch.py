@@ -68,6 +68,17 @@ def test_no_quota_left_holds_queued_requests_until_the_reset():
     assert result.errors == []
 
 
+def test_a_dropped_connection_holds_queued_requests_and_backs_off_exponentially():
+    dropped = Reply(hang_up=True)
+    with LocalServer({SEARCH: Turns(dropped, dropped, EMPTY)}) as server:
+        result = _hn(server, BACKOFF_BASE_DELAY=0.2)
+    first, second, *rest = (r.at for r in server.requests)
+    assert second - first >= 0.2
+    # After the second drop: at most Twisted's own one re-send on a fresh connection, then 0.4 s of quiet.
+    assert len([t for t in rest if t - second < 0.4]) <= 1
+    assert len(server.requests) >= 5 and result.errors == []
+
+
 def _questions(request, **extra):
     payload = fixture("stackexchange", "search_advanced.json")
     payload.update(has_more=False, **extra)
