@@ -74,6 +74,10 @@ class WebContext:
             ended = self.sessions.revoke(gone)
             logger.info("web: %d session(s) ended for users removed or changed: %s", ended, ", ".join(sorted(gone)))
 
+    def reload_users_soon(self) -> None:
+        """Look at the users file on the next request, whatever the interval (SIGHUP). Safe in a signal handler."""
+        self._users_checked = float("-inf")
+
     def log_in(self, name: str, password: str, client: str) -> tuple[User | None, int]:
         """The user these credentials name, or None; and, when ``client`` must wait first, how many seconds."""
         wait = self.throttle.attempt(name, client)  # counted as a failure until the password proves right

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -65,7 +66,21 @@ def serve(config, backend, host: str | None = None, port: int | None = None, use
     if settings.secure_cookies and not sock.getsockname()[0].startswith(("127.", "::1")):
         logger.warning("web: the session cookie is Secure; serve behind HTTPS or browsers will not keep the login")
     echo(f"Serving listener at {url}/ ({backend.name} index, {len(users)} users). Press Ctrl+C to stop.")
-    _server(app).run(sockets=[sock])
+    with reload_users_on_hangup(app):
+        _server(app).run(sockets=[sock])
+
+
+@contextmanager
+def reload_users_on_hangup(app) -> Iterator[None]:
+    """While serving, SIGHUP makes the next request re-read the users file (and end removed users' sessions)."""
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: app.state.web.reload_users_soon())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 @contextmanager

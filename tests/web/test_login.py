@@ -237,6 +237,22 @@ def test_a_users_file_that_no_longer_parses_keeps_the_users_read_before(file_app
     assert "users file not reloaded" in caplog.text
 
 
+def test_a_hangup_signal_makes_the_next_request_read_the_users_file(file_app, users_file):
+    import os
+    import signal
+
+    from listener.web.server import reload_users_on_hangup
+
+    file_app.state.web.users_check_seconds = 3600
+    ana = client(file_app)
+    attempt(ana, "ana", PASSWORD)
+    remove_line(users_file, "ana")
+    assert ana.get("/api/me").status_code == 200  # not looked at yet
+    with reload_users_on_hangup(file_app):
+        os.kill(os.getpid(), signal.SIGHUP)
+    assert ana.get("/api/me").status_code == 401
+
+
 def test_the_users_file_is_looked_at_well_within_a_minute(sqlite_backend, users_file):
     app = create_app(config(), sqlite_backend, users=Users.load(users_file, None), now=lambda: NOW)
     assert app.state.web.users_check_seconds <= 10
