@@ -44,16 +44,9 @@ class LoginThrottle:
 
     def retry_after(self, name: str, client: str) -> float:
         """Seconds until ``client`` may try ``name`` again; 0 when it may now."""
-        name = name[:MAX_NAME]
-        limits, now = self.limits, self._clock()
+        name, now = name[:MAX_NAME], self._clock()
         with self._lock:
-            waits = [
-                self._wait(("pair", name, client), limits.per_pair, now),
-                self._wait(("client", client), limits.per_client, now),
-            ]
-            if not self._is_known(name, client, now):
-                waits.append(self._wait(("account", name), limits.per_account, now))
-        return max(waits)
+            return self._longest_wait(name, client, now)
 
     def blocked(self, name: str, client: str) -> bool:
         return self.retry_after(name, client) > 0
@@ -64,19 +57,12 @@ class LoginThrottle:
         Counting first, in one step with the check, means parallel guesses cannot all slip in before any
         of them is counted; :meth:`succeeded` takes the count back.
         """
-        name = name[:MAX_NAME]
-        limits, now = self.limits, self._clock()
+        name, now = name[:MAX_NAME], self._clock()
         with self._lock:
-            waits = [
-                self._wait(("pair", name, client), limits.per_pair, now),
-                self._wait(("client", client), limits.per_client, now),
-            ]
-            if not self._is_known(name, client, now):
-                waits.append(self._wait(("account", name), limits.per_account, now))
-            if max(waits) > 0:
-                return max(waits)
-            self._record(name, client, now)
-        return 0.0
+            wait = self._longest_wait(name, client, now)
+            if wait == 0:
+                self._record(name, client, now)
+        return wait
 
     def failed(self, name: str, client: str) -> None:
         name = name[:MAX_NAME]
@@ -96,6 +82,16 @@ class LoginThrottle:
             if len(self._known) >= self._max_keys:
                 self._known = {k: t for k, t in self._known.items() if now - t < self.limits.remember}
             self._known[(name, client)] = now
+
+    def _longest_wait(self, name: str, client: str, now: float) -> float:
+        limits = self.limits
+        waits = [
+            self._wait(("pair", name, client), limits.per_pair, now),
+            self._wait(("client", client), limits.per_client, now),
+        ]
+        if not self._is_known(name, client, now):  # the clients an account was used from keep their way in
+            waits.append(self._wait(("account", name), limits.per_account, now))
+        return max(waits)
 
     def _record(self, name: str, client: str, now: float) -> None:
         if len(self._failures) + 3 > self._max_keys:
