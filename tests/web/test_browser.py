@@ -322,3 +322,20 @@ def test_a_right_to_left_override_in_an_author_name_does_not_reorder_what_follow
     assert page.title().startswith("\u2068") and "\u2069 · Cinesa" in page.title()
     shot(page, site, "bidi-post")
     page.context.close()
+
+
+def test_a_throttled_login_says_when_to_try_again(browser, sqlite_site):
+    context = browser.new_context(base_url=sqlite_site.url)
+    page = context.new_page()
+    page.goto("/login")
+    for _ in range(11):
+        page.get_by_label("Name").fill("ana")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("Too many failed attempts; try again in 5 minutes.")
+    page.get_by_label("Name").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Too many failed attempts")
+    assert all(c["name"].endswith("login") for c in context.cookies())
+    context.close()
