@@ -1,20 +1,32 @@
-"""Posts per second of the full analysis on one core, against a naive baseline.
+"""Posts per second of the full analysis on one core, against a naive baseline and spaCy's bare tokenizer.
 
-    python benchmarks/bench_nlp.py [--posts 20000] [--config config/cinema.yaml]
+    python benchmarks/bench_nlp.py [--posts 100000] [--config config/cinema.yaml]
 
 The posts come from templates in the four languages (questions, complaints,
-hashtags, typos, homonyms, promotions, plain chatter). The baseline finds
-aliases as substrings and calls any post with "?" a question. The last line is
-``nlp: <n> posts/s baseline=<n> posts/s``.
+hashtags, typos, homonyms, promotions, plain chatter). Two figures:
+
+- in process, CPU time: the analysis against a baseline that finds aliases as
+  substrings and calls any post with "?" a question;
+- whole process: ``listener analyze`` over a JSON Lines file of the posts,
+  against a process that reads and parses the same file and runs
+  ``spacy.blank("es").tokenizer`` over every text. Both pay the same start-up
+  and reading; each one's peak RSS is its own (``os.wait4``). The ratio is of
+  wall time; that of CPU time is printed too, as it moves less on a busy machine.
+
+The last line is ``nlp: <n> posts/s baseline=<n> posts/s analyze=<n> posts/s
+tokenizer=<n> posts/s ratio=<r> cpu_ratio=<r> rss=<n> MB``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -98,9 +110,55 @@ def measure(run, posts: list[Post]) -> float:
     return len(posts) / elapsed
 
 
+# ``listener analyze`` as the console script runs it (``listener.cli`` has no ``__main__`` block for ``-m``).
+ANALYZE = "import sys; from listener.cli import main; sys.argv[0] = 'listener'; main()"
+# What the bare tokenizer's process does: start Python, read and parse the same file, tokenize each text.
+TOKENIZER = """
+import json, sys
+import spacy
+tokenizer = spacy.blank("es").tokenizer
+count = 0
+with open(sys.argv[1], "rb") as stream:
+    for line in stream:
+        tokenizer(json.loads(line)["text"])
+        count += 1
+print(count)
+"""
+
+
+def write_posts(posts: list[Post], path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for post in posts:
+            out.write(json.dumps({"id": post.id, "source": post.source, "text": post.text, "url": post.url,
+                                  "author": post.author, "author_name": post.author_name,
+                                  "created_at": post.created_at.isoformat()}, ensure_ascii=False) + "\n")
+
+
+# A small process that runs a command and reports its wall time, CPU time and peak RSS. The command is
+# started from it, not from this process: a child starts with its parent's peak RSS as its own.
+RUNNER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(json.dumps({"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
+                  "rss": usage.ru_maxrss * 1024, "status": os.waitstatus_to_exitcode(status)}))
+"""
+
+
+def run_process(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak RSS in bytes (``ru_maxrss`` is in KiB on Linux) of a command."""
+    done = subprocess.run([sys.executable, "-c", RUNNER, *command], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    result = json.loads(done.stdout)
+    if result["status"]:
+        raise SystemExit(f"{' '.join(command)} failed with status {result['status']}:\n{done.stderr}")
+    return result["wall"], result["cpu"], result["rss"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "config" / "cinema.yaml"))
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -112,8 +170,22 @@ def main() -> None:
     list(analyzer.analyze_many(posts[:500]))  # warm up caches
     nlp_rate = measure(lambda p: sum(1 for _ in analyzer.analyze_many(p, batch_size=256)), posts)
     baseline_rate = measure(lambda p: sum(1 for post in p if baseline.analyze(post)), posts)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "posts.jsonl"
+        write_posts(posts, path)
+        analyze = run_process([sys.executable, "-c", ANALYZE, "analyze", "--config", args.config, str(path)])
+        tokenizer = run_process([sys.executable, "-c", TOKENIZER, str(path)])
+    analyze_rate, tokenizer_rate = len(posts) / analyze[0], len(posts) / tokenizer[0]
+    ratio, cpu_ratio = tokenizer[0] / analyze[0], tokenizer[1] / analyze[1]
     print(f"config: {args.config}; posts: {len(posts)}; one core")
-    print(f"nlp: {nlp_rate:.0f} posts/s baseline={baseline_rate:.0f} posts/s")
+    print(f"in process (CPU time): analysis {nlp_rate:.0f} posts/s, baseline {baseline_rate:.0f} posts/s")
+    for name, (wall, cpu, rss) in (("listener analyze", analyze), ("bare tokenizer", tokenizer)):
+        print(f"whole process: {name:<16} {len(posts) / wall:8.0f} posts/s  {wall:6.1f} s wall  {cpu:6.1f} s CPU"
+              f"  peak RSS {rss / 2**20:6.0f} MB")
+    print(f"analyze / tokenizer: {ratio:.3f} of wall time, {cpu_ratio:.3f} of CPU time (target 0.25); "
+          f"analyze peak RSS {analyze[2] / 2**30:.2f} GB (limit 1.5)")
+    print(f"nlp: {nlp_rate:.0f} posts/s baseline={baseline_rate:.0f} posts/s analyze={analyze_rate:.0f} posts/s "
+          f"tokenizer={tokenizer_rate:.0f} posts/s ratio={ratio:.3f} cpu_ratio={cpu_ratio:.3f} rss={analyze[2] / 2**20:.0f} MB")
 
 
 if __name__ == "__main__":
