@@ -17,6 +17,7 @@ LINK = re.compile(r"https?://\S+|www\.\S+")
 HANDLE = re.compile(r"@\w+")
 NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 REPEATED = re.compile(r"(\w)\1{2,}")  # "siiiii" -> "sii"
+TRIPLE = re.compile(r"(.)\1\1")  # found wherever REPEATED is, and faster to look for
 WORDS = re.compile(r"[^\W\d_]+(?:['’·][^\W\d_]+)*|[?¿!¡]|_\w+_")
 
 
@@ -38,25 +39,43 @@ class NgramFeatures:
             if "@" in text:
                 text = HANDLE.sub(" _user_ ", text)
             text = NUMBER.sub(" _num_ ", text)
-        if self.squeeze:
+        if self.squeeze and TRIPLE.search(text):
             text = REPEATED.sub(r"\1\1", text)
         if self.fold_accents:
             return fold(text)
         return text.lower() if self.lowercase else text
 
-    def __call__(self, text: str, extra: Iterable[str] = ()) -> list[str]:
-        words = WORDS.findall(self.normalise(text))
+    def words(self, text: str) -> list[str]:
+        """The words of the normalised text, which every n-gram is made of."""
+        return WORDS.findall(self.normalise(text))
+
+    def word_grams(self, words: list[str], low: int | None = None) -> list[str]:
+        """The word n-grams of ``words``, shortest first (from ``low`` words on, default all)."""
         grams = []
-        low, high = self.word_ngrams
-        for n in range(low, high + 1):
+        first, high = self.word_ngrams
+        for n in range(first if low is None else max(first, low), high + 1):
             grams.extend("w:" + " ".join(words[i:i + n]) for i in range(len(words) - n + 1))
+        return grams
+
+    def char_grams(self, word: str) -> list[str]:
+        """The character n-grams of one word, padded with a space on each side, shortest first."""
         low, high = self.char_ngrams
-        if high:
+        if not high:
+            return []
+        padded = f" {word} "
+        size = len(padded)
+        grams = []
+        for n in range(low, min(high, size) + 1):
+            grams.extend(padded[i:i + n] for i in range(size - n + 1))
+        return grams
+
+    def __call__(self, text: str, extra: Iterable[str] = ()) -> list[str]:
+        """Every n-gram of ``text`` in order (word n-grams, then each word's character n-grams), then ``extra``."""
+        words = self.words(text)
+        grams = self.word_grams(words)
+        if self.char_ngrams[1]:
             for word in words:
-                padded = f" {word} "
-                size = len(padded)
-                for n in range(low, min(high, size) + 1):
-                    grams.extend(padded[i:i + n] for i in range(size - n + 1))
+                grams.extend(self.char_grams(word))
         grams.extend(extra)
         return grams
 

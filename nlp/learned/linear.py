@@ -2,8 +2,8 @@
 
 Saved as two files side by side: ``<name>.json`` (labels, options, vocabulary,
 thresholds, what trained it) and ``<name>.npz`` (weights and biases). Reading
-a post costs one dictionary look-up per n-gram and one small matrix product
-per batch.
+a post costs a few dictionary look-ups per word (each word's columns are
+remembered, see :class:`ColumnReader`) and one small matrix product per batch.
 """
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
+from operator import is_not
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +35,62 @@ def _save_arrays(path: Path, **arrays: np.ndarray) -> None:
             archive.writestr(info, buffer.getvalue())
 
 
+_is_column = partial(is_not, None)
+
+
+class ColumnReader:
+    """The vocabulary columns of a text's n-grams, as ``{vocabulary[g] for g in features(text, extra) if g in vocabulary}``.
+
+    Words recur far more than texts do, so the columns of each word (its
+    character n-grams and itself) are remembered, up to ``limit`` words. The
+    set is filled in the order of the n-grams, so it holds and iterates the same
+    columns as the set built from the n-grams themselves (and sums add up in the
+    same order).
+    """
+
+    def __init__(self, features: NgramFeatures, vocabulary: dict[str, int], limit: int = 100_000):
+        self.features = features
+        self.vocabulary = vocabulary
+        self.limit = limit
+        # word -> (column of the word, columns of its character n-grams, "w:<word> " to make its bigrams)
+        self.words: dict[str, tuple[int | None, tuple[int, ...], str]] = {}
+        low, high = features.word_ngrams
+        self.unigrams = low == 1 <= high
+        self.bigrams_only = high == 2  # the usual case: n-grams of two words made from the prefixes
+        # Word n-grams from zero words are not worth a fast path of their own.
+        self.general = low < 1
+
+    def __call__(self, text: str, extra: Iterable[str] = ()) -> set[int]:
+        vocabulary = self.vocabulary
+        if self.general:
+            return {vocabulary[g] for g in self.features(text, extra) if g in vocabulary}
+        words = self.features.words(text)
+        known = self.words
+        entries = [known.get(word) or self._learn(word) for word in words]
+        get = vocabulary.get
+        if len(words) < 2:
+            grams = ()
+        elif self.bigrams_only:
+            grams = [entry[2] + word for entry, word in zip(entries, words[1:])]
+        else:
+            grams = self.features.word_grams(words, low=2)
+        return set(chain(
+            filter(_is_column, [entry[0] for entry in entries]) if self.unigrams else (),
+            filter(_is_column, map(get, grams)),
+            chain.from_iterable([entry[1] for entry in entries]),
+            filter(_is_column, map(get, extra)),
+        ))
+
+    def _learn(self, word: str) -> tuple[int | None, tuple[int, ...], str]:
+        vocabulary = self.vocabulary
+        chars = tuple(dict.fromkeys(vocabulary[g] for g in self.features.char_grams(word) if g in vocabulary))
+        entry = vocabulary.get("w:" + word), chars, f"w:{word} "
+        if len(self.words) >= self.limit:
+            self.words.clear()
+        self.words[word] = entry
+        return entry
+
+
 class ModelError(ValueError):
     """A model file that cannot be read: the message names the file and what is wrong."""
 
@@ -45,18 +105,21 @@ class LinearModel:
     thresholds: dict[str, float] = field(default_factory=dict)
     exclusive: bool = False            # one label per text (softmax), else each label on its own (sigmoid)
     about: dict = field(default_factory=dict)  # what trained it: sources, rows, scores
+    # Made on first use; the vocabulary and features must not change after it.
+    _columns: ColumnReader | None = field(default=None, init=False, repr=False, compare=False)
 
     def rows(self, texts: Sequence[str], extras: Iterable[Iterable[str]] | None = None):
         """The feature rows of ``texts`` as (indices, indptr) of a binary CSR matrix."""
-        vocabulary = self.vocabulary
-        indices: list[int] = []
-        indptr = [0]
+        columns = self._columns
+        if columns is None:
+            columns = self._columns = ColumnReader(self.features, self.vocabulary)
+        indices = array("q")
+        indptr = array("q", [0])
         extras = extras if extras is not None else ([] for _ in texts)
         for text, extra in zip(texts, extras):
-            seen = {vocabulary[g] for g in self.features(text, extra) if g in vocabulary}
-            indices.extend(seen)
+            indices.extend(columns(text, extra))
             indptr.append(len(indices))
-        return np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)
+        return np.frombuffer(indices, dtype=np.int64), np.frombuffer(indptr, dtype=np.int64)
 
     def probabilities(self, texts: Sequence[str], extras: Iterable[Iterable[str]] | None = None) -> np.ndarray:
         """(len(texts), len(labels)) probabilities."""
