@@ -1,6 +1,6 @@
 import pytest
 
-from nlp.language import LanguageDetector
+from nlp.language import FOREIGN, LanguageClues, LanguageDetector
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,18 @@ def test_a_batch_is_read_as_each_post_alone():
     detector = LanguageDetector()
     texts = ["¿Alguien sabe si abre hoy?", "Avui plou molt a Barcelona", "@someone", "Alguém sabe se abre hoje?"]
     assert detector.detect_many(texts) == [detector.detect(text) for text in texts] == ["es", "ca", "other", "pt"]
+
+
+def test_a_batch_is_ranked_as_the_identifier_ranks_each_text():
+    clues = LanguageClues()
+    ranks = clues.ranks
+    texts = ["¿Alguien sabe si abre hoy?", "Avui plou molt a Barcelona", "Est-ce que le cinéma est ouvert ?",
+             "GRACIAS POR LA PREESTRENO DE ANOCHE", "", "😀", "Alguém sabe se abre hoje?", "Does anyone know?"]
+    texts += [" ".join(texts[:4]) * (i % 5 + 1) for i in range(40)]  # longer ones, walked to their end in Python
+    expected = []
+    for text in texts:
+        first, second, probability = ranks.rank(text)
+        expected.append((first, second, probability if first in FOREIGN else None))
+    found = ranks.rank_many(texts)
+    assert [(f, s) for f, s, _ in found] == [(f, s) for f, s, _ in expected]
+    assert all(p == q for (*_, p), (*_, q) in zip(found, expected) if p is not None)
