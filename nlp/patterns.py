@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import cached_property
 
 from nlp.text import fold
 
@@ -125,6 +126,20 @@ def mark(folded: str) -> str:
     return marked
 
 
+class _OnFirstUse:
+    """A regular expression compiled when it is first matched: most of a lexicon's never are."""
+
+    __slots__ = ("pattern", "_regex")
+
+    def __init__(self, pattern: str):
+        self.pattern, self._regex = pattern, None
+
+    def match(self, text: str, pos: int = 0) -> re.Match | None:
+        if self._regex is None:
+            self._regex = re.compile(self.pattern)
+        return self._regex.match(text, pos)
+
+
 class PhraseIndex:
     """Many phrases, each filed under a key, found in one pass over a text.
 
@@ -174,7 +189,7 @@ class PhraseIndex:
             by_literal: dict[str, list] = {}
             for literal, tail, group in tagged:
                 body = "".join(GAP if c == " " else re.escape(c) for c in literal) + tail
-                by_literal.setdefault(literal, []).append((group, re.compile(body)))
+                by_literal.setdefault(literal, []).append((group, _OnFirstUse(body)))
             for literal, tail, group in tagged:
                 self._also[group] = tuple(
                     (self._keys[other], regex)
@@ -232,19 +247,29 @@ def _keyed_trie(tagged: list[tuple[str, str, int]], boundary: bool) -> str:
 
 
 class PhraseSet:
-    """Many phrases as one compiled expression; empty sets never match."""
+    """Many phrases as one compiled expression; empty sets never match.
+
+    The expression and the index are made when first used: a lexicon has many
+    sets that are only ever read through its own index.
+    """
 
     def __init__(self, phrases: Iterable[str]):
         self.phrases = tuple(dict.fromkeys(p for p in phrases if p and p.strip()))
-        self.regex = re.compile(_trie_regex(self.phrases)) if self.phrases else None
-        self.index = PhraseIndex((None, phrase) for phrase in self.phrases)
+
+    @cached_property
+    def regex(self) -> re.Pattern | None:
+        return re.compile(_trie_regex(self.phrases)) if self.phrases else None
+
+    @cached_property
+    def index(self) -> PhraseIndex:
+        return PhraseIndex((None, phrase) for phrase in self.phrases)
 
     def spans(self, folded: str) -> list[tuple[int, int]]:
         """Where the phrases occur in ``folded`` text, as offsets into it (the fast way to search)."""
         return sorted(set(self.index.find(folded).get(None, [])))
 
     def __bool__(self) -> bool:
-        return self.regex is not None
+        return bool(self.phrases)
 
     def search(self, folded: str) -> re.Match | None:
         return self.regex.search(folded) if self.regex is not None else None
