@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -113,13 +112,11 @@ class LinearModel:
         columns = self._columns
         if columns is None:
             columns = self._columns = ColumnReader(self.features, self.vocabulary)
-        indices = array("q")
-        indptr = array("q", [0])
         extras = extras if extras is not None else ([] for _ in texts)
-        for text, extra in zip(texts, extras):
-            indices.extend(columns(text, extra))
-            indptr.append(len(indices))
-        return np.frombuffer(indices, dtype=np.int64), np.frombuffer(indptr, dtype=np.int64)
+        rows = [columns(text, extra) for text, extra in zip(texts, extras)]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)), out=indptr[1:])
+        return np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(indptr[-1])), indptr
 
     def probabilities(self, texts: Sequence[str], extras: Iterable[Iterable[str]] | None = None) -> np.ndarray:
         """(len(texts), len(labels)) probabilities."""
@@ -141,8 +138,8 @@ class LinearModel:
 
     def predict(self, texts: Sequence[str], extras: Iterable[Iterable[str]] | None = None) -> list[dict[str, float]]:
         """Per text: ``{label: probability}``."""
-        probabilities = self.probabilities(texts, extras)
-        return [dict(zip(self.labels, map(float, row))) for row in probabilities]
+        labels = self.labels
+        return [dict(zip(labels, row)) for row in self.probabilities(texts, extras).tolist()]
 
     def decide(self, label: str, probability: float) -> bool:
         return probability >= self.thresholds.get(label, 0.5)
