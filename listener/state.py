@@ -2,8 +2,8 @@
 
 It holds what a restart must not lose and the index has no place for: how far
 each source and query got (cursors), what each scheduled run did (for
-``listener status``), which alerts were already sent, and which posts are due
-for an answer re-check. Several processes may open it at once (the scheduler,
+``listener status``), which alerts were already sent, which posts are due
+for an answer re-check and which were found deleted at their source. Several processes may open it at once (the scheduler,
 ``listener crawl``, ``listener status``): WAL mode, reads through a read-only
 connection, the layout written only when the file is new or older, and every
 write one short immediate transaction that waits out another process's lock
@@ -55,13 +55,21 @@ CREATE TABLE IF NOT EXISTS rechecks (
     post_id TEXT PRIMARY KEY,
     source TEXT NOT NULL,
     step INTEGER NOT NULL,
-    due_at REAL NOT NULL
+    due_at REAL NOT NULL,
+    thread_id TEXT
 );
 CREATE INDEX IF NOT EXISTS rechecks_due ON rechecks (due_at);
+CREATE TABLE IF NOT EXISTS deleted_posts (
+    post_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    deleted_at REAL NOT NULL
+);
 """
 
-# 1: sent_alerts gained ``title``. A file without a version is from before it and is brought up to date.
-STATE_VERSION = 1
+# 1: sent_alerts gained ``title``. 2: rechecks gained ``thread_id``; deleted_posts.
+# A file without a version, or an older one, is brought up to date.
+STATE_VERSION = 2
 
 
 class StateError(ListenerError):
@@ -87,12 +95,13 @@ class RunRecord:
 
 @dataclass(frozen=True, slots=True)
 class Recheck:
-    """A post to re-poll for replies; ``step`` indexes the back-off schedule."""
+    """A post to re-poll for replies; ``step`` counts the checks so far; posts of one ``thread_id`` share a look-up."""
 
     post_id: str
     source: str
     step: int
     due_at: datetime
+    thread_id: str | None = None
 
 
 def _stamp(value: datetime | None) -> float | None:
@@ -112,7 +121,7 @@ def _now() -> float:
 
 
 class StateStore:
-    """Cursors, run records, sent-alert keys and re-check schedules in SQLite."""
+    """Cursors, run records, sent-alert keys, re-check schedules and deleted posts in SQLite."""
 
     def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout: float = sqlitedb.DEFAULT_PATIENCE):
         self.path = str(path)
@@ -281,38 +290,66 @@ class StateStore:
 
     # -- answer re-checks -------------------------------------------------
 
-    def schedule_recheck(self, post_id: str, source: str, step: int, due_at: datetime, replace: bool = False) -> bool:
-        """Plan a re-check; an existing plan for the post is kept unless ``replace``. True if written."""
+    def schedule_recheck(self, post_id: str, source: str, step: int, due_at: datetime, replace: bool = False,
+                         thread_id: str | None = None) -> bool:
+        """Plan a re-check; an existing plan for the post is kept unless ``replace``. True if written.
+
+        A post marked deleted is never planned again.
+        """
         conflict = (
-            "DO UPDATE SET source = excluded.source, step = excluded.step, due_at = excluded.due_at"
+            "DO UPDATE SET source = excluded.source, step = excluded.step, due_at = excluded.due_at, "
+            "thread_id = COALESCE(excluded.thread_id, rechecks.thread_id)"
             if replace
             else "DO NOTHING"
         )
         cursor = self._write(
-            f"INSERT INTO rechecks (post_id, source, step, due_at) VALUES (?, ?, ?, ?) ON CONFLICT (post_id) {conflict}",
-            (post_id, source, step, _stamp(due_at)),
+            "INSERT INTO rechecks (post_id, source, step, due_at, thread_id) SELECT ?, ?, ?, ?, ? "
+            f"WHERE NOT EXISTS (SELECT 1 FROM deleted_posts WHERE post_id = ?) ON CONFLICT (post_id) {conflict}",
+            (post_id, source, step, _stamp(due_at), thread_id, post_id),
         )
         return cursor.rowcount == 1
 
-    def due_rechecks(self, now: datetime, source: str | None = None, limit: int = 100) -> list[Recheck]:
-        """Re-checks due at ``now``, oldest first."""
+    def due_rechecks(self, now: datetime, source: str | None = None, limit: int | None = 100) -> list[Recheck]:
+        """Re-checks due at ``now``, oldest first (all of them when ``limit`` is None)."""
         where, args = ("AND source = ?", (source,)) if source is not None else ("", ())
         rows = self._read(
-            f"SELECT post_id, source, step, due_at FROM rechecks WHERE due_at <= ? {where} ORDER BY due_at LIMIT ?",
-            (_stamp(now), *args, limit),
+            f"SELECT {_RECHECK} FROM rechecks WHERE due_at <= ? {where} ORDER BY due_at LIMIT ?",
+            (_stamp(now), *args, -1 if limit is None else limit),
         )
-        return [Recheck(r[0], r[1], r[2], _time(r[3])) for r in rows]
+        return [_recheck(r) for r in rows]
 
     def recheck(self, post_id: str) -> Recheck | None:
-        rows = self._read("SELECT post_id, source, step, due_at FROM rechecks WHERE post_id = ?", (post_id,))
-        return Recheck(rows[0][0], rows[0][1], rows[0][2], _time(rows[0][3])) if rows else None
+        rows = self._read(f"SELECT {_RECHECK} FROM rechecks WHERE post_id = ?", (post_id,))
+        return _recheck(rows[0]) if rows else None
 
     def drop_recheck(self, post_id: str) -> None:
-        """Stop re-checking a post (answered, or the schedule ran out)."""
+        """Stop re-checking a post (answered, resolved, too old)."""
         self._write("DELETE FROM rechecks WHERE post_id = ?", (post_id,))
 
     def pending_rechecks(self) -> int:
         return self._read("SELECT COUNT(*) FROM rechecks")[0][0]
+
+    def mark_deleted(self, post_id: str, source: str, reason: str, at: datetime | None = None) -> None:
+        """Record that ``post_id`` was deleted at its source (and why we think so); its re-checks end."""
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO deleted_posts (post_id, source, reason, deleted_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (post_id) DO NOTHING", (post_id, source, reason, _stamp(at) or _now()))
+            db.execute("DELETE FROM rechecks WHERE post_id = ?", (post_id,))
+
+        self._write(work, what="mark deleted in")
+
+    def deleted(self, post_id: str) -> tuple[str, datetime] | None:
+        """``(reason, when)`` if ``post_id`` was found deleted at its source, else None."""
+        rows = self._read("SELECT reason, deleted_at FROM deleted_posts WHERE post_id = ?", (post_id,))
+        return (rows[0][0], _time(rows[0][1])) if rows else None
+
+
+_RECHECK = "post_id, source, step, due_at, thread_id"
+
+
+def _recheck(row: tuple) -> Recheck:
+    return Recheck(row[0], row[1], row[2], _time(row[3]), row[4])
 
 
 def _version(db: sqlite3.Connection) -> int:
@@ -330,6 +367,8 @@ def _create_schema(db: sqlite3.Connection) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(sent_alerts)")}
     if "title" not in columns:
         db.execute("ALTER TABLE sent_alerts ADD COLUMN title TEXT")
+    if "thread_id" not in {row[1] for row in db.execute("PRAGMA table_info(rechecks)")}:
+        db.execute("ALTER TABLE rechecks ADD COLUMN thread_id TEXT")
     db.execute(f"PRAGMA user_version = {STATE_VERSION}")
 
 

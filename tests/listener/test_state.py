@@ -130,6 +130,19 @@ def test_a_dropped_recheck_is_no_longer_due(store):
     assert store.due_rechecks(T0 + timedelta(days=1)) == []
 
 
+def test_a_recheck_keeps_the_thread_it_shares_a_look_up_with(store):
+    store.schedule_recheck("hn:7", "hn", 0, T0, thread_id="hn:1")
+    store.schedule_recheck("hn:7", "hn", 1, T0 + timedelta(hours=1), replace=True)
+    assert store.recheck("hn:7").thread_id == "hn:1"
+
+
+def test_a_post_marked_deleted_is_no_longer_rechecked_nor_planned_again(store):
+    store.schedule_recheck("hn:1", "hn", 0, T0)
+    store.mark_deleted("hn:1", "hn", "HTTP 404", at=T0)
+    assert store.schedule_recheck("hn:1", "hn", 0, T0) is False
+    assert (store.due_rechecks(T0 + timedelta(days=1)), store.deleted("hn:1")) == ([], ("HTTP 404", T0))
+
+
 def test_a_file_that_is_not_sqlite_raises_a_state_error(tmp_path):
     bad = tmp_path / "state.db"
     bad.write_bytes(b"not a database at all, just text" * 100)
@@ -221,6 +234,20 @@ def test_a_state_file_from_before_alert_titles_is_brought_up_to_date(path):
         assert store.alert_sent("old")
         store.claim_alert("new", "spike", title="con título")
         assert [title for _, _, title in store.alerts_since("spike", T0 - timedelta(days=365 * 60))] == [None, "con título"]
+
+
+def test_a_state_file_from_before_recheck_threads_keeps_its_plans(path):
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE rechecks (post_id TEXT PRIMARY KEY, source TEXT NOT NULL, step INTEGER NOT NULL, "
+                   "due_at REAL NOT NULL)")
+        db.execute("INSERT INTO rechecks VALUES ('hn:1', 'hn', 2, ?)", (T0.timestamp(),))
+        db.execute("PRAGMA user_version = 1")
+    with StateStore(path) as store:
+        assert store.recheck("hn:1") == type(store.recheck("hn:1"))("hn:1", "hn", 2, T0, None)
+        store.schedule_recheck("hn:2", "hn", 0, T0, thread_id="hn:1")
+        assert store.recheck("hn:2").thread_id == "hn:1"
 
 
 def test_a_state_write_waits_out_a_lock_held_past_sqlites_own_busy_timeout(path):
