@@ -135,6 +135,10 @@ class BaseBackend(ABC):
         """Erase every post by ``author`` (a request to be forgotten); return how many."""
 
     @abstractmethod
+    def delete(self, post_ids: Iterable[str]) -> int:
+        """Erase the given posts (deleted at their source) with their feedback; return how many were there."""
+
+    @abstractmethod
     def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
         """Every post ``query`` matches, in no particular order (its sort, limit and offset are ignored)."""
 

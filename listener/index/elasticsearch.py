@@ -280,12 +280,18 @@ class ElasticsearchBackend(BaseBackend):
 
     def delete_by_author(self, author: str) -> int:
         hits = scan(self.es, index=self.alias, query={"query": {"term": {"author": author}}}, _source=False)
-        actions = ({"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]} for hit in hits)
+        return self._erase({"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]} for hit in hits)
+
+    def delete(self, post_ids: Iterable[str]) -> int:
+        # The alias names one index at a time, so deletes can go through it.
+        return self._erase({"_op_type": "delete", "_index": self.alias, "_id": doc_id(post_id)} for post_id in post_ids)
+
+    def _erase(self, actions: Iterable[dict]) -> int:
         deleted = 0
         for ok, info in streaming_bulk(self.es, actions, raise_on_error=False, max_retries=3, refresh=True):
             if ok:
                 deleted += 1
-            else:
+            elif info["delete"].get("status") != 404:  # already gone is what was asked
                 logger.error("elasticsearch: could not erase %s: %s", info["delete"].get("_id"), info["delete"].get("error"))
         return deleted
 

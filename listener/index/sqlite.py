@@ -291,16 +291,18 @@ class SQLiteBackend(BaseBackend):
 
     def delete_by_author(self, author: str) -> int:
         def work(db: sqlite3.Connection) -> int:
-            rowids = [r for (r,) in db.execute("SELECT rowid FROM posts WHERE author = ?", (author,))]
-            for rowid in rowids:
-                db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
-                db.execute("DELETE FROM feedback WHERE post_rowid = ?", (rowid,))
-                db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
-                db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
-                db.execute("DELETE FROM posts WHERE rowid = ?", (rowid,))
-            return len(rowids)
+            return _erase(db, [r for (r,) in db.execute("SELECT rowid FROM posts WHERE author = ?", (author,))])
 
         return self._write(work, f"erasing the posts of {author}")
+
+    def delete(self, post_ids: Iterable[str]) -> int:
+        post_ids = list(post_ids)
+
+        def work(db: sqlite3.Connection) -> int:
+            rows = (db.execute("SELECT rowid FROM posts WHERE id = ?", (post_id,)).fetchone() for post_id in post_ids)
+            return _erase(db, [row[0] for row in rows if row])
+
+        return self._write(work, f"erasing {len(post_ids)} deleted posts") if post_ids else 0
 
     # -- reads ----------------------------------------------------------
 
@@ -427,6 +429,16 @@ def _create_schema(db: sqlite3.Connection) -> None:
 
 def db_path(db: sqlite3.Connection) -> str:
     return db.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
+
+
+def _erase(db: sqlite3.Connection, rowids: list[int]) -> int:
+    for rowid in rowids:
+        db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
+        db.execute("DELETE FROM feedback WHERE post_rowid = ?", (rowid,))
+        db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
+        db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+        db.execute("DELETE FROM posts WHERE rowid = ?", (rowid,))
+    return len(rowids)
 
 
 def _write_post(db: sqlite3.Connection, item: IndexedPost) -> None:

@@ -399,6 +399,14 @@ class BackendContract:
         backend.refresh()
         assert ids(backend.iter_feedback()) == [b.id]
 
+    def test_posts_deleted_at_their_source_leave_search_and_the_inbox(self, backend):
+        a, b, c = add(backend, doc("uno", surface=True), doc("dos", surface=True), doc("tres", surface=True))
+        backend.add_feedback(a.id, feedback(praise=True))
+        assert backend.delete([a.id, b.id, "nowhere:1"]) == 2
+        backend.refresh()
+        assert (backend.get(a.id), ids(backend.inbox()), backend.search(SearchQuery(text="uno")).total) == (None, [c.id], 0)
+        assert ids(backend.iter_feedback()) == []
+
     # -- analytics -------------------------------------------------------------
 
     def test_priority_sort_puts_the_best_score_first_and_then_the_oldest(self, backend):
