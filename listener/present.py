@@ -43,9 +43,10 @@ def sla_clock(created_at: datetime, config: Config, now: datetime | None = None)
 
 
 def handle(author: str | None) -> str:
+    """``@name`` whether or not the source stored the ``@`` (X and Mastodon do); the one place a handle is written."""
     if not author:
         return "(deleted author)"
-    return author if author.startswith("@") else f"@{author}"
+    return "@" + author.lstrip("@")
 
 
 def one_line(text: str, width: int) -> str:

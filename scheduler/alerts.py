@@ -82,7 +82,8 @@ class AlertItem:
 
     def line(self) -> str:
         """One line of plain text; what came from the post is bidi isolated and kept on the line."""
-        who = f"@{one_line(self.author)}" if self.author else "someone"
+        # X and Mastodon store handles with their "@", other sources without.
+        who = f"@{one_line(self.author.lstrip('@'))}" if self.author else "someone"
         where = f" ({one_line(self.source)})" if self.source else ""
         note = f" [{self.note}]" if self.note else ""
         link = f" {self.url}" if self.url and not any(c.isspace() or ord(c) < 32 for c in self.url) else ""

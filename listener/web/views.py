@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from listener.config import ScheduleConfig
 from listener.feedback import BOOLEAN_LABELS, CHOICES, effective_labels, latest_by_label, predicted_labels
-from listener.present import ANSWER_LABELS, age
+from listener.present import ANSWER_LABELS, age, handle
 from listener.records import LABELS, Feedback, IndexedPost, format_time
 from listener.sla import sla_status
 from listener.workflow import OPEN_STATUSES
@@ -16,7 +16,7 @@ from listener.workflow import OPEN_STATUSES
 SOON = timedelta(minutes=15)
 ANSWER_TEXT = {**ANSWER_LABELS, "unknown": "reply state unknown"}
 
-__all__ = ["LabelRow", "SlaView", "age", "duration", "label_rows", "label_text", "local_time", "native_id", "post_json", "safe_url", "sla_view"]
+__all__ = ["LabelRow", "SlaView", "age", "duration", "handle", "label_rows", "label_text", "local_time", "native_id", "post_json", "safe_url", "sla_view"]
 
 
 def duration(value: timedelta) -> str:

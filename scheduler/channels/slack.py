@@ -57,7 +57,7 @@ def slack_payload(alert: Alert) -> dict:
     if alert.summary:
         blocks.append(_section(escape(isolate(alert.summary))))
     for item in alert.items:
-        who = f"*@{escape(one_line(item.author))}*" if item.author else "*someone*"
+        who = f"*@{escape(one_line(item.author.lstrip('@')))}*" if item.author else "*someone*"
         source = f" ({escape(one_line(item.source))})" if item.source else ""
         note = f" _{escape(item.note)}_" if item.note else ""
         url = link(item.url, "open")

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
 from listener.config import parse_config
-from listener.present import age, sla_clock
+from listener.present import age, handle, sla_clock
 
 CONFIG = parse_config("schedule: {timezone: Europe/Madrid, sla_minutes: 60}")
 # Wednesday 2026-11-18, 10:00 in Madrid (09:00 UTC): inside service hours.
@@ -30,3 +30,9 @@ def test_the_clock_starts_when_service_opens():
 def test_a_post_from_friday_night_is_due_on_monday_morning():
     friday_night = datetime(2026, 11, 20, 22, 0, tzinfo=timezone.utc)  # 23:00 in Madrid
     assert sla_clock(friday_night, CONFIG, friday_night + timedelta(minutes=5)) == "due Mon 10:00"
+
+
+def test_a_handle_has_one_at_sign_whether_or_not_the_source_stored_it():
+    assert handle("@pablo_rs") == handle("pablo_rs") == "@pablo_rs"
+    assert handle("@joana@masto.pt") == "@joana@masto.pt"
+    assert handle(None) == "(deleted author)"

@@ -114,3 +114,9 @@ def test_email_is_plain_text_with_each_post_on_its_own_line(email):
 def test_a_line_break_in_a_post_does_not_start_a_new_line_of_the_alert():
     item = AlertItem("hola\r\n\r\nFrom: boss@example.org", author="a\nb")
     assert "\n" not in item.line() and "\r" not in item.line()
+
+
+def test_a_handle_stored_with_its_at_sign_is_written_with_one():
+    alert = Alert(kind="prospect", keys=("k",), title="t", items=(AlertItem("hola", author="@pablo_rs"),))
+    assert alert.items[0].line().startswith("@pablo_rs: ")
+    assert "*@pablo_rs*" in slack_payload(alert)["blocks"][1]["text"]["text"]
