@@ -18,11 +18,11 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from listener.records import Post, utc
+from listener.records import REPLY_CHECKS, Post, utc
 
 MAX_LINE_BYTES = 512 * 1024
 # Deeper values are not posts; the stdlib parser would need the C stack for them.
@@ -99,6 +99,9 @@ class PostInput(BaseModel):
     reply_count: StrictInt | None = Field(default=None, ge=0)
     replied_by: list[str] = []
     first_reply_at: datetime | None = None
+    reply_ids: list[str] = []
+    later_repliers: list[str] = []
+    reply_check: Literal[REPLY_CHECKS] | None = None
 
     @field_validator("id", "source")
     @classmethod
@@ -128,6 +131,9 @@ class PostInput(BaseModel):
             reply_count=self.reply_count,
             replied_by=tuple(self.replied_by),
             first_reply_at=self.first_reply_at,
+            reply_ids=tuple(self.reply_ids),
+            later_repliers=tuple(self.later_repliers),
+            reply_check=self.reply_check,
         )
 
 

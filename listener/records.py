@@ -20,6 +20,20 @@ INTENTS = ("question", "recommendation_request", "complaint", "churn", "praise")
 CUSTOMER_STATUSES = ("customer", "prospect", "unknown")
 STATUSES = ("new", "claimed", "answered", "resolved", "dismissed")
 ANSWER_STATES = ("unanswered", "answered", "answered_by_brand", "answered_by_competitor", "unknown")
+# An answer state is two things at once (see listener.threads): whether the post
+# was answered, and by whom.
+REPLY_STATES = ("answered", "unanswered", "unknown")
+ANSWERERS = ("brand", "competitor", "other", "nobody")
+ANSWER_STATE_PARTS = {
+    "answered_by_brand": ("answered", "brand"),
+    "answered_by_competitor": ("answered", "competitor"),
+    "answered": ("answered", "other"),
+    "unanswered": ("unanswered", "nobody"),
+    "unknown": ("unknown", "nobody"),
+}
+# Why a post's reply state is unknown; ``Post.reply_check`` holds one of these or "checked".
+UNKNOWN_REASONS = ("not_checked", "no_thread_source", "lookup_failed", "budget_exhausted")
+REPLY_CHECKS = ("checked", *UNKNOWN_REASONS)
 LANGUAGES = ("es", "ca", "en", "pt", "other")
 # The labels people give a post, named as in LABELS.md; mentions are entity names.
 LABELS = ("mentions", "sector", *INTENTS, "customer_status", "surface", "language")
@@ -64,6 +78,13 @@ class Post:
     reply_count: int | None = None
     replied_by: tuple[str, ...] = ()
     first_reply_at: datetime | None = None
+    # The thread as the source showed it (see listener.threads): ids of the
+    # direct replies, who addressed the author after this post when it is the
+    # author's last in the thread, and whether the replies were looked up
+    # (one of REPLY_CHECKS; None: the source only gave ``reply_count``).
+    reply_ids: tuple[str, ...] = ()
+    later_repliers: tuple[str, ...] = ()
+    reply_check: str | None = None
 
     def to_dict(self) -> dict:
         # Written out rather than dataclasses.asdict, which deep-copies and is
@@ -83,6 +104,9 @@ class Post:
             "reply_count": self.reply_count,
             "replied_by": list(self.replied_by),
             "first_reply_at": format_time(self.first_reply_at) if self.first_reply_at else None,
+            "reply_ids": list(self.reply_ids),
+            "later_repliers": list(self.later_repliers),
+            "reply_check": self.reply_check,
         }
 
     @classmethod
@@ -91,7 +115,8 @@ class Post:
         values = dict(data)
         created = values["created_at"]
         values["created_at"] = parse_time(created) if isinstance(created, str) else utc(created)
-        values["replied_by"] = tuple(values.get("replied_by") or ())
+        for name in ("replied_by", "reply_ids", "later_repliers"):  # stored before these existed: empty
+            values[name] = tuple(values.get(name) or ())
         first_reply = values.get("first_reply_at")
         values["first_reply_at"] = parse_time(first_reply) if isinstance(first_reply, str) else first_reply
         return cls(**values)
@@ -240,6 +265,24 @@ class IndexedPost:
     @property
     def id(self) -> str:
         return self.post.id
+
+    @property
+    def reply_state(self) -> str:
+        """``answered``, ``unanswered`` or ``unknown``."""
+        return ANSWER_STATE_PARTS.get(self.answer_state, ANSWER_STATE_PARTS["unknown"])[0]
+
+    @property
+    def answered_by(self) -> str:
+        """``brand``, ``competitor``, ``other`` or ``nobody``."""
+        return ANSWER_STATE_PARTS.get(self.answer_state, ANSWER_STATE_PARTS["unknown"])[1]
+
+    @property
+    def reply_state_reason(self) -> str | None:
+        """Why the reply state is unknown (one of UNKNOWN_REASONS); None when it is known."""
+        if self.reply_state != "unknown":
+            return None
+        check = self.post.reply_check
+        return check if check in UNKNOWN_REASONS else "not_checked"
 
     def to_dict(self) -> dict:
         return {

@@ -46,6 +46,14 @@ class BackendContract:
         assert got.answer_state == "unanswered"
         assert got.workflow.status == "new" and got.workflow.version == 0
 
+    def test_a_posts_conversation_reads_back_with_why_its_state_is_unknown(self, backend):
+        facts = {"thread_id": "test:root", "parent_id": "test:root", "reply_ids": ("test:r1",),
+                 "replied_by": ("@pau",), "later_repliers": ("@cinesa",), "reply_check": "lookup_failed"}
+        (d,) = add(backend, doc(answer_state="unknown", post_fields=facts))
+        got = backend.get(d.id)
+        assert got.post == d.post
+        assert (got.reply_state, got.answered_by, got.reply_state_reason) == ("unknown", "nobody", "lookup_failed")
+
     def test_get_of_unknown_id_is_none(self, backend):
         assert backend.get("test:nope") is None
 
