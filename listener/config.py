@@ -125,7 +125,14 @@ class ScheduleConfig(Section):
     service_hours: ServiceHours = ServiceHours()
     holidays: list[date] = []
     sla_minutes: int = Field(60, gt=0)
+    # Ages (since first stored) at which an open post's thread is fetched again; the last repeats.
     recheck: list[float] = [600, 3600, 21600, 86400]
+    # A post older than this (since it was published) is no longer re-checked.
+    recheck_max_age: float = Field(7 * 86400.0, gt=0)
+    # Thread look-ups per re-check round; the cheapest go first, the rest wait for the next round.
+    recheck_lookups: int = Field(200, ge=1)
+
+    _max_age = field_validator("recheck_max_age", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
 
     @field_validator("recheck", mode="before")
     @classmethod
@@ -133,6 +140,13 @@ class ScheduleConfig(Section):
         if not isinstance(values, list):
             return values
         return [parse_duration(v) for v in values]
+
+    @field_validator("recheck")
+    @classmethod
+    def _recheck_grows(cls, values: list[float]) -> list[float]:
+        if any(v <= 0 for v in values) or values != sorted(set(values)):
+            raise ValueError(f"expected growing ages like [10m, 1h, 6h, 24h], found {values!r}")
+        return values
 
     @field_validator("timezone")
     @classmethod

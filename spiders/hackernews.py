@@ -8,11 +8,13 @@ from which ``reply_count`` and ``replied_by`` come. No authentication.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
+from spiders.conversations import thread_failed_or_gone
 from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -144,7 +146,7 @@ class HackerNewsSpider(SourceSpider):
     def thread_request(self, post: Post):
         native = post.id.split(":", 1)[1]
         return self.request(self.url(f"/api/v1/items/{native}"), self.parse_thread,
-                            cb_kwargs={"post": post}, errback=self.thread_failed)
+                            cb_kwargs={"post": post}, errback=partial(thread_failed_or_gone, self))
 
     def parse_thread(self, response, post: Post):
         payload = self.load_json(response)

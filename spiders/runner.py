@@ -41,6 +41,8 @@ class CrawlResult:
     cursors: dict[str, str] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # A recheck's posts the source no longer has: post id -> how we know (HTTP 404, missing from its thread).
+    deleted: dict[str, str] = field(default_factory=dict)
 
 
 def spider_class(source: SourceConfig) -> type:
@@ -85,7 +87,9 @@ def recheck(
     """Fetch each post's thread again: ``result.posts`` are the posts with their reply fields current.
 
     Nothing else is searched and no cursor moves. A post whose thread could not
-    be fetched comes back as it was, with the failure in ``result.errors``.
+    be fetched comes back as it was, with the failure in ``result.errors``; a
+    post the source no longer has (404/410, or missing from its conversation)
+    is in ``result.deleted`` instead of ``result.posts``.
     Raises ConfigError for a source whose kind cannot see replies.
     """
     from spiders.base import validate_options
@@ -109,7 +113,16 @@ def supports(source: SourceConfig) -> bool:
         return False
 
 
+def cost(source: SourceConfig) -> float:
+    """What one thread look-up of ``source`` costs, in free look-ups: a kind's ``lookup_cost`` (1 unless dear)."""
+    try:
+        return float(getattr(spider_class(source), "lookup_cost", 1.0))
+    except ConfigError:
+        return 1.0
+
+
 recheck.supports = supports
+recheck.cost = cost
 
 
 def _rechecked_kinds() -> list[str]:
@@ -257,6 +270,9 @@ def _collect(lines, result: CrawlResult) -> int | None:
             result.cursors[key] = value
         elif "error" in event:
             result.errors.append(event["error"])
+        elif "deleted" in event:
+            post_id, reason = event["deleted"]
+            result.deleted[post_id] = reason
         elif "stats" in event:
             result.stats = event["stats"]
         elif "exit" in event:
@@ -315,6 +331,7 @@ def _run(request: dict, emit) -> None:
 
     from spiders import settings as default_settings
     from spiders.base import Cursor, source_error
+    from spiders.conversations import Gone
 
     config = Config.model_validate(request["config"])
     source = SourceConfig.model_validate(request["source"])
@@ -332,7 +349,9 @@ def _run(request: dict, emit) -> None:
     posts = None if recheck is None else [Post.from_dict(post) for post in recheck]
 
     def scraped(item, **_):
-        if isinstance(item, Post):
+        if isinstance(item, Gone):
+            emit(deleted=[item.post_id, item.reason])
+        elif isinstance(item, Post):
             emit(post=item.to_dict())
         elif isinstance(item, Cursor) and posts is None:  # a recheck never moves cursors
             emit(cursor=[item.key, item.value])

@@ -82,3 +82,14 @@ def test_missing_file_suggests_init(tmp_path):
 def test_data_dir_can_come_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("LISTENER_DATA_DIR", str(tmp_path))
     assert parse_config("").data_path("x.db") == tmp_path / "x.db"
+
+
+def test_recheck_ages_and_the_age_they_stop_at_accept_units():
+    config = parse_config("schedule: {recheck: [10m, 1h], recheck_max_age: 3d, recheck_lookups: 50}")
+    assert (config.schedule.recheck, config.schedule.recheck_max_age, config.schedule.recheck_lookups) == (
+        [600, 3600], 259200, 50)
+
+
+def test_recheck_ages_that_do_not_grow_are_refused_with_the_line():
+    with pytest.raises(ConfigError, match=r"c.yaml, line 2: schedule.recheck: expected growing ages"):
+        parse_config("schedule:\n  recheck: [1h, 10m]\n", "c.yaml")

@@ -103,22 +103,31 @@ class LocalSource:
 
 def local_post(number: int, text: str, author: str | None = None, at: datetime | None = None, **fields) -> Post:
     return Post(
-        id=f"local:{number}", source=fields.pop("source", "local"), url=f"https://example.org/{number}",
+        id=fields.pop("id", f"local:{number}"), source=fields.pop("source", "local"), url=f"https://example.org/{number}",
         author=author or f"user{number}", text=text, created_at=at or NOW + timedelta(seconds=number), **fields,
     )
 
 
 class StaticRefresher:
-    """A thread refresher answering from a dict of post id -> (reply_count, repliers)."""
+    """A thread refresher answering from a dict of post id -> (reply_count, repliers).
 
-    def __init__(self, threads: dict | None = None, supported: bool = True, fail: Exception | None = None):
+    ``deleted`` maps post ids the source no longer has to why; ``costs`` a source's label to its look-up cost.
+    """
+
+    def __init__(self, threads: dict | None = None, supported: bool = True, fail: Exception | None = None,
+                 deleted: dict | None = None, costs: dict | None = None):
         self.threads = dict(threads or {})
         self.supported = supported
         self.fail = fail
+        self.deleted = dict(deleted or {})
+        self.costs = dict(costs or {})
         self.calls: list[list[str]] = []
 
     def supports(self, source) -> bool:
         return self.supported
+
+    def cost(self, source) -> float:
+        return self.costs.get(source.label, 1.0)
 
     def refresh(self, config, source, posts):
         from dataclasses import replace
@@ -128,8 +137,10 @@ class StaticRefresher:
         self.calls.append([p.id for p in posts])
         if self.fail:
             raise self.fail
-        result = RefreshResult()
+        result = RefreshResult(deleted={p.id: self.deleted[p.id] for p in posts if p.id in self.deleted})
         for post in posts:
+            if post.id in self.deleted:
+                continue
             count, repliers = self.threads.get(post.id, (0, ()))
             result.posts.append(replace(post, reply_count=count, replied_by=tuple(repliers),
                                         first_reply_at=post.created_at + timedelta(minutes=5) if count else None))

@@ -125,11 +125,19 @@ def test_recheck_leaves_cursors_untouched():
 
 def test_failed_thread_request_returns_the_post_unchanged_and_reports_it():
     post = stored("hackernews:41000001", "lucia")
-    with LocalServer({HN_ITEM: Reply(404, {"error": "not found"})}) as server:
+    with LocalServer({HN_ITEM: Reply(403, {"error": "forbidden"})}) as server:
         result = run_recheck(local_source("hackernews", server.url), [post])
-    assert result.posts == [post]
-    assert result.stats["source/errors/http_404"] == 1
+    assert result.posts == [post] and result.deleted == {}
+    assert result.stats["source/errors/http_403"] == 1
     assert len(result.errors) == 1 and HN_ITEM in result.errors[0]
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_post_whose_thread_is_gone_comes_back_deleted_not_failed(status):
+    with LocalServer({HN_ITEM: Reply(status, {"error": "Not Found"})}) as server:
+        result = run_recheck(local_source("hackernews", server.url), [stored("hackernews:41000001", "lucia")])
+    assert (result.posts, list(result.deleted), result.errors) == ([], ["hackernews:41000001"], [])
+    assert f"HTTP {status}" in result.deleted["hackernews:41000001"]
 
 
 @pytest.mark.parametrize("kind", ["rss", "html", "appstore"])
