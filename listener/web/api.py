@@ -116,7 +116,9 @@ class SearchOut(PostPage):
 
 
 class Reply(BaseModel):
-    intent: str = Field(description="The intent whose template was used, or `default`.")
+    reading: str = Field(description="How the post was read for the reply: our_complaint, our_churn, welcome, rival_unhappy, "
+                         "recommendation, question, praise or default; its template was used.")
+    intent: str = Field(description="The intent that decided the reading, or `default`.")
     text: str = Field(description="The saved draft, else the template filled with the analysis's safe greeting.")
     reply_url: str = Field(description="Where to reply on the platform.")
 
@@ -318,8 +320,8 @@ def search(request: Request, params=Depends(selection_params), limit: PageSize =
 def reply(request: Request, post_id: str):
     web = web_of(request)
     hit = _get(web, post_id)
-    intent, _ = web.drafter.template_for(hit)
-    return Reply(intent=intent, text=hit.workflow.reply_draft or web.drafter.draft(hit), reply_url=web.drafter.reply_url(hit))
+    reading = web.drafter.reading(hit)
+    return Reply(reading=reading.key, intent=reading.intent, text=hit.workflow.reply_draft or web.drafter.draft(hit), reply_url=web.drafter.reply_url(hit))
 
 
 @router.get("/api/posts/{post_id:path}", tags=["posts"], response_model=PostOut, responses={**PROBLEMS, 404: {"model": Problem}}, summary="One post")

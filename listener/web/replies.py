@@ -1,52 +1,198 @@
-"""Reply drafts from a template per intent and language, and where to send them."""
+"""Reply drafts that follow the post's reading, and where to send them.
+
+The analysis says what a post asks (its intents), whose customer the author is
+(``customer_status``, of the brand) and which companies it names (mentions with
+roles). From those a post gets one *reading*, and each reading has a template
+per language:
+
+- ``our_complaint``: the brand's customer complains: apologise, move to a private channel;
+- ``our_churn``: the brand's customer is leaving: apologise, ask why, in private;
+- ``welcome``: someone switching to the brand (a competitor named before the brand in a
+  churn post by a customer of the brand): welcome them;
+- ``rival_unhappy``: a competitor's customer (or the sector's) complains or leaves: no
+  apology on anyone's behalf, an offer;
+- ``recommendation``: someone who is not yet a customer asks which to choose: answer it;
+- ``question``: answer it, or ask for what is needed to answer it;
+- ``praise``: thanks;
+- ``default``: the greeting alone.
+
+Templates come from ``data/replies.yaml`` (sector-neutral), then the sector's set
+named by ``web.reply_templates`` (one of :data:`SECTORS`, shipped as
+``data/replies-<sector>.yaml``, or a file of the team's own), then ``web.replies``. Each may use ``{greeting}`` (the analysis's safe greeting, never
+the raw display name) and ``{brand}``; any other placeholder is refused when the
+templates are loaded, naming the file, template and placeholder.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from urllib.parse import quote
 
 import yaml
 
+from listener.config import line_of
+from listener.errors import ConfigError
 from listener.records import IndexedPost
-from listener.web.settings import PLACEHOLDER, WebSettings
 from listener.web.views import native_id, safe_url
 
-# The most pressing intent picks the template.
-INTENT_ORDER = ("churn", "complaint", "recommendation_request", "question", "praise")
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+REPLY_PLACEHOLDERS = ("greeting", "brand")
+REPLY_LANGUAGES = ("es", "ca", "en", "pt", "other")
+SECTORS = ("bank", "telecom", "airline", "cinema")
+READINGS = ("our_complaint", "our_churn", "welcome", "rival_unhappy", "recommendation", "question", "praise", "default")
+# The intent that decides a reading, for the API and the page.
+READING_INTENT = {"our_complaint": "complaint", "our_churn": "churn", "welcome": "churn", "rival_unhappy": "complaint",
+                  "recommendation": "recommendation_request", "question": "question", "praise": "praise", "default": "default"}
 GREETINGS = {"es": "Hola", "ca": "Hola", "en": "Hi", "pt": "Olá", "other": "Hi"}
+UNHAPPY = ("complaint", "churn")
+ASKING = ("question", "recommendation_request")
+
+Templates = dict[str, dict[str, str]]
 
 
-@lru_cache(maxsize=1)
-def builtin_templates() -> dict[str, dict[str, str]]:
-    text = resources.files("listener.web").joinpath("data/replies.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+class TemplateError(ConfigError):
+    """A reply template set that cannot be used; the message names the file, template and problem."""
+
+
+def read_post(hit: IndexedPost) -> str:
+    """The reading of a post (one of :data:`READINGS`) from its analysis."""
+    analysis = hit.analysis
+    intents, status = set(analysis.intents), analysis.customer_status
+    roles = [m.role for m in sorted(analysis.mentions, key=lambda m: m.start)]
+    if intents & set(UNHAPPY):
+        ours = status == "customer" or ("brand" in roles and "competitor" not in roles and status != "prospect")
+        if not ours:
+            return "rival_unhappy"
+        if "churn" in intents:
+            # "Me paso de Yelmo a Cinesa", "leaving BBVA for Sabadell": the company named first is the one left.
+            return "welcome" if roles and roles[0] == "competitor" and "brand" in roles else "our_churn"
+        return "our_complaint"
+    if "recommendation_request" in intents and status != "customer":
+        return "recommendation"
+    if intents & set(ASKING):
+        return "question"
+    if "praise" in intents:
+        return "praise"
+    return "default"
+
+
+def check_templates(data: object, origin: str, root: yaml.Node | None = None, prefix: tuple[str, ...] = ()) -> Templates:
+    """``data`` as templates by reading and language, or :class:`TemplateError` naming ``origin``, the template and the problem."""
+
+    def where(*loc: str) -> str:
+        line = line_of(root, list(loc), root_line=False) if root is not None else None
+        return f"{origin}, line {line}" if line else origin
+
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise TemplateError(f"{where()}: expected templates by reading ({', '.join(READINGS)}), found {type(data).__name__}")
+    for reading, languages in data.items():
+        name = ".".join((*prefix, str(reading)))
+        if reading not in READINGS:
+            raise TemplateError(f"{where(reading)}: unknown reading {name!r} (valid: {', '.join(READINGS)})")
+        if not isinstance(languages, dict):
+            raise TemplateError(f"{where(reading)}: {name}: expected a template per language ({', '.join(REPLY_LANGUAGES)})")
+        for language, text in languages.items():
+            template = f"{name}/{language}"
+            if language not in REPLY_LANGUAGES:
+                raise TemplateError(f"{where(reading, language)}: template {template}: unknown language {language!r} "
+                                    f"(valid: {', '.join(REPLY_LANGUAGES)})")
+            if not isinstance(text, str):
+                raise TemplateError(f"{where(reading, language)}: template {template}: expected text, found {text!r}")
+            for placeholder in PLACEHOLDER.findall(text):
+                if placeholder not in REPLY_PLACEHOLDERS:
+                    raise TemplateError(f"{where(reading, language)}: template {template} uses an unknown placeholder "
+                                        f"{{{placeholder}}} (placeholders: {', '.join('{' + p + '}' for p in REPLY_PLACEHOLDERS)})")
+    return {str(reading): {str(lang): text for lang, text in languages.items()} for reading, languages in data.items()}
+
+
+def parse_templates(text: str, origin: str) -> Templates:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise TemplateError(f"{origin}{f', line {mark.line + 1}' if mark else ''}: not valid YAML "
+                            f"({getattr(exc, 'problem', None) or exc})") from None
+    return check_templates(data, origin, root)
+
+
+def load_templates(path: str | Path, named_by: str = "the configuration") -> Templates:
+    """A template set from a file (``named_by`` is the configuration that names it, for messages)."""
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TemplateError(f"{named_by}: web.reply_templates: cannot read {path} ({exc.strerror or exc}); "
+                            f"give a file or one of the built-in sets: {', '.join(SECTORS)}") from None
+    return parse_templates(text, str(path))
+
+
+@lru_cache(maxsize=None)
+def builtin_templates(sector: str | None = None) -> Templates:
+    """The sector-neutral templates, or a sector's built-in set (one of :data:`SECTORS`)."""
+    name = f"replies-{sector}.yaml" if sector else "replies.yaml"
+    text = resources.files("listener.web").joinpath("data", name).read_text(encoding="utf-8")
+    return parse_templates(text, f"listener/web/data/{name}")
+
+
+def sector_templates(reference: str, named_by: str = "the configuration") -> Templates:
+    """``web.reply_templates``: a built-in set's name, or a file (already resolved against the configuration's folder)."""
+    return builtin_templates(reference) if reference in SECTORS else load_templates(reference, named_by)
+
+
+def merged(*sets: Templates) -> Templates:
+    """Later sets win, template by template."""
+    out: Templates = {}
+    for templates in sets:
+        for reading, languages in templates.items():
+            out.setdefault(reading, {}).update(languages)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    key: str  # one of READINGS
+    language: str
+    template: str
+
+    @property
+    def intent(self) -> str:
+        return READING_INTENT[self.key]
 
 
 class ReplyDrafter:
-    def __init__(self, settings: WebSettings, brand: str):
+    def __init__(self, settings, brand: str):
+        sector = sector_templates(settings.reply_templates) if settings.reply_templates else {}
         self.brand = brand
-        self.templates = {intent: dict(languages) for intent, languages in builtin_templates().items()}
-        for intent, languages in settings.replies.items():
-            self.templates.setdefault(intent, {}).update(languages)
+        self.templates = merged(builtin_templates(), sector, settings.replies)
         self.links = settings.reply_links
 
-    def template_for(self, hit: IndexedPost) -> tuple[str, str]:
-        """``(intent, template)``: the first intent in INTENT_ORDER with a template, else ``default``."""
+    def reading(self, hit: IndexedPost) -> Reading:
+        key = read_post(hit)
         language = hit.analysis.language
-        intents = [i for i in INTENT_ORDER if i in hit.analysis.intents] + ["default"]
-        for intent in intents:
-            options = self.templates.get(intent, {})
-            if language in options or (intent == "default" and options):
-                return intent, options.get(language) or options.get("other") or options.get("en") or next(iter(options.values()))
-        return "default", "{greeting}, "
+        for option in (key, "default"):
+            languages = self.templates.get(option) or {}
+            for lang in (language, "other", "en"):
+                if lang in languages:
+                    return Reading(option, lang, languages[lang])
+        return Reading("default", language, "{greeting}, ")
+
+    def template_for(self, hit: IndexedPost) -> tuple[str, str]:
+        """``(reading, template)`` for ``hit``."""
+        reading = self.reading(hit)
+        return reading.key, reading.template
 
     def draft(self, hit: IndexedPost) -> str:
         """The suggested reply: the safe greeting from the analysis, never the display name."""
-        _, template = self.template_for(hit)
         greeting = hit.analysis.greeting or GREETINGS.get(hit.analysis.language, "Hi")
         values = {"greeting": greeting, "brand": self.brand}
-        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.reading(hit).template)
 
     def reply_url(self, hit: IndexedPost) -> str:
         post = hit.post

@@ -6,19 +6,16 @@ refused with the list of valid ones, and each error names the key.
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from listener.errors import ConfigError
 from listener.web.clients import parse_networks
-from listener.records import INTENTS
+from listener.web.replies import PLACEHOLDER, SECTORS, TemplateError, check_templates, sector_templates
 
-PLACEHOLDER = re.compile(r"\{(\w*)\}")
-REPLY_PLACEHOLDERS = ("greeting", "brand")
 LINK_PLACEHOLDERS = ("url", "native_id", "author")
-REPLY_LANGUAGES = ("es", "ca", "en", "pt", "other")
 
 
 def _check_placeholders(text: str, allowed: tuple[str, ...], what: str) -> str:
@@ -46,8 +43,12 @@ class WebSettings(BaseModel):
     session_hours: float = Field(12, gt=0, le=24 * 30, description="How long a login lasts.")
     page_size: int = Field(25, ge=1, le=500, description="Posts per page in the inbox and search.")
     gap_days: int = Field(30, ge=1, le=3650, description="Default window of the competitor page, in days.")
+    reply_templates: str | None = Field(
+        None, description=f"The sector's reply templates: a built-in set ({', '.join(SECTORS)}) or a file, relative to this "
+        "configuration file unless absolute."
+    )
     replies: dict[str, dict[str, str]] = Field(
-        {}, description="Reply templates by intent and language, over the built-in ones; {greeting} and {brand} are filled in."
+        {}, description="Reply templates by reading and language, over the sector's; {greeting} and {brand} are filled in."
     )
     reply_links: dict[str, str] = Field(
         {}, description="Where to reply, by source: a URL with {url}, {native_id} or {author}; the default is the post's URL."
@@ -61,15 +62,11 @@ class WebSettings(BaseModel):
 
     @field_validator("replies")
     @classmethod
-    def _known_intents_and_placeholders(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        for intent, languages in value.items():
-            if intent not in (*INTENTS, "default"):
-                raise ValueError(f"unknown intent {intent!r} (valid: {', '.join((*INTENTS, 'default'))})")
-            for language, text in languages.items():
-                if language not in REPLY_LANGUAGES:
-                    raise ValueError(f"{intent}: unknown language {language!r} (valid: {', '.join(REPLY_LANGUAGES)})")
-                _check_placeholders(text, REPLY_PLACEHOLDERS, f"the {intent}/{language} template")
-        return value
+    def _known_readings_and_placeholders(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        try:
+            return check_templates(value, "")
+        except TemplateError as exc:
+            raise ValueError(str(exc).removeprefix(": ")) from None
 
     @field_validator("reply_links")
     @classmethod
@@ -85,9 +82,17 @@ def web_settings(config) -> WebSettings:
     """Validate ``config.web``; a mistake raises :class:`ConfigError` naming the key."""
     origin = config.origin or "the configuration"
     try:
-        return WebSettings.model_validate(config.web or {})
+        settings = WebSettings.model_validate(config.web or {})
     except ValidationError as exc:
         raise ConfigError("; ".join(_describe(error, origin) for error in exc.errors())) from None
+    if settings.reply_templates and settings.reply_templates not in SECTORS:
+        path = Path(settings.reply_templates).expanduser()
+        if not path.is_absolute() and config.origin:
+            path = Path(config.origin).parent / path
+        settings = settings.model_copy(update={"reply_templates": str(path)})
+    if settings.reply_templates:
+        sector_templates(settings.reply_templates, origin)  # a mistake in a template is reported now, naming its file
+    return settings
 
 
 def _describe(error: dict, origin: str) -> str:

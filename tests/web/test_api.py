@@ -163,16 +163,16 @@ def test_an_unknown_post_is_404(agent):
 
 def test_reply_draft_uses_the_template_and_the_safe_greeting_never_the_display_name(agent):
     body = agent.get("/api/posts/twitter:14/reply").json()
-    assert body["intent"] == "question"
-    assert body["text"].startswith("Hola, ¡gracias por preguntar!")
+    assert body["reading"] == "question" and body["intent"] == "question"
+    assert body["text"].startswith("Hola, gracias por preguntar.")
     assert "Pepe" not in body["text"] and "script" not in body["text"]
     assert body["reply_url"] == "https://x.com/intent/post?in_reply_to=14"
 
 
-def test_reply_draft_follows_language_and_the_most_pressing_intent(agent):
-    assert agent.get("/api/posts/mastodon:4/reply").json()["text"].startswith("Hola, sentim molt")
-    churn = agent.get("/api/posts/twitter:8/reply").json()
-    assert churn["intent"] == "churn" and "otra oportunidad" in churn["text"]
+def test_reply_draft_follows_language_and_the_reading(agent):
+    assert agent.get("/api/posts/mastodon:4/reply").json()["text"].startswith("Hola, si busques una alternativa")
+    leaving = agent.get("/api/posts/twitter:8/reply").json()  # "Adiós Cinesa, me voy a Kinépolis", not read as our customer
+    assert leaving["reading"] == "rival_unhappy" and "otra oportunidad" not in leaving["text"]
     assert agent.get("/api/posts/forum:12/reply").json()["reply_url"] == "https://example.org/forum/12"
 
 

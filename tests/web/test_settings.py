@@ -26,13 +26,14 @@ def test_a_wrong_value_names_the_key_and_what_was_found():
         settings("web: {same_site: none}")
 
 
-def test_reply_templates_are_checked_by_intent_language_and_placeholder():
-    assert settings("web: {replies: {complaint: {es: '{greeting}, lo sentimos. {brand}'}}}").replies["complaint"]["es"]
-    with pytest.raises(ConfigError, match=r"web.replies: .*unknown intent 'rant'"):
+def test_reply_templates_are_checked_by_reading_language_and_placeholder():
+    assert settings("web: {replies: {our_complaint: {es: '{greeting}, lo sentimos. {brand}'}}}").replies["our_complaint"]["es"]
+    with pytest.raises(ConfigError, match=r"brand.yaml: web.replies: unknown reading 'rant' \(valid: our_complaint, .*\)"):
         settings("web: {replies: {rant: {es: hola}}}")
-    with pytest.raises(ConfigError, match=r"web.replies: .*unknown language 'fr'"):
+    with pytest.raises(ConfigError, match=r"web.replies: template question/fr: unknown language 'fr'"):
         settings("web: {replies: {question: {fr: salut}}}")
-    with pytest.raises(ConfigError, match=r"uses \{name\}; the placeholders are \{greeting\}, \{brand\}"):
+    with pytest.raises(ConfigError, match=r"web.replies: template question/es uses an unknown placeholder \{name\} "
+                                          r"\(placeholders: \{greeting\}, \{brand\}\)"):
         settings("web: {replies: {question: {es: 'Hola {name}'}}}")
 
 
