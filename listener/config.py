@@ -45,13 +45,40 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The platforms whose accounts an entity can name, and what an account looks like there.
+ACCOUNT_FORMS = {
+    "twitter": (re.compile(r"^@?\w{1,15}$"), "an X handle like @Cinesa"),
+    "reddit": (re.compile(r"^(/?u/)?[\w-]{3,20}$"), "a Reddit username like u/cinesa_es"),
+    "hackernews": (re.compile(r"^[\w-]{2,15}$"), "a Hacker News username like cinesa"),
+    "mastodon": (re.compile(r"^@?[\w.]+@[\w-]+(\.[\w-]+)+$"), "a full Mastodon address like @cinesa@mastodon.social"),
+    "bluesky": (re.compile(r"^@?([a-z0-9-]+\.)+[a-z0-9-]+$|^did:[a-z]+:[\w.:%-]+$", re.I),
+                "a Bluesky handle like cinesa.bsky.social or a did:plc: identifier"),
+    "discourse": (re.compile(r"^@?[\w.-]{1,60}$"), "a forum username like cinesa_soporte"),
+    "stackexchange": (re.compile(r"^\S(.*\S)?$"), "a Stack Exchange display name like Cinesa Support"),
+}
+
+
+def account_key(value: str) -> str:
+    """An account as compared: case-folded, without ``@`` or ``u/``; a Mastodon address keeps its server."""
+    value = value.strip().lower()
+    for prefix in ("/u/", "u/", "@"):
+        value = value.removeprefix(prefix)
+    return value
+
+
 class EntityConfig(Section):
-    """The brand or a competitor, and every way people refer to it."""
+    """The brand or a competitor, and every way people refer to it.
+
+    ``handles`` are its accounts everywhere; ``accounts`` names them per
+    platform (``reddit: [u/cinesa_es]``, ``mastodon: ["@cinesa@mastodon.social"]``)
+    and, for a platform it lists, replaces ``handles`` when deciding who answered.
+    """
 
     name: str
     aliases: list[str] = []
     handles: list[str] = []
     hashtags: list[str] = []
+    accounts: dict[str, list[str]] = {}
     # Aliases that are also common words or places ("orange", "Santander"):
     # they count only with a sector word or another reference near them.
     ambiguous: list[str] = []
@@ -67,6 +94,37 @@ class EntityConfig(Section):
     @classmethod
     def _hashtags_start_with_hash(cls, values: list[str]) -> list[str]:
         return [v if v.startswith("#") else f"#{v}" for v in values]
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts_fit_their_platform(cls, accounts: dict[str, list[str]]) -> dict[str, list[str]]:
+        for platform, names in accounts.items():
+            if platform not in ACCOUNT_FORMS:
+                raise ValueError(f"unknown platform {platform!r} (platforms: {', '.join(ACCOUNT_FORMS)})")
+            form, example = ACCOUNT_FORMS[platform]
+            for name in names:
+                if not form.match(name.strip()):
+                    raise ValueError(f"{platform} account {name!r} is not {example}")
+        return accounts
+
+    def accounts_on(self, platform: str | None) -> list[str]:
+        """The accounts that speak for this entity on ``platform``: its own list there, else ``handles``."""
+        return self.accounts.get(platform, self.handles) if platform else self.handles
+
+    def speaks_as(self, author: str | None, platform: str | None) -> bool:
+        """Whether ``author`` is one of this entity's accounts on ``platform``.
+
+        An account given with a server (``@cinesa@mastodon.social``) must match
+        it whole; one without (``@cinesa``) matches that name on any server.
+        """
+        if not author:
+            return False
+        who = account_key(author)
+        for account in self.accounts_on(platform):
+            key = account_key(account)
+            if who == key or ("@" not in key and who.split("@")[0] == key):
+                return True
+        return False
 
 
 class SectorConfig(Section):
@@ -197,6 +255,10 @@ class Config(Section):
         """A path under the data directory (``$LISTENER_DATA_DIR`` overrides ``data_dir``)."""
         base = Path(os.environ.get("LISTENER_DATA_DIR") or self.data_dir).expanduser()
         return base.joinpath(*parts)
+
+    def platform_of(self, source: str) -> str | None:
+        """The kind of the configured source labelled ``source`` (a post's ``source``), or None."""
+        return next((s.kind for s in self.sources if s.label == source), None)
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:

@@ -14,7 +14,8 @@ Every source kind tells the same facts about a post (fields of
 A spider that has a whole conversation calls :func:`thread_facts` for each
 post it found in it; one that could not look calls :func:`unchecked`. From the
 facts and the configured handles, :func:`reply_state` derives the state, by
-these rules, first match wins:
+these rules, first match wins (the brand's and competitors' accounts are
+those configured for the post's platform, see ``EntityConfig.accounts``):
 
 1. a direct reply by the brand: ``answered`` by ``brand``; else by a competitor: by ``competitor``;
 2. the brand (else a competitor) addressed the author after the author's last post: the same;
@@ -63,15 +64,14 @@ class ReplyState:
 def reply_state(post: Post, config: Config) -> ReplyState:
     """The reply state of ``post`` by the rules above, against the brand's and competitors' handles."""
     own = handle_key(post.author) if post.author else None
-    brand = {handle_key(h) for h in config.brand.handles}
-    competitors = {handle_key(h) for c in config.competitors for h in c.handles}
-    repliers = {handle_key(h) for h in post.replied_by} - {own}
-    later = {handle_key(h) for h in post.later_repliers} - {own}
+    platform = config.platform_of(post.source)  # whose accounts count: the brand's on this platform
+    repliers = [h for h in post.replied_by if handle_key(h) != own]
+    later = [h for h in post.later_repliers if handle_key(h) != own]
     for who in (repliers, later):
-        if who & brand:
+        if any(config.brand.speaks_as(h, platform) for h in who):
             return ReplyState("answered", "brand")
     for who in (repliers, later):
-        if who & competitors:
+        if any(c.speaks_as(h, platform) for c in config.competitors for h in who):
             return ReplyState("answered", "competitor")
     if repliers:
         return ReplyState("answered", "other")
