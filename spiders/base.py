@@ -28,6 +28,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from listener.config import Config, SourceConfig
 from listener.errors import ConfigError
 from listener.records import Post
+from listener.threads import unchecked
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,9 @@ class Thread:
     first_reply_at: datetime | None = None
 
     def apply(self, post: Post) -> Post:
+        """``post`` with these replies, as looked up (``reply_check="checked"``)."""
         return replace(post, reply_count=max(self.count, post.reply_count or 0), replied_by=self.repliers,
-                       first_reply_at=self.first_reply_at)
+                       first_reply_at=self.first_reply_at, reply_check="checked")
 
     @classmethod
     def of(cls, replies: list[tuple[str | None, datetime | None]], poster: str | None) -> Thread:
@@ -226,8 +228,15 @@ class SourceSpider(scrapy.Spider):
         return bool(post.reply_count)
 
     def with_thread(self, post: Post):
-        """``post`` as found, or the request for its thread while ``threads`` is on and ``max_threads`` lasts."""
-        if getattr(self.options, "threads", False) and self.wants_thread(post) and self.threads_left > 0:
+        """``post`` as found, or the request for its thread while ``threads`` is on and ``max_threads`` lasts.
+
+        A post whose thread the budget left out is ``unknown`` (``budget_exhausted``), never unanswered.
+        """
+        if getattr(self.options, "threads", False) and self.wants_thread(post):
+            if self.threads_left <= 0:
+                self.crawler.stats.inc_value("source/threads/budget_exhausted")
+                yield unchecked(post, "budget_exhausted")
+                return
             request = self.thread_request(post)
             if request is not None:
                 self.threads_left -= 1
@@ -287,9 +296,9 @@ class SourceSpider(scrapy.Spider):
             self.problem("download", request.url, f"{failure.type.__name__}: {failure.value}")
 
     def thread_failed(self, failure):
-        """Errback of a thread request: report it and keep the post as it was found."""
+        """Errback of a thread request: report it and keep the post as found, its state ``unknown`` (``lookup_failed``)."""
         self.on_failure(failure)
-        yield failure.request.cb_kwargs["post"]
+        yield unchecked(failure.request.cb_kwargs["post"], "lookup_failed")
 
     def _on_spider_error(self, failure, response, spider) -> None:
         if spider is self:

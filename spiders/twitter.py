@@ -1,24 +1,41 @@
-"""X (Twitter) API v2 recent search, with authors, conversations and reply counts.
+"""X (Twitter) API v2 recent search, with authors and conversations.
 
 ``GET /2/tweets/search/recent`` with the bearer token from the environment;
 pages follow ``meta.next_token``; a re-run asks only for ids after the cursor
-(``since_id`` = the newest id seen). With ``threads: true`` a post that has
-replies gets one more search, ``conversation_id:<id>``, to learn who replied.
+(``since_id`` = the newest id seen). A tweet without ``created_at`` is dated
+by its id (a snowflake carries its time).
+
+Conversations (``threads``, on by default): every conversation a run finds is
+looked up once, ``conversation_id:<id>`` (its pages too), and that one look-up
+serves every tweet of it found in the run; a root tweet with no replies needs
+none. Each tweet's state then follows :mod:`listener.threads`: replies to it
+(``referenced_tweets`` ``replied_to``) and, for its author's last tweet, who
+wrote to the author after it (the parent's author, else ``in_reply_to_user_id``).
+``max_threads`` is the run's budget of look-up requests; the tweets it leaves
+out are ``unknown`` (``budget_exhausted``), a failed look-up ``lookup_failed``,
+and with ``threads: false`` every tweet that would need one ``not_checked``.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms, Thread
+from listener.threads import thread_facts, unchecked
+from spiders.base import Cursor, Page, SourceSpider, Terms
 
 SEARCH = "/2/tweets/search/recent"
 TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,public_metrics,lang,referenced_tweets"
+EXPANSIONS = "author_id,in_reply_to_user_id"
+# A snowflake id holds milliseconds since X's epoch in its upper bits.
+SNOWFLAKE_EPOCH_MS = 1288834974657
+# Ids under this are X's sequential ids of before November 2010, which carry no time.
+SNOWFLAKE_MIN = 1 << 40
 # Recent search reaches back seven days; start_time must be inside that window.
 WINDOW = timedelta(days=7) - timedelta(minutes=1)
 
@@ -31,8 +48,8 @@ class TwitterOptions(BaseModel):
     max_pages: int = Field(10, ge=1)
     max_query_length: int = Field(512, ge=64)
     exclude_retweets: bool = True
-    threads: bool = False
-    max_threads: int = Field(25, ge=0)
+    threads: bool = True
+    max_threads: int = Field(50, ge=0)  # conversation look-up requests per run
 
 
 def parse_search(payload: Any, source: str) -> Page:
@@ -54,11 +71,33 @@ def parse_search(payload: Any, source: str) -> Page:
     return page
 
 
+def snowflake_time(native: str) -> datetime:
+    """The time an X id was made; ``ValueError`` for an id that is not a snowflake."""
+    number = int(native)
+    if number < SNOWFLAKE_MIN:
+        raise ValueError(f"no created_at, and id {native} is too small to be a snowflake that carries a time")
+    return datetime.fromtimestamp(((number >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, timezone.utc)
+
+
+def addressees(payload: Any, source: str) -> dict[str, str]:
+    """Post id -> ``@handle`` of the user each reply was written to (``in_reply_to_user_id``), where known."""
+    if not isinstance(payload, dict):
+        return {}
+    users = {u.get("id"): u for u in (payload.get("includes") or {}).get("users") or [] if isinstance(u, dict)}
+    out = {}
+    for tweet in payload.get("data") or []:
+        if isinstance(tweet, dict) and tweet.get("id") is not None:
+            username = (users.get(tweet.get("in_reply_to_user_id")) or {}).get("username")
+            if username:
+                out[post_id(source, tweet["id"])] = f"@{username}"
+    return out
+
+
 def parse_tweet(tweet: dict, users: dict, source: str) -> Post:
     native = str(tweet["id"])
     user = users.get(tweet.get("author_id")) or {}
     username = user.get("username")
-    parent = next((r["id"] for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None)
+    parent = next((r["id"] for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict) and r.get("type") == "replied_to"), None)
     conversation = tweet.get("conversation_id")
     metrics = tweet.get("public_metrics") or {}
     return Post(
@@ -68,7 +107,7 @@ def parse_tweet(tweet: dict, users: dict, source: str) -> Post:
         author=f"@{username}" if username else None,
         author_name=user.get("name"),
         text=tweet["text"],
-        created_at=parse_time(tweet["created_at"]),
+        created_at=parse_time(tweet["created_at"]) if tweet.get("created_at") else snowflake_time(native),
         lang=tweet.get("lang"),
         parent_id=post_id(source, parent) if parent else None,
         thread_id=post_id(source, conversation) if conversation else None,
@@ -81,15 +120,15 @@ def newest_id(payload: Any) -> str | None:
     return (meta or {}).get("newest_id")
 
 
-def conversation(page: Page, poster: str | None) -> Thread:
-    """The replies found by a ``conversation_id:`` search (the conversation's root left out)."""
-    return Thread.of([(p.author, p.created_at) for p in page.posts if p.parent_id], poster)
-
-
 class TwitterSpider(SourceSpider):
     kind = "twitter"
     default_base_url = "https://api.x.com"
     options_model = TwitterOptions
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The run's conversation look-ups by thread id: one each, shared by every tweet of it found.
+        self.lookups: dict[str, Lookup] = {}
 
     def build_queries(self, terms: Terms) -> list[str]:
         words = [_quote(t) for t in (*terms.names, *terms.handles, *terms.hashtags, *terms.keywords)]
@@ -133,7 +172,7 @@ class TwitterSpider(SourceSpider):
         params = {
             "query": query,
             "max_results": self.options.max_results,
-            "expansions": "author_id",
+            "expansions": EXPANSIONS,
             "tweet.fields": TWEET_FIELDS,
             "user.fields": "username,name",
             "next_token": token,
@@ -153,7 +192,7 @@ class TwitterSpider(SourceSpider):
         page = parse_search(payload, self.source.label)
         newest = newest or newest_id(payload)
         for post in self.page_posts(page, response):
-            yield from self.with_thread(post)
+            yield from self.in_conversation(post)
         if page.next and pages < self.options.max_pages:
             yield self.search(query, page.next, newest, pages + 1)
             return
@@ -162,17 +201,98 @@ class TwitterSpider(SourceSpider):
         if newest:
             yield Cursor(query, newest)
 
-    def thread_request(self, post: Post):
-        params = {"query": f"conversation_id:{post.id.split(':', 1)[1]}", "max_results": 100,
-                  "expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": "username,name"}
-        return self.request(self.url(SEARCH, params), self.parse_thread, cb_kwargs={"post": post},
-                            errback=self.thread_failed)
+    # -- conversations ---------------------------------------------------
 
-    def parse_thread(self, response, post: Post):
+    def thread_requests(self, posts: list[Post]):
+        """A recheck: each post's conversation looked up afresh, once for all its posts, whatever the budget."""
+        for post in posts:
+            yield from self.in_conversation(post, budgeted=False)
+
+    def in_conversation(self, post: Post, budgeted: bool = True):
+        """``post`` with its thread facts, or the look-up of its conversation (which yields it once answered)."""
+        key = post.thread_id or (post.id if post.parent_id is None else None)
+        if key is None:
+            yield unchecked(post, "no_thread_source")
+            return
+        if key == post.id and post.reply_count == 0 and budgeted:
+            yield thread_facts(post, [post])  # a conversation's first tweet with no replies: nobody wrote in it
+            return
+        lookup = self.lookups.get(key)
+        if lookup is None:
+            if budgeted and not self.options.threads:
+                yield unchecked(post, "not_checked")
+                return
+            if budgeted and self.threads_left <= 0:
+                self.crawler.stats.inc_value("source/threads/budget_exhausted")
+                yield unchecked(post, "budget_exhausted")
+                return
+            lookup = self.lookups[key] = Lookup(budgeted=budgeted)
+            lookup.waiting.append(post)
+            yield self.conversation_request(key, None, lookup)
+            return
+        lookup.found[post.id] = post
+        if lookup.done:
+            yield lookup.facts(post)
+        else:
+            lookup.waiting.append(post)
+
+    def conversation_request(self, key: str, token: str | None, lookup: Lookup):
+        if lookup.budgeted:
+            self.threads_left -= 1
+        self.crawler.stats.inc_value("source/threads/requests")
+        params = {"query": f"conversation_id:{key.split(':', 1)[1]}", "max_results": 100, "expansions": EXPANSIONS,
+                  "tweet.fields": TWEET_FIELDS, "user.fields": "username,name", "next_token": token}
+        return self.request(self.url(SEARCH, params), self.parse_conversation, cb_kwargs={"key": key, "lookup": lookup},
+                            errback=self.conversation_failed)
+
+    def parse_conversation(self, response, key: str, lookup: Lookup):
         payload = self.load_json(response)
-        if payload is not None:
-            post = conversation(parse_search(payload, self.source.label), post.author).apply(post)
-        yield post
+        if payload is None:
+            yield from lookup.finish("lookup_failed")
+            return
+        page = parse_search(payload, self.source.label)
+        for post in page.posts:
+            lookup.thread.setdefault(post.id, post)
+        lookup.addressed.update(addressees(payload, self.source.label))
+        if page.next:
+            if not lookup.budgeted or self.threads_left > 0:
+                yield self.conversation_request(key, page.next, lookup)
+                return
+            self.crawler.stats.inc_value("source/threads/budget_exhausted")
+            lookup.complete = False
+        yield from lookup.finish()
+
+    def conversation_failed(self, failure):
+        self.on_failure(failure)
+        yield from failure.request.cb_kwargs["lookup"].finish("lookup_failed")
+
+
+@dataclass
+class Lookup:
+    """One conversation's look-up: what it found, and the tweets of the run waiting for it."""
+
+    budgeted: bool = True
+    waiting: list[Post] = field(default_factory=list)
+    found: dict[str, Post] = field(default_factory=dict)  # the run's tweets of this conversation
+    thread: dict[str, Post] = field(default_factory=dict)  # what the look-up returned
+    addressed: dict[str, str] = field(default_factory=dict)
+    complete: bool = True
+    failed: bool = False
+    done: bool = False
+
+    def facts(self, post: Post) -> Post:
+        if self.failed:
+            return unchecked(post, "lookup_failed")
+        posts = {**self.thread, **{p.id: p for p in self.waiting}, **self.found}
+        return thread_facts(post, posts.values(), complete=self.complete, addressed=self.addressed)
+
+    def finish(self, failure: str | None = None):
+        self.done, self.failed = True, failure is not None
+        for post in self.waiting:
+            self.found.setdefault(post.id, post)
+        waiting, self.waiting = self.waiting, []
+        for post in waiting:
+            yield self.facts(post)
 
 
 def _quote(term: str) -> str:

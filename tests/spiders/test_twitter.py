@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 from listener.config import Config, EntityConfig
 from listener.records import parse_time
-from spiders.twitter import conversation, parse_search
+from spiders.twitter import parse_search
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer
 
@@ -40,10 +40,18 @@ def test_empty_result_has_no_posts():
     assert page.posts == [] and page.problems == []
 
 
-def test_conversation_repliers_leave_out_the_poster():
-    thread = conversation(parse_search(fixture("twitter", "conversation.json"), "x"), "@pepa_cine")
-    assert thread.repliers == ("@cinesa",)
-    assert thread.count == 2
+def test_a_real_recorded_search_without_created_at_is_dated_by_its_snowflake_ids():
+    # Recorded from the live API without tweet.fields: id and text only; each text says when it was sent.
+    page = parse_search(fixture("twitter", "recorded_search_recent.json"), "x")
+    assert len(page.posts) == 10 and page.problems == []
+    for post in page.posts:
+        written = datetime.fromisoformat(post.text.split(" tweepy")[0]).replace(tzinfo=timezone.utc)
+        assert abs(post.created_at - written) < timedelta(seconds=1)
+
+
+def test_a_tweet_without_a_time_or_a_snowflake_id_is_named_as_skipped():
+    page = parse_search({"data": [{"id": "1001", "text": "hola"}]}, "x")
+    assert page.posts == [] and "1001" in page.problems[0] and "snowflake" in page.problems[0]
 
 
 def _api(request):
@@ -62,7 +70,7 @@ def test_crawl_sends_the_bearer_token_and_asks_for_expansions(monkeypatch):
         run(local_source("twitter", server.url, queries=["cinesa"]))
     first = server.requests[0]
     assert first.headers["Authorization"] == "Bearer test-token"
-    assert first.param("expansions") == "author_id"
+    assert first.param("expansions") == "author_id,in_reply_to_user_id"
     assert "conversation_id" in first.param("tweet.fields") and "public_metrics" in first.param("tweet.fields")
     assert first.param("user.fields") == "username,name"
 
@@ -99,10 +107,12 @@ def test_first_run_back_fill_stays_inside_the_seven_day_window(monkeypatch):
 def test_threads_learn_who_replied(monkeypatch):
     monkeypatch.setenv("LISTENER_TWITTER_BEARER_TOKEN", "test-token")
     with LocalServer({SEARCH: _api}) as server:
-        result = run(local_source("twitter", server.url, queries=["cinesa"], threads=True))
+        result = run(local_source("twitter", server.url, queries=["cinesa"]))
     post = next(p for p in result.posts if p.id == "twitter:1897312345678901234")
     assert post.replied_by == ("@cinesa",)
-    assert sum(1 for r in server.requests if r.param("query").startswith("conversation_id:")) == 1
+    lookups = [r.param("query") for r in server.requests if r.param("query").startswith("conversation_id:")]
+    # The reply inside someone else's conversation is looked up too; the root with no replies is not.
+    assert sorted(lookups) == ["conversation_id:1897300000000000001", "conversation_id:1897312345678901234"]
 
 
 def test_missing_token_is_reported_without_any_request(monkeypatch):
