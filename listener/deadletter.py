@@ -96,3 +96,28 @@ class DeadLetterFile:
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(tmp, self.path)
+
+    def rewrite(self, change) -> int:
+        """Pass every line through ``change`` (its text -> new text, or None to drop it); return how many changed.
+
+        Holds the lock, so nothing appended meanwhile is lost; the file is replaced whole.
+        """
+        if not self.path.exists():
+            return 0
+        with self._lock():
+            lines = self.path.read_bytes().decode("utf-8", "replace").splitlines()
+            kept, changed = [], 0
+            for line in lines:
+                new = change(line) if line.strip() else line
+                changed += new != line
+                if new is not None:
+                    kept.append(new)
+            if not changed:
+                return 0
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            with open(tmp, "wb") as stream:
+                stream.write("".join(f"{line}\n" for line in kept).encode("utf-8", "replace"))
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(tmp, self.path)
+        return changed

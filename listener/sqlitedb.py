@@ -125,3 +125,21 @@ def read_snapshot(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T
                 db.execute("COMMIT")
 
     return retry_busy(attempt, patience, what)
+
+
+def truncate_wal(db: sqlite3.Connection, patience: float, what: str) -> bool:
+    """Copy the write-ahead log into the database and empty it, so no old page stays in it.
+
+    Returns False (with a warning) if readers of older snapshots kept it for ``patience`` seconds.
+    """
+    deadline = time.monotonic() + patience
+    pause = FIRST_PAUSE
+    while True:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return True
+        if time.monotonic() + pause > deadline:
+            logger.warning("%s: other processes kept reading the write-ahead log; it is emptied at their next checkpoint", what)
+            return False
+        time.sleep(random.uniform(pause / 2, pause))
+        pause = min(pause * 2, MAX_PAUSE)

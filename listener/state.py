@@ -344,6 +344,53 @@ class StateStore:
         rows = self._read("SELECT reason, deleted_at FROM deleted_posts WHERE post_id = ?", (post_id,))
         return (rows[0][0], _time(rows[0][1])) if rows else None
 
+    # -- erasure (see listener.erasure) ------------------------------------
+
+    def forget_posts(self, post_ids: Iterable[str]) -> int:
+        """Drop every record of these posts: re-checks, deletion marks, alert keys naming them. Returns how many."""
+        post_ids = list(post_ids)
+
+        def work(db: sqlite3.Connection) -> int:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS forgotten (post_id TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM temp.forgotten")
+            db.executemany("INSERT OR IGNORE INTO temp.forgotten VALUES (?)", [(i,) for i in post_ids])
+            gone = db.execute("DELETE FROM rechecks WHERE post_id IN (SELECT post_id FROM temp.forgotten)").rowcount
+            gone += db.execute("DELETE FROM deleted_posts WHERE post_id IN (SELECT post_id FROM temp.forgotten)").rowcount
+            # Alert keys are ``<kind>:<post id>`` (sla:, prospect:, spike-post:).
+            gone += db.execute("DELETE FROM sent_alerts WHERE instr(key, ':') AND substr(key, instr(key, ':') + 1) "
+                               "IN (SELECT post_id FROM temp.forgotten)").rowcount
+            return gone
+
+        return self._write(work, what="forget posts in") if post_ids else 0
+
+    def redact(self, change: Callable[[str], str]) -> int:
+        """Rewrite run errors and alert titles through ``change`` (removing a handle); return how many changed."""
+
+        def work(db: sqlite3.Connection) -> int:
+            changed = 0
+            for table, column, key in (("runs", "errors", "id"), ("sent_alerts", "title", "key")):
+                rows = db.execute(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
+                updates = [(new, row_key) for row_key, old in rows if (new := change(old)) != old]
+                db.executemany(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", updates)
+                changed += len(updates)
+            return changed
+
+        return self._write(work, what="redact")
+
+    def compact(self) -> None:
+        """Rewrite the file without free pages and empty the write-ahead log, so nothing forgotten stays on disk."""
+        if self.path == ":memory:":
+            return
+        with self._write_lock:
+            try:
+                if self._writer is None:
+                    self._writer = sqlitedb.connect(self.path, patience=self.busy_timeout)
+                self._writer.execute("PRAGMA secure_delete = ON")
+                sqlitedb.retry_busy(lambda: self._writer.execute("VACUUM"), self.busy_timeout, f"compact {self.path}")
+                sqlitedb.truncate_wal(self._writer, min(self.busy_timeout, 30.0), self.path)
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"cannot compact the listener state at {self.path}: {exc}") from None
+
 
 _RECHECK = "post_id, source, step, due_at, thread_id"
 

@@ -15,8 +15,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from listener.errors import ConflictError, ListenerError, NotFoundError
+from listener.errors import BackendError, ConflictError, ListenerError, NotFoundError
 from listener.records import Feedback, IndexedPost, Workflow
+from listener.suppression import Handles
 from listener.workflow import OPEN_STATUSES, WorkflowChange, apply_change
 
 # Filterable and facetable fields. Multi-valued ones hold every value of a post.
@@ -130,9 +131,45 @@ class BaseBackend(ABC):
     def count(self, query: SearchQuery | None = None) -> int:
         ...
 
-    @abstractmethod
     def delete_by_author(self, author: str) -> int:
-        """Erase every post by ``author`` (a request to be forgotten); return how many."""
+        """Erase every post by ``author`` in any spelling (``@ana``, ``ana``, ``ANA``); return how many."""
+        return self.delete(self.posts_by(author))
+
+    # -- erasure (see listener.erasure) -------------------------------------
+
+    @abstractmethod
+    def posts_by(self, handle: str) -> list[str]:
+        """Ids of every post whose author is ``handle`` in any spelling (see :func:`listener.suppression.handle_key`)."""
+
+    @abstractmethod
+    def mentioning(self, handle: str) -> Iterator[IndexedPost]:
+        """Posts that may mention ``handle`` in their text, title, repliers or the team's notes (a superset will do)."""
+
+    def redact_mentions(self, handle: str) -> int:
+        """Replace ``handle`` with ``@[erased]`` wherever other posts mention it; return how many posts changed.
+
+        The rest of each post, its analysis (offsets moved), workflow and feedback stay.
+        """
+        handles = Handles.of(handle)
+        changed = [(doc, new) for doc in list(self.mentioning(handle)) if (new := handles.redact_document(doc)) is not doc]
+        for start in range(0, len(changed), 500):
+            batch = changed[start:start + 500]
+            result = self.upsert([new for _, new in batch])
+            if result.failed:
+                raise BackendError(f"could not redact {result.failed[0][0]}: {result.failed[0][1]}")
+            for doc, new in batch:
+                if new.workflow != doc.workflow:
+                    self._replace_workflow(doc.id, doc.workflow.version, new.workflow)
+        self.refresh()
+        return len(changed)
+
+    def ids_created_before(self, cutoff: datetime) -> list[str]:
+        """Ids of the posts published before ``cutoff`` (what a retention period removes)."""
+        return [doc.id for doc in self.scan(SearchQuery(until=cutoff))]
+
+    @abstractmethod
+    def purge(self) -> None:
+        """Make what was deleted or rewritten unrecoverable from the store's files (free pages, old segments)."""
 
     @abstractmethod
     def delete(self, post_ids: Iterable[str]) -> int:

@@ -39,6 +39,7 @@ from listener.errors import BackendError
 from listener.index.base import BaseBackend, SearchQuery, SearchResult, WriteResult
 from listener.index.es_schema import SCHEMA_VERSION, index_body
 from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow, format_time
+from listener.suppression import handle_key
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ BULK_DOCS = 500
 BULK_BYTES = 5 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BULK_ATTEMPTS = 4  # the first try and three retries: after 1, 2 and 4 seconds
+PURGE_PATIENCE = 120.0  # seconds to wait for retention leases to let deleted documents go
 
 
 def doc_id(post_id: str) -> str:
@@ -278,9 +280,59 @@ class ElasticsearchBackend(BaseBackend):
             return True
         raise BackendError(f"could not add feedback to {post_id}: it changed {FEEDBACK_ATTEMPTS} times while being written")
 
-    def delete_by_author(self, author: str) -> int:
-        hits = scan(self.es, index=self.alias, query={"query": {"term": {"author": author}}}, _source=False)
-        return self._erase({"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]} for hit in hits)
+    def posts_by(self, handle: str) -> list[str]:
+        key = handle_key(handle)
+        spellings = [{"term": {"author": {"value": value, "case_insensitive": True}}} for value in (key, f"@{key}")]
+        query = {"query": {"bool": {"should": spellings, "minimum_should_match": 1}}}
+        hits = scan(self.es, index=self.alias, query=query, source_includes=["id", "author"])
+        return [hit["_source"]["id"] for hit in hits if handle_key(hit["_source"].get("author") or "") == key]
+
+    def mentioning(self, handle: str) -> Iterator[IndexedPost]:
+        key = handle_key(handle)
+        words = {"multi_match": {"query": key, "fields": ["text", "title"], "operator": "and"}}
+        ids = {hit["_id"] for hit in scan(self.es, index=self.alias, query={"query": words}, _source=False)}
+        # Repliers and notes are stored, not indexed: read just those fields of every post.
+        small = scan(self.es, index=self.alias, query={"query": {"match_all": {}}}, size=1000,
+                     source_includes=["post.replied_by", "workflow.notes.text", "workflow.reply_draft"])
+        ids |= {hit["_id"] for hit in small if key in json.dumps(hit.get("_source") or {}, ensure_ascii=False).casefold()}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            response = self.es.mget(index=self.alias, ids=ordered[start:start + 500], source_includes=RECORD_FIELDS)
+            yield from (load(hit["_source"]) for hit in response["docs"] if hit.get("found"))
+
+    def purge(self, patience: float = PURGE_PATIENCE) -> None:
+        """Expunge deleted and replaced documents from every segment of the live index.
+
+        Elasticsearch keeps them (soft deletes) while a shard's retention lease
+        may still need them, until the lease moves past them (about 30 s);
+        then a force merge with ``only_expunge_deletes`` rewrites the segments
+        that hold any, the threshold lowered from 10 % to 0 so that one is enough.
+        """
+        index = ",".join(self._aliased_indices()) or self.current_index
+        self.es.indices.put_settings(index=index, settings={"index.merge.policy.expunge_deletes_allowed": 0})
+        self.es.indices.flush(index=index)
+        written = {shard: max(seq for seq, _ in copies) for shard, copies in self._shard_seq_nos(index).items()}
+        deadline = time.monotonic() + patience
+        while not all(min(lease for _, lease in copies) > written[shard]
+                      for shard, copies in self._shard_seq_nos(index).items() if shard in written):
+            if time.monotonic() > deadline:
+                raise BackendError(f"{index}'s retention leases still keep deleted documents after {patience:g} s",
+                                   hint="Run the erasure again in a minute; the posts are already gone from every search.")
+            time.sleep(1)
+        self.es.indices.forcemerge(index=index, only_expunge_deletes=True, wait_for_completion=True)
+
+    def _shard_seq_nos(self, index: str) -> dict[tuple[str, str], list[tuple[int, int]]]:
+        """Per shard, each copy's highest sequence number and the lowest one its retention leases keep."""
+        stats = self.es.indices.stats(index=index, level="shards")["indices"]
+        return {
+            (name, number): [
+                (copy["seq_no"]["max_seq_no"],
+                 min((lease["retaining_seq_no"] for lease in copy["retention_leases"]["leases"]), default=1 << 62))
+                for copy in copies
+            ]
+            for name, data in stats.items()
+            for number, copies in data["shards"].items()
+        }
 
     def delete(self, post_ids: Iterable[str]) -> int:
         # The alias names one index at a time, so deletes can go through it.

@@ -27,6 +27,7 @@ from listener import sqlitedb
 from listener.errors import BackendError, NotFoundError
 from listener.index.base import MULTI_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult
 from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow
+from listener.suppression import handle_key
 
 logger = logging.getLogger(__name__)
 
@@ -289,11 +290,35 @@ class SQLiteBackend(BaseBackend):
 
         return self._write(work, f"adding feedback to {post_id}")
 
-    def delete_by_author(self, author: str) -> int:
-        def work(db: sqlite3.Connection) -> int:
-            return _erase(db, [r for (r,) in db.execute("SELECT rowid FROM posts WHERE author = ?", (author,))])
+    def posts_by(self, handle: str) -> list[str]:
+        def work(db: sqlite3.Connection) -> list[str]:
+            db.create_function("listener_handle_key", 1, lambda a: a and handle_key(a), deterministic=True)
+            return [i for (i,) in db.execute("SELECT id FROM posts WHERE listener_handle_key(author) = ?", (handle_key(handle),))]
 
-        return self._write(work, f"erasing the posts of {author}")
+        return self._read(work, f"finding the posts of {handle}")
+
+    def mentioning(self, handle: str) -> Iterator[IndexedPost]:
+        # The key appears, in some case, in the post's JSON (text, title, repliers) or the team's notes.
+        sql = (
+            f"SELECT p.rowid, {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid WHERE p.rowid > ? "
+            "AND (instr(listener_casefold(d.post), ?) OR instr(listener_casefold(coalesce(d.workflow, '')), ?)) "
+            f"ORDER BY p.rowid LIMIT {SCAN_BATCH}"
+        )
+        key = handle_key(handle)
+        with self._read_lock:
+            self._reading().create_function("listener_casefold", 1, str.casefold, deterministic=True)
+        return self._batches(sql, [key, key])
+
+    def purge(self) -> None:
+        """Merge the full-text index (dropping deleted entries), rewrite the file without free pages, empty the WAL."""
+        self._write(lambda db: db.execute("INSERT INTO posts_fts (posts_fts) VALUES ('optimize')"), "merging the full-text index")
+        if self._memory:
+            return
+        with self._write_lock:
+            db = self._writer
+            db.execute("PRAGMA secure_delete = ON")
+            sqlitedb.retry_busy(lambda: db.execute("VACUUM"), self.busy_timeout, f"{self.path}: compacting")
+            sqlitedb.truncate_wal(db, min(self.busy_timeout, 30.0), self.path)
 
     def delete(self, post_ids: Iterable[str]) -> int:
         post_ids = list(post_ids)
@@ -302,7 +327,8 @@ class SQLiteBackend(BaseBackend):
             rows = (db.execute("SELECT rowid FROM posts WHERE id = ?", (post_id,)).fetchone() for post_id in post_ids)
             return _erase(db, [row[0] for row in rows if row])
 
-        return self._write(work, f"erasing {len(post_ids)} deleted posts") if post_ids else 0
+        # Read-only refuses even an empty erasure: the caller must know nothing can be erased here.
+        return self._write(work, f"erasing {len(post_ids)} posts") if post_ids or self.read_only else 0
 
     # -- reads ----------------------------------------------------------
 

@@ -18,6 +18,7 @@ from listener.index.base import QueryError, SearchQuery
 from listener.records import Feedback
 from listener.workflow import WorkflowChange
 from tests.factories import T0, doc
+from tests.index.erasure_contract import ErasureContract
 
 
 def add(backend, *docs):
@@ -35,7 +36,7 @@ def feedback(by="ana", minutes=0, **labels):
     return Feedback(labels=labels or {"complaint": False}, by=by, at=T0 + timedelta(hours=1, minutes=minutes))
 
 
-class BackendContract:
+class BackendContract(ErasureContract):
     # -- writing and reading -----------------------------------------------
 
     def test_upserted_post_reads_back_with_its_analysis(self, backend):
