@@ -40,10 +40,12 @@ def demo_config(data_dir: Path, sources: list[dict] | None = None) -> Config:
     return config.model_copy(update=update)
 
 
-def recent(posts: list[Post], newest: datetime, now: datetime | None = None) -> list[Post]:
-    """Recorded posts moved in time by one offset for the whole demo, so the newest post
-    of all (``newest``) is two minutes old and every other keeps its distance."""
-    shift = (now or datetime.now(timezone.utc)) - timedelta(minutes=2) - newest
+def recent(posts: list[Post], now: datetime | None = None, age: timedelta = timedelta(minutes=2)) -> list[Post]:
+    """One source's recorded posts moved in time by one offset, so that its newest post is
+    ``age`` old and every other post, and every reply time, keeps its distance to it."""
+    if not posts:
+        return []
+    shift = (now or datetime.now(timezone.utc)) - age - max(p.created_at for p in posts)
     return [
         replace(p, created_at=p.created_at + shift, first_reply_at=p.first_reply_at + shift if p.first_reply_at else None)
         for p in posts
@@ -73,10 +75,13 @@ def run_demo(data_dir: Path, limit: int = 12, echo: Callable[[str], None] = prin
 
             with ThreadPoolExecutor(max_workers=2) as pool:
                 crawls = list(pool.map(gather, config.sources))
-            newest = max((p.created_at for _, result, _ in crawls for p in result.posts), default=datetime.now(timezone.utc))
-            indexed = 0
-            for source, result, seconds in crawls:
-                report = pipeline.ingest(recent(result.posts, newest))
+            now, indexed = datetime.now(timezone.utc), 0
+            # The recordings were made on different days: each source's newest post is made a few minutes
+            # old, the most recently recorded source's newest the youngest.
+            newest_first = sorted(range(len(crawls)), key=lambda i: max((p.created_at for p in crawls[i][1].posts), default=now), reverse=True)
+            ages = {i: timedelta(minutes=2 + 3 * rank) for rank, i in enumerate(newest_first)}
+            for number, (source, result, seconds) in enumerate(crawls):
+                report = pipeline.ingest(recent(result.posts, now, ages[number]))
                 state.save_cursors(source.label, result.cursors)
                 indexed += report.indexed
                 problems = f", {len(result.errors)} error(s): {result.errors[0]}" if result.errors else ""
