@@ -107,8 +107,8 @@ def status(config_path: str | None, as_json: bool) -> None:
             "due now" if row.next_run else "not scheduled")
         posts = "-" if row.posts is None else str(row.posts)
         click.echo(f"{row.name[:24]:24} {last:>10} {lag:>6} {posts:>6} {len(row.errors):>6}  {nxt}")
-        for error in row.errors[:3]:
-            click.echo(f"    error: {error}")
+        if row.last_error:
+            click.echo(f"    last error {_ago(row.last_error_at, now)}: {row.last_error_words}")
     click.echo(f"Answer re-checks pending: {pending}")
 
 

@@ -41,7 +41,38 @@ def test_status_shows_each_source_with_its_last_run(cli, config_path, tmp_path):
         state.finish_run(state.start_run("hn"), posts=12, errors=["hn: HTTP 503"])
     result = cli("status", "--config", str(config_path))
     hn = next(line for line in result.output.splitlines() if line.startswith("hn "))
-    assert hn.split()[4:6] == ["12", "1"] and "error: hn: HTTP 503" in result.output
+    assert hn.split()[4:6] == ["12", "1"]
+    assert "last error 0s ago: the server failed on its side; it is retried on the next run (HTTP 503)" in result.output
+
+
+@pytest.mark.parametrize("recorded, words", [
+    ("hn: http_401: HTTP 401: {\"error\": \"Unauthorized\"} (https://hn.algolia.com/api/v1/search_by_date?query=cinesa)",
+     "hn.algolia.com refused our credentials; check the source's token or key in the environment (HTTP 401)"),
+    ("hn: http_429: HTTP 429 (https://hn.algolia.com/api/v1/search_by_date)", "hn.algolia.com is rate-limiting us"),
+    ("hn: download: ConnectionRefusedError: Connection was refused by other side: 111: Connection refused. (http://127.0.0.1:9/api)",
+     "127.0.0.1:9 refused the connection (is the server up, and the address right?)"),
+    ("hn: download: DNSLookupError: DNS lookup failed: no results for hostname lookup: hn.invalid. (https://hn.invalid/api)",
+     "hn.invalid could not be found (the host name does not resolve)"),
+    ("hn: parse: JSONDecodeError: Expecting value: line 1 column 1 (char 0) (https://hn.algolia.com/api)",
+     "an answer from hn.algolia.com could not be read (JSONDecodeError"),
+])
+def test_status_says_the_last_error_in_words(cli, config_path, tmp_path, recorded, words):
+    with StateStore(tmp_path / "data" / "state.db") as state:
+        state.finish_run(state.start_run("hn"), posts=0, errors=[recorded])
+    result = cli("status", "--config", str(config_path))
+    assert words in result.output
+    assert "http_" not in result.output and "Traceback" not in result.output
+
+
+def test_status_keeps_the_last_error_after_a_good_run(cli, config_path, tmp_path):
+    with StateStore(tmp_path / "data" / "state.db") as state:
+        state.finish_run(state.start_run("hn", at=datetime.now(timezone.utc) - timedelta(hours=2)), posts=0,
+                         errors=["hn: http_403: HTTP 403 (https://hn.algolia.com/api)"], at=datetime.now(timezone.utc) - timedelta(hours=2))
+        state.finish_run(state.start_run("hn"), posts=4)
+    result = cli("status", "--config", str(config_path))
+    assert "last error 2h" in result.output and "hn.algolia.com refused access" in result.output
+    row = json.loads(cli("status", "--config", str(config_path), "--json").output.splitlines()[0])
+    assert row["errors"] == [] and row["last_error"].startswith("hn.algolia.com refused access") and row["last_error_at"]
 
 
 def test_status_says_never_for_a_source_that_has_not_run(cli, config_path):
