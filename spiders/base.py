@@ -29,6 +29,7 @@ from listener.config import Config, SourceConfig
 from listener.errors import ConfigError
 from listener.records import Post
 from listener.threads import unchecked
+from spiders.limits import Problems, TooDeepError, loads, skipped
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class Page:
 
     posts: list[Post] = field(default_factory=list)
     next: Any = None
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=Problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,15 +268,15 @@ class SourceSpider(scrapy.Spider):
             self.problem("not_json", response.url, f"expected JSON, got an HTML page (status {response.status})")
             return None
         try:
-            return json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return loads(body, self.crawler.settings.getint("JSON_MAX_DEPTH"))
+        except (UnicodeDecodeError, json.JSONDecodeError, TooDeepError) as exc:
             self.problem("bad_json", response.url, f"{exc} in {len(body)} bytes")
             return None
 
     def page_posts(self, page: Page, response) -> list[Post]:
-        """Report what the parser skipped and return its posts."""
-        for problem in page.problems:
-            self.problem("bad_item", response.url, problem)
+        """Report what the parser skipped (one line for the page) and return its posts."""
+        if page.problems:
+            self.problem("bad_item", response.url, skipped(page.problems))
         self.crawler.stats.inc_value("source/posts", len(page.posts))
         return page.posts
 

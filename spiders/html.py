@@ -37,6 +37,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from listener.records import Post, post_id
 from spiders.base import Cursor, Page, SourceSpider
 from spiders.dispatch import RateLimitedError
+from spiders.limits import JSON_MAX_DEPTH
 from spiders.robots import RobotsUnavailableError
 from spiders.structured import block_text, parse_date, schema_items, schema_posts, with_replies
 
@@ -126,11 +127,11 @@ def _hrefs(response, query: str) -> list[str]:
     return [h for h in hrefs if h and not h.startswith(("#", "javascript:", "mailto:"))]
 
 
-def parse_item(response, source: str, options: HTMLOptions) -> Page:
+def parse_item(response, source: str, options: HTMLOptions, max_depth: int = JSON_MAX_DEPTH) -> Page:
     """Posts on an item page: its schema.org data when it has some, else the selectors."""
     page = Page()
     if options.structured:
-        items, problems = schema_items(response.body, response.url)
+        items, problems = schema_items(response.body, response.url, max_depth)
         posts, more = schema_posts(items, response.url, source)
         page.problems += problems + more
         if posts:
@@ -272,7 +273,11 @@ class HTMLSpider(SourceSpider):
         yield from self.advance()
 
     def item_posts(self, response):
-        page = parse_item(response, self.source.label, self.options)
+        try:
+            page = parse_item(response, self.source.label, self.options, self.crawler.settings.getint("JSON_MAX_DEPTH"))
+        except Exception as exc:  # noqa: BLE001 - one page nobody can read never ends the walk over the others
+            self.problem("parse", response.url, f"{type(exc).__name__}: {exc}")
+            return
         for post in self.page_posts(page, response):
             if post.created_at <= self.since_time:
                 continue

@@ -23,6 +23,7 @@ import lxml.html
 
 from listener.records import Post, post_id, utc
 from spiders.base import Thread
+from spiders.limits import JSON_MAX_DEPTH, TooDeepError, loads
 
 BLOCKS = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
@@ -109,8 +110,11 @@ def type_names(node: dict) -> set[str]:
     return {str(t).rstrip("/").rsplit("/", 1)[-1] for t in types}
 
 
-def schema_items(markup: str | bytes, page_url: str) -> tuple[list[dict], list[str]]:
-    """Top-level schema.org objects from JSON-LD and microdata, and problems found on the way."""
+def schema_items(markup: str | bytes, page_url: str, max_depth: int = JSON_MAX_DEPTH) -> tuple[list[dict], list[str]]:
+    """Top-level schema.org objects from JSON-LD and microdata, and problems found on the way.
+
+    A JSON-LD block nested deeper than ``max_depth`` is skipped as a problem.
+    """
     try:
         root = lxml.html.document_fromstring(markup)
     except (lxml.etree.ParserError, ValueError):
@@ -119,7 +123,10 @@ def schema_items(markup: str | bytes, page_url: str) -> tuple[list[dict], list[s
     problems: list[str] = []
     for script in root.xpath('//script[@type="application/ld+json"]'):
         try:
-            data = json.loads(script.text or "")
+            data = loads(script.text or "", max_depth)
+        except TooDeepError as exc:
+            problems.append(f"JSON-LD block skipped: {exc}")
+            continue
         except json.JSONDecodeError as exc:
             problems.append(f"JSON-LD block is not valid JSON: {exc}")
             continue
