@@ -36,6 +36,19 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # JSON (API bodies, JSON-LD) nested deeper than JSON_MAX_DEPTH (256) is refused.
 JSON_MAX_DEPTH = limits.JSON_MAX_DEPTH
 
+# Only public addresses are fetched (spiders.addresses): each host is looked up
+# once by ADDRESS_LOOKUP, checked, and connections go to what was checked (the
+# resolver below). ALLOWED_PRIVATE_NETWORKS (e.g. ["192.168.1.0/24"]) are fetched
+# for every source; a source's allow_private: true lifts the check for it.
+TWISTED_DNS_RESOLVER = "spiders.resolver.GuardedResolver"
+ADDRESS_LOOKUP = "spiders.addresses.system_lookup"
+ALLOWED_PRIVATE_NETWORKS: list[str] = []
+DNS_TIMEOUT = 20
+
+# Credentials never follow a redirect to another origin (spiders.credentials):
+# these headers are dropped from it, as Scrapy already drops Authorization and Cookie.
+CREDENTIAL_HEADERS = ["Authorization", "Cookie", "Api-Key", "Api-Username", "X-Api-Key"]
+
 # Only HTTP(S) is ever fetched; AddressGuardMiddleware refuses other schemes first.
 # HTTP(S) goes through the gate that keeps every host's announced windows and pace.
 DOWNLOAD_HANDLERS = {
@@ -60,6 +73,7 @@ BACKOFF_MAX_DELAY = 120.0
 
 DOWNLOADER_MIDDLEWARES = {
     "spiders.addresses.AddressGuardMiddleware": 50,
+    "spiders.credentials.CredentialsMiddleware": 60,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.robots.RobotsMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -62,8 +62,10 @@ class Recorded:
 
 
 class LocalServer:
-    def __init__(self, routes: dict[str, Any] | None = None, root: str | Path | None = None):
+    def __init__(self, routes: dict[str, Any] | None = None, root: str | Path | None = None,
+                 host: str = "127.0.0.1", port: int = 0):
         self.routes = dict(routes or {})
+        self.host, self.port = host, port
         self.root = Path(root) if root else None
         self.requests: list[Recorded] = []
         self._turns: dict[str, int] = {}
@@ -87,7 +89,7 @@ class LocalServer:
 
             do_POST = do_GET
 
-        self._httpd = localserver.start(Handler)
+        self._httpd = localserver.start(Handler, self.host, self.port)
         return self
 
     def __exit__(self, *exc) -> None:
