@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from listener.config import Config, SourceConfig
+from listener.deadletter import FILENAME, DeadLetterFile
 from listener.errors import ListenerError
 from listener.index.base import BaseBackend
 from listener.pipeline import IngestReport, Pipeline
@@ -97,6 +98,7 @@ class SourceRunner:
         crawler: Crawler,
         counters: Counters,
         on_indexed: Sequence[Callable[[list[IndexedPost]], None]] = (),
+        dead_letter: DeadLetterFile | None = None,
     ):
         self.config = config
         self.backend = backend
@@ -105,6 +107,8 @@ class SourceRunner:
         self.crawler = crawler
         self.counters = counters
         self.on_indexed = list(on_indexed)
+        # What a source sent that is not a post, and posts the index refused, go here to be fixed and replayed.
+        self.dead_letter = dead_letter or DeadLetterFile(config.data_path(FILENAME))
         # Analysis and writes are one at a time; crawls (subprocesses) run side by side.
         self._ingest_lock = threading.Lock()
 
@@ -147,11 +151,14 @@ class SourceRunner:
         result = self.crawler(self.config, source, dict(cursors))
         outcome.crawl_seconds = time.monotonic() - started
         outcome.errors += list(result.errors)
+        if result.rejected:  # a bad item is kept aside and never holds its source back
+            self.dead_letter.add(result.rejected)
+            self.counters.inc("crawl/rejected", len(result.rejected))
         posts = list({post.id: post for post in result.posts}.values())  # the last copy of a post wins
         outcome.fetched = len(posts)
         if posts:
             with self._ingest_lock:
-                report = self.pipeline.ingest(posts)
+                report = self.pipeline.ingest(posts, dead_letter=self.dead_letter)
             outcome.docs, unconfirmed = self._confirm(posts, report)
             outcome.indexed = len(outcome.docs)
             if unconfirmed:

@@ -30,6 +30,8 @@ from listener.errors import ConfigError
 from listener.records import Post
 from listener.threads import unchecked
 from spiders.limits import Problems, TooDeepError, loads, skipped
+from spiders.admission import checked, post_rejected
+from spiders.progress import Listing, cursor_reached, lower_bound
 
 logger = logging.getLogger(__name__)
 
@@ -167,11 +169,14 @@ class SourceSpider(scrapy.Spider):
         self.base_url = (source.base_url or self.default_base_url).rstrip("/")
         self.started = datetime.now(timezone.utc)
         self.threads_left = getattr(self.options, "max_threads", 0)
+        self.listings: list[Listing] = []
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
+        crawler.signals.connect(spider._on_item_out, signal=signals.item_scraped)
+        crawler.signals.connect(spider._on_item_out, signal=signals.item_dropped)
         return spider
 
     # -- queries and cursors -------------------------------------------------
@@ -185,14 +190,37 @@ class SourceSpider(scrapy.Spider):
         return [*terms.names, *(h.lstrip("@") for h in terms.handles), *terms.hashtags, *terms.keywords]
 
     def since(self, key: str) -> datetime:
-        """Where ``key`` starts: after its cursor if it is a time, else the back-fill window."""
-        value = self.cursors.get(key)
+        """Where ``key`` starts: after its cursor if it is a time (never past now), else the back-fill window."""
+        value = lower_bound(self.cursors.get(key))
         if value is not None:
             try:
-                return datetime.fromtimestamp(float(value), timezone.utc)
+                return min(datetime.fromtimestamp(float(value), timezone.utc), self.started)
             except (ValueError, OverflowError, OSError):
                 pass
         return datetime.fromtimestamp(self.started.timestamp() - self.source.backfill, timezone.utc)
+
+    def cursor_time(self, post: Post) -> float:
+        """``post``'s time as a cursor: never past this run's start, so a post dated in the future cannot freeze a query."""
+        return min(post.created_at.timestamp(), self.started.timestamp())
+
+    def span(self, posts: list[Post]) -> tuple[str | None, str | None]:
+        """The oldest and newest cursor time (whole seconds) of ``posts``, bad ones included, so the cursor passes them."""
+        stamps = [int(self.cursor_time(post)) for post in posts if isinstance(post.created_at, datetime)]
+        return (str(min(stamps)), str(max(stamps))) if stamps else (None, None)
+
+    def listing(self, key: str, after: str | None = None) -> Listing:
+        """Track ``key``'s newest-first listing; its cursor is told as pages are delivered (see :mod:`spiders.progress`)."""
+        listing = Listing(key, self.cursors.get(key), self._tell_cursor, after)
+        self.listings.append(listing)
+        return listing
+
+    def _tell_cursor(self, key: str, value: str) -> None:
+        self.crawler.signals.send_catch_log(cursor_reached, cursor=Cursor(key, value))
+
+    def _on_item_out(self, item, spider, **_) -> None:
+        if spider is self and isinstance(item, Post):
+            for listing in self.listings:
+                listing.delivered(item.id)
 
     def opening(self):
         """A run's first requests (after any sign-in): the kind's searches, or in a recheck only the threads."""
@@ -274,11 +302,24 @@ class SourceSpider(scrapy.Spider):
             return None
 
     def page_posts(self, page: Page, response) -> list[Post]:
-        """Report what the parser skipped (one line for the page) and return its posts."""
+        """Report what the parser skipped (one line for the page) and return its posts.
+
+        Each post is checked as ``listener ingest`` checks a line (:mod:`spiders.admission`).
+        """
+        posts = []
+        for post in page.posts:
+            found = checked(post, self.source.label)
+            if isinstance(found, Post):
+                posts.append(found)
+            else:  # kept aside for the dead-letter file; the rest of the page goes on
+                page.problems.append(f"{post.id}: not kept ({found.reason})")
+                self.crawler.stats.inc_value("source/rejected")
+                self.crawler.signals.send_catch_log(post_rejected, origin=self.source.label, reason=found.reason,
+                                                    record=json.loads(found.raw))
         if page.problems:
             self.problem("bad_item", response.url, skipped(page.problems))
-        self.crawler.stats.inc_value("source/posts", len(page.posts))
-        return page.posts
+        self.crawler.stats.inc_value("source/posts", len(posts))
+        return posts
 
     def problem(self, reason: str, url: str | None, detail: str) -> None:
         report(self.crawler, reason, url, detail)
@@ -304,6 +345,10 @@ class SourceSpider(scrapy.Spider):
     def _on_spider_error(self, failure, response, spider) -> None:
         if spider is self:
             self.problem("parse", response.url, f"{failure.type.__name__}: {failure.value}")
+            post = (response.request.cb_kwargs if response.request else {}).get("post")
+            if isinstance(post, Post):  # its thread failed to parse: it is lost, and must not hold the cursor
+                for listing in self.listings:
+                    listing.delivered(post.id)
 
     def hold(self, url: str, seconds: float) -> None:
         """Send no request to ``url``'s host for ``seconds`` (a server asked us to back off)."""

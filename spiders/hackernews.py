@@ -1,8 +1,9 @@
 """Hacker News through the Algolia search API: stories and comments, newest first.
 
 ``/api/v1/search_by_date`` with ``numericFilters=created_at_i>CURSOR`` gives
-what is new since the last run; ``/api/v1/items/:id`` gives a post's reply tree,
-from which ``reply_count`` and ``replied_by`` come. No authentication.
+what is new since the last run (and ``created_at_i<=`` the oldest post fetched
+where an earlier run stopped early, see :mod:`spiders.progress`); ``/api/v1/items/:id``
+gives a post's reply tree, from which ``reply_count`` and ``replied_by`` come. No authentication.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
 from spiders.conversations import thread_failed_or_gone
-from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
+from spiders.base import Page, SourceSpider, Terms, Thread, html_text
+from spiders.progress import Listing
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 
@@ -110,35 +112,39 @@ class HackerNewsSpider(SourceSpider):
 
     def searches(self):
         for query in self.queries():
-            yield self.search(query, 0, int(self.since(query).timestamp()), newest=None)
+            listing = self.listing(query, after=str(int(self.since(query).timestamp())))
+            yield self.search(listing, 0)
 
-    def search(self, query: str, page: int, since: int, newest: int | None):
+    def search(self, listing: Listing, page: int):
+        after = listing.after or str(int(self.since(listing.key).timestamp()))
+        window = f"created_at_i>{after}" + (f",created_at_i<={listing.before}" if listing.before else "")
         params = {
-            "query": query,
+            "query": listing.key,
             "tags": f"({','.join(self.options.tags)})",
-            "numericFilters": f"created_at_i>{since}",
+            "numericFilters": window,
             "hitsPerPage": self.options.hits_per_page,
             "page": page,
         }
+        # A page's threads go before the next page, so the cursor can follow the pages as they are done.
         return self.request(self.url("/api/v1/search_by_date", params), self.parse_page,
-                            cb_kwargs={"query": query, "since": since, "newest": newest})
+                            cb_kwargs={"listing": listing}, priority=-page)
 
-    def parse_page(self, response, query: str, since: int, newest: int | None):
+    def parse_page(self, response, listing: Listing):
         payload = self.load_json(response)
         if payload is None:
             return
         page = parse_search(payload, self.source.label)
-        for post in self.page_posts(page, response):
-            stamp = int(post.created_at.timestamp())
-            newest = stamp if newest is None else max(newest, stamp)
+        oldest, newest = self.span(page.posts)
+        posts = self.page_posts(page, response)
+        listing.page([post.id for post in posts], oldest, newest)
+        for post in posts:
             yield from self.with_thread(post)
         if page.next is not None and page.next < self.options.max_pages:
-            yield self.search(query, page.next, since, newest)
+            yield self.search(listing, page.next)
             return
         if page.next is not None:
             self.crawler.stats.inc_value("source/truncated")
-        if newest is not None:
-            yield Cursor(query, str(newest))
+        listing.finish(complete=page.next is None)
 
     def wants_thread(self, post: Post) -> bool:
         return post.reply_count != 0  # comments carry no count: only a known zero is skipped

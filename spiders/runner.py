@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from listener.config import Config, SourceConfig
+from listener.deadletter import DeadLetter
 from listener.errors import ConfigError
 from listener.records import Post
 
@@ -35,7 +36,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class CrawlResult:
-    """What one crawl produced. Store ``posts`` first, then persist ``cursors``."""
+    """What one crawl produced. Store ``posts`` first, then persist ``cursors``.
+
+    ``rejected`` are the items the source sent that are not posts (a null
+    text, a string count, no id), for the dead-letter file; the cursors pass
+    them, since fetching them again would not make them any better.
+    """
 
     posts: list[Post] = field(default_factory=list)
     cursors: dict[str, str] = field(default_factory=dict)
@@ -43,6 +49,7 @@ class CrawlResult:
     errors: list[str] = field(default_factory=list)
     # A recheck's posts the source no longer has: post id -> how we know (HTTP 404, missing from its thread).
     deleted: dict[str, str] = field(default_factory=dict)
+    rejected: list[DeadLetter] = field(default_factory=list)
 
 
 def spider_class(source: SourceConfig) -> type:
@@ -159,7 +166,7 @@ def _crawl_spawned(request: dict, result: CrawlResult, timeout: float | None) ->
         [sys.executable, "-c", "import sys; from spiders.runner import _child; sys.exit(_child())"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": _pythonpath()},
+        env={**os.environ, "PYTHONPATH": _pythonpath(), "LISTENER_CRAWL_PARENT": str(os.getpid())},
     )
     process.stdin.write(json.dumps(request).encode())
     process.stdin.close()
@@ -183,7 +190,7 @@ def _crawl_forked(zygote: _Zygote, request: dict, result: CrawlResult, timeout: 
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.connect(zygote.path)
         stream = connection.makefile("rw", encoding="utf-8")
-        stream.write(json.dumps({**request, "environ": dict(os.environ), "cwd": os.getcwd()}) + "\n")
+        stream.write(json.dumps({**request, "environ": dict(os.environ), "cwd": os.getcwd(), "owner": os.getpid()}) + "\n")
         stream.flush()
         pid = json.loads(stream.readline() or '{"pid": null}')["pid"]
         if pid is None:
@@ -262,7 +269,10 @@ def _collect(lines, result: CrawlResult) -> int | None:
     """Apply a crawl's events to ``result``; return its exit code if it reported one."""
     code = None
     for line in lines:
-        event = json.loads(line)
+        try:
+            event = json.loads(line)
+        except ValueError:  # the child was killed half-way through writing it
+            continue
         if "post" in event:
             result.posts.append(Post.from_dict(event["post"]))
         elif "cursor" in event:
@@ -273,6 +283,9 @@ def _collect(lines, result: CrawlResult) -> int | None:
         elif "deleted" in event:
             post_id, reason = event["deleted"]
             result.deleted[post_id] = reason
+        elif "rejected" in event:
+            rejected = event["rejected"]
+            result.rejected.append(DeadLetter(rejected["origin"], rejected["reason"], record=rejected["record"]))
         elif "stats" in event:
             result.stats = event["stats"]
         elif "exit" in event:
@@ -295,6 +308,9 @@ def with_contact(agent: str, contact: str) -> str:
 
 def _child() -> int:
     """The spawned subprocess: run the crawl and write events to the original stdout."""
+    from spiders.lifeline import die_with_parent
+
+    die_with_parent(int(os.environ["LISTENER_CRAWL_PARENT"]))
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # stray prints go to stderr, never into the event stream
     sys.stdout = sys.stderr
@@ -332,6 +348,8 @@ def _run(request: dict, emit) -> None:
     from spiders import settings as default_settings
     from spiders.base import Cursor, source_error
     from spiders.conversations import Gone
+    from spiders.admission import checked, post_rejected
+    from spiders.progress import cursor_reached
 
     config = Config.model_validate(request["config"])
     source = SourceConfig.model_validate(request["source"])
@@ -351,10 +369,22 @@ def _run(request: dict, emit) -> None:
     def scraped(item, **_):
         if isinstance(item, Gone):
             emit(deleted=[item.post_id, item.reason])
-        elif isinstance(item, Post):
-            emit(post=item.to_dict())
-        elif isinstance(item, Cursor) and posts is None:  # a recheck never moves cursors
-            emit(cursor=[item.key, item.value])
+        elif isinstance(item, Post):  # checked again: a thread's answer may have changed it
+            post = checked(item, source.label)
+            if isinstance(post, Post):
+                emit(post=post.to_dict())
+            else:
+                emit(error=f"{source.label}: bad_item: {item.id}: not kept ({post.reason})")
+                rejected(source.label, post.reason, json.loads(post.raw))
+        elif isinstance(item, Cursor):
+            moved(item)
+
+    def rejected(origin, reason, record, **_):
+        emit(rejected={"origin": origin, "reason": reason, "record": record})
+
+    def moved(cursor, **_):
+        if posts is None:  # a recheck never moves cursors
+            emit(cursor=[cursor.key, cursor.value])
 
     def closed(spider, reason, **_):
         stats = dict(crawler.stats.get_stats())
@@ -362,6 +392,8 @@ def _run(request: dict, emit) -> None:
         emit(stats=json.loads(json.dumps(stats, default=str)))
 
     crawler.signals.connect(scraped, signal=signals.item_scraped)
+    crawler.signals.connect(moved, signal=cursor_reached, weak=False)
+    crawler.signals.connect(rejected, signal=post_rejected, weak=False)
     crawler.signals.connect(lambda message, **_: emit(error=message), signal=source_error, weak=False)
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
     process.crawl(crawler, config=config, source=source, cursors=request["cursors"], recheck=posts)

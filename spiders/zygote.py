@@ -8,7 +8,9 @@ rule still holds, and each crawl stays isolated in its own process.
 The parent talks to the zygote over a Unix socket: it sends one JSON line
 (the crawl request plus its environment and working directory) and reads the
 child's events back, ending with ``{"exit": code}``. The zygote exits when its
-parent closes its stdin, so no zygote outlives the process that started it.
+parent closes its stdin, so no zygote outlives the process that started it,
+and a crawl dies with the zygote and with the process that asked for it
+(:mod:`spiders.lifeline`), even when that one is killed with SIGKILL.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def serve(path: str) -> None:
     if "twisted.internet.reactor" in sys.modules:  # a shared, installed reactor would leak into every child
         raise SystemExit("spiders.zygote: a reactor was installed while preloading; refusing to fork crawls")
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    zygote = os.getpid()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(16)
@@ -60,18 +63,20 @@ def serve(path: str) -> None:
             connection, _ = server.accept()
             if os.fork() == 0:
                 server.close()
-                os._exit(_child(connection))
+                os._exit(_child(connection, zygote))
             connection.close()
     server.close()
     os.unlink(path)
 
 
-def _child(connection: socket.socket) -> int:
+def _child(connection: socket.socket, zygote: int) -> int:
+    from spiders.lifeline import die_with_parent
     from spiders.runner import run_request
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     stream = connection.makefile("rw", encoding="utf-8")
     request = json.loads(stream.readline())
+    die_with_parent(zygote, request.pop("owner", None))
     os.environ.clear()
     os.environ.update(request.pop("environ"))
     os.chdir(request.pop("cwd"))

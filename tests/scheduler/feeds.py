@@ -3,11 +3,16 @@
 Real crawls (``spiders.crawl``, a Scrapy subprocess) run against it. Each post
 gets a ``created_at_i`` later than every earlier one, so cursors are exact;
 ``published`` keeps the wall-clock time each post appeared, for freshness.
+``numericFilters`` on ``created_at_i`` take ``>``, ``>=``, ``<`` and ``<=``,
+comma-separated, as Algolia's do; ``/api/v1/items/<id>`` answers each post's
+(empty) reply tree; ``delay`` slows every answer down.
 """
 
 from __future__ import annotations
 
 import json
+import operator
+import re
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -15,41 +20,49 @@ from urllib.parse import parse_qs, urlsplit
 from spiders import localserver
 from spiders.localserver import QuietHandler
 
-FILTER_PREFIX = "created_at_i>"
+FILTER = re.compile(r"created_at_i(<=|>=|<|>)(-?\d+)")
+OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 class AlgoliaFeed:
-    def __init__(self, age: int = 0) -> None:
+    def __init__(self, age: int = 0, delay: float = 0.0) -> None:
         self.age = age  # posts claim to be this many seconds old when published
+        self.delay = delay
+        self.arrived = 0  # requests received, counted before any delay
         self.hits: list[dict] = []
         self.published: dict[str, float] = {}  # post id -> time.time() when published
         self.requests: list[tuple[float, int]] = []  # (time.time(), the cursor asked from)
         self._lock = threading.Lock()
         self._last = 0
 
-    def publish(self, text: str, author: str) -> str:
+    def publish(self, text: str, author: str, **fields) -> str:
         """Add a story; returns its post id as listener stores it (``<source>:<objectID>``)."""
         with self._lock:
             self._last = max(int(time.time()) - self.age, self._last + 1)
             object_id = str(1000 + len(self.hits))
             self.hits.append({
                 "objectID": object_id, "created_at_i": self._last, "author": author,
-                "title": text[:60], "story_text": text, "num_comments": 0, "_tags": ["story"],
+                "title": text[:60], "story_text": text, "num_comments": 0, "_tags": ["story"], **fields,
             })
             self.published[object_id] = time.time()
         return object_id
 
+    def publish_hit(self, hit: dict) -> None:
+        """Add a hit as given (in any shape, as a broken API might send it)."""
+        with self._lock:
+            self.hits.append(hit)
+
     def _search(self, query: dict) -> dict:
         text = (query.get("query") or [""])[0].lower()
-        since = 0
-        for part in (query.get("numericFilters") or [""])[0].split(","):
-            if part.startswith(FILTER_PREFIX):
-                since = int(part[len(FILTER_PREFIX):])
+        tests = [(OPERATORS[op], int(value)) for op, value in FILTER.findall((query.get("numericFilters") or [""])[0])]
+        since = max([value for test, value in tests if test in (operator.gt, operator.ge)], default=0)
         per_page = int((query.get("hitsPerPage") or ["100"])[0])
         page = int((query.get("page") or ["0"])[0])
         with self._lock:
             self.requests.append((time.time(), since))
-            found = [h for h in reversed(self.hits) if h["created_at_i"] > since and text in h["story_text"].lower()]
+            found = sorted((h for h in self.hits if all(test(h["created_at_i"], value) for test, value in tests)
+                            and text in (h.get("story_text") or h.get("comment_text") or "").lower()),
+                           key=lambda h: h["created_at_i"], reverse=True)
         pages = max(1, -(-len(found) // per_page))
         return {"hits": found[page * per_page:(page + 1) * per_page], "page": page, "nbPages": pages,
                 "hitsPerPage": per_page, "nbHits": len(found)}
@@ -60,6 +73,17 @@ class AlgoliaFeed:
         class Handler(QuietHandler):
             def do_GET(self):
                 parts = urlsplit(self.path)
+                feed.arrived += 1
+                time.sleep(feed.delay)
+                if parts.path.startswith("/api/v1/items/"):
+                    native = parts.path.rsplit("/", 1)[1]
+                    body = json.dumps({"id": native, "author": "someone", "children": []}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if parts.path != "/api/v1/search_by_date":
                     self.send_response(404)
                     self.end_headers()
