@@ -4,7 +4,7 @@
 1 h, 6 h, 24 h); at each the post's thread is fetched again through its source
 and its reply fields refreshed, and after the last the last one repeats (every
 24 h by default) until the post is ``schedule.recheck_max_age`` old (7 days).
-Only the reply fields and the derived answer state change: the analysis and
+Only the thread fields and the derived answer state change: the analysis and
 the team's workflow are left as they are. A post stops being re-checked once
 answered, once the team marks it answered, resolved or dismissed, or once too
 old. A step missed while the scheduler was down is not repeated: the post is
@@ -43,7 +43,11 @@ from scheduler.stats import Counters
 
 logger = logging.getLogger(__name__)
 
-RECHECKED_STATES = ("unanswered",)
+# Posts not known to be answered: unanswered, or unknown because nobody looked yet or the look-up failed.
+RECHECKED_STATES = ("unanswered", "unknown")
+# What a re-check may change in a post: its place in the thread and the facts about its replies.
+THREAD_FIELDS = ("thread_id", "parent_id", "reply_count", "replied_by", "first_reply_at", "reply_ids",
+                 "later_repliers", "reply_check")
 
 
 @dataclass
@@ -250,8 +254,7 @@ class AnswerRechecker:
             if current is None:
                 self._advance(due, doc, now, report)
                 continue
-            post = replace(doc.post, reply_count=current.reply_count, replied_by=current.replied_by,
-                           first_reply_at=current.first_reply_at)
+            post = replace(doc.post, **{name: getattr(current, name) for name in THREAD_FIELDS})
             state = answer_state(post, self.config)
             if post != doc.post or state != doc.answer_state:
                 updates.append(IndexedPost(post=post, analysis=doc.analysis, answer_state=state, workflow=doc.workflow))

@@ -4,6 +4,11 @@
 what is new since the last run (and ``created_at_i<=`` the oldest post fetched
 where an earlier run stopped early, see :mod:`spiders.progress`); ``/api/v1/items/:id``
 gives a post's reply tree, from which ``reply_count`` and ``replied_by`` come. No authentication.
+
+A story's tree (``items/<story id>``) is the whole conversation: one look-up
+serves the story and every comment of it that a search found. A story or
+comment whose item answers 404, or that is no longer in its story's tree, is
+gone (:mod:`spiders.conversations`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
-from spiders.conversations import thread_failed_or_gone
+from spiders.conversations import Conversation, ConversationLookups
 from spiders.base import Page, SourceSpider, Terms, Thread, html_text
 from spiders.progress import Listing
 
@@ -80,24 +85,39 @@ def parse_hit(hit: dict, source: str) -> Post:
     )
 
 
-def parse_item(payload: Any) -> Thread:
-    """The replies under an ``items/:id`` tree, at every depth."""
-    if not isinstance(payload, dict):
-        raise ValueError("item is not an object")
-    replies = []
-    stack = list(reversed(payload.get("children") or []))
+def parse_tree(payload: Any, source: str) -> Conversation:
+    """Every item of an ``items/:id`` tree as a post with its author, parent and time.
+
+    A deleted item (no author and no text) is left out, its replies kept.
+    """
+    if not isinstance(payload, dict) or "id" not in payload:
+        raise ValueError("item is not an object with an id")
+    conversation = Conversation(root=post_id(source, payload.get("story_id") or payload["id"]))
+    stack = [payload]
     while stack:
-        child = stack.pop()
-        if not isinstance(child, dict):
+        item = stack.pop()
+        if not isinstance(item, dict) or "id" not in item:
             continue
-        stamp = child.get("created_at_i")
-        when = datetime.fromtimestamp(int(stamp), timezone.utc) if isinstance(stamp, int) else None
-        replies.append((child.get("author"), when))
-        stack.extend(reversed(child.get("children") or []))
-    return Thread.of(replies, payload.get("author"))
+        stack.extend(reversed(item.get("children") or []))
+        native = item["id"]
+        if item.get("author") is None and item.get("text") is None and item.get("title") is None:
+            conversation.deleted.add(post_id(source, native))
+            continue
+        stamp = item.get("created_at_i")
+        if not isinstance(stamp, int):
+            continue  # a reply without a time cannot be ordered
+        parent = item.get("parent_id")
+        conversation.posts.append(Post(
+            id=post_id(source, native), source=source, url=ITEM_URL.format(native), author=item.get("author"),
+            text=html_text(item.get("text")) or item.get("title") or item.get("url") or "",
+            created_at=datetime.fromtimestamp(stamp, timezone.utc),
+            parent_id=post_id(source, parent) if parent is not None else None,
+            thread_id=conversation.root,
+        ))
+    return conversation
 
 
-class HackerNewsSpider(SourceSpider):
+class HackerNewsSpider(ConversationLookups, SourceSpider):
     kind = "hackernews"
     default_base_url = "https://hn.algolia.com"
     options_model = HackerNewsOptions
@@ -149,16 +169,8 @@ class HackerNewsSpider(SourceSpider):
     def wants_thread(self, post: Post) -> bool:
         return post.reply_count != 0  # comments carry no count: only a known zero is skipped
 
-    def thread_request(self, post: Post):
-        native = post.id.split(":", 1)[1]
-        return self.request(self.url(f"/api/v1/items/{native}"), self.parse_thread,
-                            cb_kwargs={"post": post}, errback=partial(thread_failed_or_gone, self))
+    def conversation_url(self, key: str) -> str:
+        return self.url(f"/api/v1/items/{key.split(':', 1)[1]}")
 
-    def parse_thread(self, response, post: Post):
-        payload = self.load_json(response)
-        if payload is not None:
-            try:
-                post = parse_item(payload).apply(post)
-            except ValueError as exc:
-                self.problem("bad_item", response.url, str(exc))
-        yield post
+    def parse_conversation(self, payload, key: str, posts: list[Post]) -> Conversation:
+        return parse_tree(payload, self.source.label)

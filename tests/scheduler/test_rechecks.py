@@ -267,7 +267,8 @@ def test_a_hacker_news_story_deleted_at_the_source_leaves_the_inbox_and_search(t
     from tests.spiders.server import LocalServer, Reply
 
     routes = {"/api/v1/items/41000001": Reply(404, {"error": "Not Found"}),
-              "/api/v1/items/41000002": fixture("hackernews", "item_41000007.json")}
+              "/api/v1/items/41000002": {**fixture("hackernews", "item_41000007.json"), "id": 41000002, "parent_id": None,
+                                         "story_id": 41000002, "author": "user2"}}
     with LocalServer(routes) as server:
         config = make_config(tmp_path, sources=[{"kind": "hackernews", "base_url": server.url, "allow_private": True}],
                              schedule={"recheck": STEPS})

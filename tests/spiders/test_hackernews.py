@@ -1,7 +1,8 @@
 from datetime import datetime, timezone
 
 from listener.config import Config, EntityConfig, SectorConfig
-from spiders.hackernews import parse_item, parse_search
+from listener.threads import reply_state, thread_facts
+from spiders.hackernews import parse_search, parse_tree
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
 
@@ -50,15 +51,26 @@ def test_deleted_author_is_kept_as_none():
     assert parse_search(payload, "hn").posts[0].author is None
 
 
-def test_item_tree_gives_reply_count_and_repliers_without_the_poster():
-    thread = parse_item(fixture("hackernews", "item_41000001.json"))
-    assert thread.count == 3
-    assert thread.repliers == ("cinesa", "moviebuff")
+def test_item_tree_gives_every_post_with_its_parent_and_time():
+    tree = parse_tree(fixture("hackernews", "item_41000001.json"), "hn")
+    assert [(p.id, p.author, p.parent_id) for p in tree.posts] == [
+        ("hn:41000001", "filmfan", None), ("hn:41000005", "cinesa", "hn:41000001"),
+        ("hn:41000006", "filmfan", "hn:41000005"), ("hn:41000007", "moviebuff", "hn:41000001")]
+    assert tree.root == "hn:41000001" and tree.posts[1].created_at == datetime(2025, 3, 2, 9, 40, tzinfo=timezone.utc)
 
 
-def test_first_reply_time_is_the_earliest_reply_by_someone_else():
-    thread = parse_item(fixture("hackernews", "item_41000001.json"))
-    assert thread.first_reply_at == datetime(2025, 3, 2, 9, 40, tzinfo=timezone.utc)
+def test_a_deleted_comment_leaves_the_tree_and_its_replies_stay():
+    payload = fixture("hackernews", "item_41000001.json")
+    payload["children"][0].update(author=None, text=None)
+    tree = parse_tree(payload, "hn")
+    assert "hn:41000005" in tree.deleted and "hn:41000006" in {p.id for p in tree.posts}
+
+
+def test_the_story_is_answered_by_the_brand_and_the_comment_by_nobody():
+    tree = parse_tree(fixture("hackernews", "item_41000001.json"), "hn")
+    story, comment = tree.posts[0], tree.posts[3]
+    assert reply_state(thread_facts(story, tree.posts), Config()).answered_by == "brand"
+    assert reply_state(thread_facts(comment, tree.posts), Config()).state == "unanswered"
 
 
 def _filtered_search(request):
@@ -135,10 +147,25 @@ def test_queries_come_from_names_and_sector_keywords_when_none_are_given():
     assert sorted(r.param("query") for r in server.requests) == ["Cinesa", "Yelmo", "Yelmo Cines", "cine"]
 
 
-def test_failed_thread_still_emits_the_story():
+def test_failed_thread_still_emits_the_story_as_not_looked_up():
     routes = {**ROUTES, "/api/v1/items/41000001": Reply(404, {"error": "not found"})}
     with LocalServer(routes) as server:
         result = run(local_source("hackernews", server.url, queries=["cinesa"]))
     story = next(p for p in result.posts if p.id == "hackernews:41000001")
-    assert story.reply_count == 3 and story.replied_by == ()
+    assert (story.reply_count, story.replied_by, story.reply_check) == (3, (), "lookup_failed")
     assert result.stats["source/errors/http_404"] == 1
+
+
+def test_one_look_up_serves_the_story_and_the_comment_found_in_it():
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("hackernews", server.url, queries=["cinesa"]))
+    assert server.paths().count("/api/v1/items/41000001") == 1 and "/api/v1/items/41000007" not in server.paths()
+    states = {p.id: reply_state(p, Config()) for p in result.posts}
+    assert (states["hackernews:41000001"].answered_by, states["hackernews:41000007"].state) == ("brand", "unanswered")
+
+
+def test_threads_off_leaves_posts_with_comments_not_looked_up():
+    with LocalServer(ROUTES) as server:
+        result = run(local_source("hackernews", server.url, queries=["cinesa"], threads=False))
+    story = next(p for p in result.posts if p.id == "hackernews:41000001")
+    assert reply_state(story, Config()).reason == "not_checked"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -112,7 +113,7 @@ def test_recheck_asks_only_for_threads_whatever_the_thread_options():
         result = run_recheck(local_source("hackernews", server.url, threads=False, max_threads=0),
                              [stored("hackernews:41000001", "lucia")])
     assert server.paths() == [HN_ITEM]
-    assert result.posts[0].reply_count == 3
+    assert (result.posts[0].reply_count, result.posts[0].reply_check) == (2, "checked")  # direct replies
 
 
 def test_recheck_leaves_cursors_untouched():
@@ -123,11 +124,12 @@ def test_recheck_leaves_cursors_untouched():
     assert not any(path.startswith("/api/v1/search") for path in server.paths())
 
 
-def test_failed_thread_request_returns_the_post_unchanged_and_reports_it():
+def test_failed_thread_request_returns_the_post_not_looked_up_and_reports_it():
     post = stored("hackernews:41000001", "lucia")
     with LocalServer({HN_ITEM: Reply(403, {"error": "forbidden"})}) as server:
         result = run_recheck(local_source("hackernews", server.url), [post])
-    assert result.posts == [post] and result.deleted == {}
+    assert result.posts == [replace(post, reply_check="lookup_failed")] and result.deleted == {}
+    assert answer_state(result.posts[0], CONFIG) == "unknown"
     assert result.stats["source/errors/http_403"] == 1
     assert len(result.errors) == 1 and HN_ITEM in result.errors[0]
 
