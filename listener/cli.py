@@ -17,7 +17,7 @@ import click
 from listener.clitools import ListenerGroup, config_option, resolve_config
 from listener.config import load_config
 from listener.errors import ListenerError, NotFoundError
-from listener.jsonl import Notice, Rejection, read_posts
+from listener.jsonl import Rejection, read_posts
 from listener.records import Post
 
 # Commands of the layers above the core, imported only when used.
@@ -85,36 +85,23 @@ def _read_input(path: str, reader) -> Iterator[tuple[int, object]]:
 @main.command()
 @config_option
 @click.argument("path", metavar="FILE|-")
-def analyze(config_path: str | None, path: str) -> None:
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Processes that analyse posts (default: one per core, at most 4).")
+def analyze(config_path: str | None, path: str, workers: int | None) -> None:
     """Analyse posts (JSON Lines) and print one enriched line per post, in order."""
-    from listener.pipeline import Pipeline
+    from listener.pipeline import Pipeline, default_workers
 
     pipeline = Pipeline(resolve_config(config_path))
+    workers = workers or default_workers()
     rejected = 0
-    posts = []
-    for _, item in _posts(path):
-        if isinstance(item, Notice):
-            click.echo(f"warning: {item}", err=True)
-            continue
-        if isinstance(item, Rejection):
-            rejected += 1
-            click.echo(str(item), err=True)
-            continue
-        posts.append(item)
-        if len(posts) >= 256:
-            _print_analyses(pipeline, posts)
-            posts = []
-    _print_analyses(pipeline, posts)
+    for chunk in _read_input(path, lambda stream, origin: pipeline.analyze_lines(stream, origin, workers)):
+        for message in chunk.messages:
+            click.echo(message, err=True)
+        if chunk.lines:
+            click.echo("\n".join(chunk.lines))
+        rejected += chunk.rejected
     if rejected:
         raise ListenerError(f"{rejected} line(s) could not be read (see above)")
-
-
-def _print_analyses(pipeline, posts) -> None:
-    for post, analysis in pipeline.analyze(posts):
-        if isinstance(analysis, Rejection):
-            click.echo(f"{post.id}: {analysis.reason}", err=True)
-            continue
-        click.echo(json.dumps({"id": post.id, "analysis": analysis.to_dict()}, ensure_ascii=False))
 
 
 @main.command()
@@ -444,3 +431,7 @@ def train(config_path: str | None, no_feedback: bool, labelled: tuple[str, ...])
         before = summary.previous.get(label, {}).get("f1")
         change = f"{score['f1'] - before:+.3f}" if before is not None else "new"
         click.echo(f"  {label:<24}{score['p']:7.3f}{score['r']:7.3f}{score['f1']:7.3f}{score['n']:7d}{change:>11}")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+import signal
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from itertools import islice
+from dataclasses import dataclass, field, replace
+from itertools import chain, islice
 
 from listener.config import Config
 from listener.index.base import BaseBackend
 from listener.deadletter import DeadLetter, DeadLetterFile
-from listener.jsonl import Notice, Rejection, check_post, load_line, normalize_post
+from listener.jsonl import Notice, Rejection, check_post, load_line, normalize_post, read_posts
 from listener.records import Analysis, IndexedPost, Post
 from listener.threads import answer_state
 
@@ -45,6 +49,29 @@ class IngestReport:
 
 
 Item = Post | Rejection | Notice | tuple[str, Post]
+
+
+@dataclass
+class AnalyzedLines:
+    """What ``listener analyze`` prints for a run of input lines."""
+
+    lines: list[str] = field(default_factory=list)  # one JSON line per post, in input order
+    messages: list[str] = field(default_factory=list)  # warnings and rejections, in input order
+    rejected: int = 0  # lines that could not be read
+
+
+# Input lines per unit of work: a worker process gets this many at a time.
+CHUNK_LINES = 256
+
+
+def default_workers() -> int:
+    """One analysing process per core this process may use, at most four."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cores))
+
+
+def analysis_line(post: Post, analysis: Analysis) -> str:
+    return json.dumps({"id": post.id, "analysis": analysis.to_dict()}, ensure_ascii=False)
 
 
 class DeadLetterList(list):
@@ -78,6 +105,46 @@ class Pipeline:
             except Exception:  # one bad post must not lose the batch: retry one by one
                 analyses = [self._analyze_one(post) for post in batch]
             yield from zip(batch, analyses)
+
+    def analyze_lines(self, lines: Iterable[bytes], origin: str, workers: int = 1) -> Iterator[AnalyzedLines]:
+        """Read and analyse JSON Lines (``origin`` names them in messages), a chunk of lines at a time, in order.
+
+        With ``workers`` > 1, that many forked processes read and analyse the
+        chunks while this one reads the lines and hands the results on: each
+        starts with this process's analyzer, so the output is the same.
+        """
+        chunks = _chunks(lines, CHUNK_LINES)
+        opening = list(islice(chunks, 2))
+        chunks = chain(opening, chunks)
+        if workers <= 1 or len(opening) < 2:  # one chunk is not worth a process
+            for start, chunk in chunks:
+                yield self._analyze_chunk(start, chunk, origin)
+            return
+        yield from _in_workers(self, origin, chunks, workers)
+
+    def _analyze_chunk(self, start: int, lines: list[bytes], origin: str) -> AnalyzedLines:
+        """The output of ``lines``, the first of them line ``start`` of the input."""
+        result = AnalyzedLines()
+        # Line numbers count from the chunk's first line; a blank line before a later chunk keeps the
+        # byte-order mark removed only from line 1 of the input.
+        shift = 0 if start == 1 else start - 2
+        posts = []
+        for _, item in read_posts(lines if start == 1 else [b"\n", *lines], origin):
+            if isinstance(item, (Notice, Rejection)) and shift:
+                item = replace(item, line=item.line + shift)
+            if isinstance(item, Notice):
+                result.messages.append(f"warning: {item}")
+            elif isinstance(item, Rejection):
+                result.rejected += 1
+                result.messages.append(str(item))
+            else:
+                posts.append(item)
+        for post, analysis in self.analyze(posts):
+            if isinstance(analysis, Rejection):
+                result.messages.append(f"{post.id}: {analysis.reason}")
+            else:
+                result.lines.append(analysis_line(post, analysis))
+        return result
 
     def _analyze_one(self, post: Post) -> Analysis | Rejection:
         try:
@@ -154,6 +221,74 @@ class Pipeline:
         report = self.ingest(_replayed(entries, str(dead_letter.path)), batch_size, dead_letter=again)
         dead_letter.replace(again, size)
         return report
+
+
+def _chunks(lines: Iterable[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
+    """``(number of its first line, lines)`` for each run of ``size`` lines."""
+    iterator, start = iter(lines), 1
+    while chunk := list(islice(iterator, size)):
+        yield start, chunk
+        start += len(chunk)
+
+
+def _in_workers(pipeline: Pipeline, origin: str, chunks: Iterator[tuple[int, list[bytes]]], count: int) -> Iterator[AnalyzedLines]:
+    """``pipeline._analyze_chunk`` of each chunk, by ``count`` forked processes, in input order.
+
+    Each process has one chunk at a time: it is sent the next one as soon as
+    its result is received, so neither side can block the other on a full pipe.
+    """
+    context = multiprocessing.get_context("fork")
+    connections, processes = [], []
+    try:
+        for _ in range(count):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_work, args=(pipeline, origin, theirs), daemon=True)
+            process.start()
+            theirs.close()
+            connections.append(ours)
+            processes.append(process)
+        idle, busy = deque(connections), deque()
+        for chunk in chunks:
+            if idle:
+                connection = idle.popleft()
+                connection.send(chunk)
+                busy.append(connection)
+                continue
+            connection = busy.popleft()
+            result = _received(connection)
+            connection.send(chunk)
+            busy.append(connection)
+            yield result
+        while busy:
+            yield _received(busy.popleft())
+    finally:
+        for connection in connections:
+            try:
+                connection.send(None)
+            except OSError:
+                pass
+            connection.close()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+
+
+def _received(connection) -> AnalyzedLines:
+    try:
+        return connection.recv()
+    except EOFError:
+        raise RuntimeError("an analysing process stopped unexpectedly (out of memory?)") from None
+
+
+def _work(pipeline: Pipeline, origin: str, connection) -> None:
+    """A worker process: analyse the chunks it is sent until it is sent None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    try:
+        while (chunk := connection.recv()) is not None:
+            connection.send(pipeline._analyze_chunk(*chunk, origin))
+    except (EOFError, BrokenPipeError):  # the parent stopped reading (its output was closed)
+        pass
 
 
 def _named(post_id: str, origin: str | None) -> str:

@@ -61,6 +61,19 @@ def test_analyze_prints_one_line_per_post_in_order(runner, config):
     assert analysis["mentions"][0]["entity"] == "Cinesa"
 
 
+def test_analyze_in_two_processes_prints_what_one_prints_with_line_numbers_of_the_whole_file(runner, config, tmp_path):
+    texts = ["¿Alguien sabe si Cinesa abre hoy?", "Yelmo es caro", "hola", "Cinesa no me devuelve el dinero"]
+    lines = [post_line(str(n), texts[n % len(texts)]) for n in range(700)]
+    lines[600] = "{broken"
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(lines))
+    one, two = (runner.invoke(main, ["analyze", "--config", str(config), "--workers", w, str(posts)]) for w in ("1", "2"))
+    assert one.exit_code == two.exit_code == 2
+    assert two.stdout == one.stdout and two.stderr == one.stderr
+    assert len(two.stdout.splitlines()) == 699
+    assert f"{posts}, line 601: malformed JSON" in two.stderr
+
+
 def test_ingest_indexes_good_lines_and_reports_bad_ones(runner, config, tmp_path):
     posts = tmp_path / "posts.jsonl"
     posts.write_text("\n".join([post_line("1", "Cinesa no me devuelve el dinero"), "{broken", post_line("2", "¿Qué cine me recomendáis?")]))
