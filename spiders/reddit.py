@@ -4,7 +4,10 @@ With ``LISTENER_REDDIT_CLIENT_ID`` and ``LISTENER_REDDIT_CLIENT_SECRET`` set,
 the spider gets an application-only OAuth token and reads ``oauth.reddit.com``;
 otherwise it reads the public ``.json`` listings. Listings are newest first:
 paging (``after``) stops at the first post older than the cursor. A post with
-comments gets one more request, ``/comments/<id>``, to learn who replied.
+comments gets one more request, ``/comments/<id>`` (up to 500 comments), whose
+comment tree (``parent_id`` of each comment) says who replied to what
+(:mod:`spiders.conversations`); a submission shown as ``[deleted]`` or
+``[removed]`` there is gone.
 Reddit asks for a descriptive User-Agent: its format carries the project URL
 and the source's ``contact``; ``user_agent`` replaces it.
 """
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +24,8 @@ import scrapy
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms, Thread
+from spiders.base import Cursor, Page, SourceSpider, Terms
+from spiders.conversations import Conversation, ConversationLookups
 from spiders.settings import PROJECT_URL
 
 PUBLIC_URL = "https://www.reddit.com"
@@ -81,11 +84,24 @@ def parse_link(data: dict, source: str) -> Post:
     )
 
 
-def parse_comments(payload: Any, poster: str | None) -> Thread:
-    """The comments of ``/comments/<id>`` at every depth; ``more`` stubs count without names."""
-    if not isinstance(payload, list) or len(payload) < 2 or not isinstance(payload[1], dict):
+def parse_conversation(payload: Any, source: str) -> Conversation:
+    """``/comments/<id>``: the submission and its comments at every depth, each with author, parent and time.
+
+    A removed or deleted submission or comment is left out (its replies kept);
+    a ``more`` stub means part of the thread was not sent.
+    """
+    if not isinstance(payload, list) or len(payload) < 2 or not all(isinstance(p, dict) for p in payload[:2]):
         raise ValueError("expected [post listing, comment listing]")
-    replies, hidden = [], 0
+    links = [c for c in payload[0].get("data", {}).get("children") or [] if isinstance(c, dict) and c.get("kind") == "t3"]
+    if not links:
+        raise ValueError("no submission in the first listing")
+    link = links[0]["data"]
+    root = post_id(source, link.get("name") or f"t3_{link['id']}")
+    conversation = Conversation(root=root)
+    if _deleted(link, "selftext"):
+        conversation.deleted.add(root)
+    else:
+        conversation.posts.append(parse_link(link, source))
     stack = list(reversed(payload[1].get("data", {}).get("children") or []))
     while stack:
         child = stack.pop()
@@ -93,22 +109,32 @@ def parse_comments(payload: Any, poster: str | None) -> Thread:
             continue
         data = child.get("data") or {}
         if child.get("kind") == "more":
-            hidden += int(data.get("count") or 0)
+            conversation.complete = conversation.complete and not (data.get("count") or data.get("children"))
             continue
-        if child.get("kind") != "t1":
+        if child.get("kind") != "t1" or not data.get("name"):
             continue
-        author = data.get("author")
-        stamp = data.get("created_utc")
-        when = datetime.fromtimestamp(float(stamp), timezone.utc) if isinstance(stamp, (int, float)) else None
-        replies.append((None if author in DELETED else author, when))
         nested = data.get("replies")
         if isinstance(nested, dict):
             stack.extend(reversed(nested.get("data", {}).get("children") or []))
-    thread = Thread.of(replies, poster)
-    return replace(thread, count=thread.count + hidden)
+        comment = post_id(source, data["name"])
+        if _deleted(data, "body"):
+            conversation.deleted.add(comment)
+        elif isinstance(data.get("created_utc"), (int, float)):
+            conversation.posts.append(Post(
+                id=comment, source=source, url=PUBLIC_URL + (data.get("permalink") or link["permalink"]),
+                author=data.get("author"), text=data.get("body") or "",
+                created_at=datetime.fromtimestamp(float(data["created_utc"]), timezone.utc),
+                parent_id=post_id(source, data["parent_id"]) if data.get("parent_id") else root, thread_id=root,
+            ))
+    return conversation
 
 
-class RedditSpider(SourceSpider):
+def _deleted(data: dict, text_field: str) -> bool:
+    """Reddit keeps a deleted post's place: its author and text become ``[deleted]`` or ``[removed]``."""
+    return data.get("author") in DELETED and (data.get(text_field) in DELETED or data.get("removed_by_category"))
+
+
+class RedditSpider(ConversationLookups, SourceSpider):
     kind = "reddit"
     options_model = RedditOptions
     # Reddit's format: <platform>:<app id>:<version> (<who>); a source's user_agent replaces it.
@@ -195,16 +221,8 @@ class RedditSpider(SourceSpider):
         if newest is not None:
             yield Cursor(key, f"{newest:.0f}")
 
-    def thread_request(self, post: Post):
-        native = post.id.split(":", 1)[1].removeprefix("t3_")
-        url = self.api(f"/comments/{native}", {"limit": 100})
-        return self.request(url, self.parse_thread, cb_kwargs={"post": post}, errback=self.thread_failed)
+    def conversation_url(self, key: str) -> str:
+        return self.api(f"/comments/{key.split(':', 1)[1].removeprefix('t3_')}", {"limit": 500})
 
-    def parse_thread(self, response, post: Post):
-        payload = self.load_json(response)
-        if payload is not None:
-            try:
-                post = parse_comments(payload, post.author).apply(post)
-            except ValueError as exc:
-                self.problem("bad_item", response.url, str(exc))
-        yield post
+    def parse_conversation(self, payload, key: str, posts: list[Post]) -> Conversation:
+        return parse_conversation(payload, self.source.label)

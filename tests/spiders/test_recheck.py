@@ -45,7 +45,7 @@ def test_reddit_post_comes_back_answered_by_the_brand():
     with LocalServer({"/comments/1j1abce.json": comments}) as server:
         result = run_recheck(local_source("reddit", server.url), [stored("reddit:t3_1j1abce", "tapas_lover")])
     [post] = result.posts
-    assert answer_state(post, CONFIG) == "answered_by_brand" and post.reply_count == 5
+    assert answer_state(post, CONFIG) == "answered_by_brand" and post.reply_ids == ("reddit:t1_mfa0001",)
 
 
 def test_mastodon_post_comes_back_answered_by_the_brand():

@@ -1,6 +1,8 @@
 import base64
 
-from spiders.reddit import parse_comments, parse_listing
+from listener.config import Config, EntityConfig
+from listener.threads import reply_state, thread_facts
+from spiders.reddit import parse_conversation, parse_listing
 from spiders.settings import PROJECT_URL
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
@@ -31,10 +33,28 @@ def test_non_listing_is_a_problem_not_a_crash():
     assert page.posts == [] and page.problems
 
 
-def test_comment_tree_counts_more_and_names_repliers_except_poster_and_deleted():
-    thread = parse_comments(fixture("reddit", "comments_1j1abce.json"), "tapas_lover")
-    assert thread.count == 5
-    assert thread.repliers == ("Cinesa",)
+def test_comment_tree_gives_each_comment_its_parent_and_leaves_deleted_ones_out():
+    tree = parse_conversation(fixture("reddit", "comments_1j1abce.json"), "reddit")
+    assert [(p.id, p.author, p.parent_id) for p in tree.posts] == [
+        ("reddit:t3_1j1abce", "tapas_lover", None), ("reddit:t1_mfa0001", "Cinesa", "reddit:t3_1j1abce"),
+        ("reddit:t1_mfa0002", "tapas_lover", "reddit:t1_mfa0001")]
+    assert tree.deleted == {"reddit:t1_mfa0003"}
+    assert not tree.complete  # a "more" stub: some comments were not sent
+
+
+def test_a_reply_by_the_brands_reddit_account_answers_and_the_same_name_elsewhere_does_not():
+    tree = parse_conversation(fixture("reddit", "comments_1j1abce.json"), "reddit")
+    submission = thread_facts(tree.posts[0], tree.posts, complete=tree.complete)
+    on_reddit = Config(brand=EntityConfig(name="Cinesa", handles=["@Cinesa"], accounts={"reddit": ["u/cinesa_es"]}),
+                       sources=[{"kind": "reddit"}])
+    assert reply_state(submission, Config()).answered_by == "brand"  # @Cinesa everywhere
+    assert reply_state(submission, on_reddit).answered_by == "other"  # u/Cinesa is not u/cinesa_es
+
+
+def test_a_removed_submission_is_deleted_in_its_conversation():
+    payload = fixture("reddit", "comments_1j1abce.json")
+    payload[0]["data"]["children"][0]["data"].update(author="[deleted]", selftext="[removed]")
+    assert "reddit:t3_1j1abce" in parse_conversation(payload, "reddit").deleted
 
 
 def _routes(token_required=False):
