@@ -14,11 +14,26 @@ from listener.sla import sla_status
 
 ANSWER_LABELS = {
     "unanswered": "no reply",
-    "answered": "replied",
+    "answered": "someone else replied",
     "answered_by_brand": "we replied",
     "answered_by_competitor": "COMPETITOR replied",
-    "unknown": "",
+    "unknown": "reply unknown",
 }
+UNKNOWN_LABELS = {
+    "not_checked": "not checked yet",
+    "no_thread_source": "the source shows no replies",
+    "lookup_failed": "thread look-up failed",
+    "budget_exhausted": "left out by the look-up budget",
+}
+
+
+def answer_label(hit: IndexedPost) -> str:
+    """How a post's reply state reads, the same in the terminal, the web and alerts."""
+    if hit.reply_state == "unknown":
+        return f"reply unknown: {UNKNOWN_LABELS.get(hit.reply_state_reason, hit.reply_state_reason)}"
+    if hit.answered_by == "competitor" and hit.analysis.customer_status == "prospect":
+        return "COMPETITOR replied to our prospect"
+    return ANSWER_LABELS.get(hit.answer_state, hit.answer_state)
 
 
 def age(created_at: datetime, now: datetime | None = None) -> str:
@@ -63,7 +78,7 @@ def inbox_row(hit: IndexedPost, config: Config, width: int) -> list[str]:
     )
     lines = [head, "      " + one_line(post.text, width - 6)]
     why = "; ".join(analysis.reasons)
-    extra = " · ".join(x for x in (ANSWER_LABELS.get(hit.answer_state, ""), analysis.customer_status) if x)
+    extra = " · ".join(x for x in (answer_label(hit), analysis.customer_status) if x)
     lines.append("      " + one_line(f"why: {why} [{extra}]", width - 6))
     lines.append(f"      {post.url}  id={post.id}")
     return lines

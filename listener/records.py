@@ -31,6 +31,8 @@ ANSWER_STATE_PARTS = {
     "unanswered": ("unanswered", "nobody"),
     "unknown": ("unknown", "nobody"),
 }
+# Every state but the brand's own answer: what the brand still has to answer, in every view.
+WAITING_FOR_BRAND = tuple(state for state in ANSWER_STATES if state != "answered_by_brand")
 # Why a post's reply state is unknown; ``Post.reply_check`` holds one of these or "checked".
 UNKNOWN_REASONS = ("not_checked", "no_thread_source", "lookup_failed", "budget_exhausted")
 REPLY_CHECKS = ("checked", *UNKNOWN_REASONS)

@@ -129,6 +129,7 @@ def _local(value: datetime, zone: ZoneInfo) -> str:
 def offhours(config_path: str | None, since_text: str, until_text: str | None, as_json: bool) -> None:
     """Surfaced posts that arrived outside service hours, and how they were handled."""
     from listener.index import open_backend
+    from listener.present import answer_label
     from scheduler.sla_alerts import off_hours
 
     config = resolve_config(config_path)
@@ -142,7 +143,9 @@ def offhours(config_path: str | None, since_text: str, until_text: str | None, a
         for row in rows:
             click.echo(json.dumps({"id": row.doc.id, "created_at": row.doc.post.created_at.isoformat(),
                                    "due_at": row.status.due_at.isoformat(), "overdue": row.status.overdue,
-                                   "answer_state": row.doc.answer_state, "status": row.doc.workflow.status,
+                                   "answer_state": row.doc.answer_state, "reply_state": row.doc.reply_state,
+                                   "answered_by": row.doc.answered_by, "reply_state_reason": row.doc.reply_state_reason,
+                                   "status": row.doc.workflow.status,
                                    "url": row.doc.post.url}, ensure_ascii=False))
         return
     late = sum(row.status.overdue for row in rows)
@@ -151,7 +154,7 @@ def offhours(config_path: str | None, since_text: str, until_text: str | None, a
     for row in rows:
         flag = "LATE" if row.status.overdue else "ok"
         click.echo(f"  {_local(row.doc.post.created_at, zone)}  due {_local(row.status.due_at, zone)}  {flag:4}  "
-                   f"{row.doc.answer_state:22}  {row.doc.post.source}  {row.doc.post.url}")
+                   f"{answer_label(row.doc):22}  {row.doc.post.source}  {row.doc.post.url}")
 
 
 @report.command()

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from listener.config import Config
 from listener.index.base import BaseBackend, SearchQuery
+from listener.workflow import OPEN_STATUSES
 from listener.state import StateStore
 from scheduler.alerts import Alert, AlertItem, Notifier
 from scheduler.queries import awaiting_brand
@@ -34,6 +35,8 @@ def build_digest(config: Config, backend: BaseBackend, state: StateStore, settin
         filters={"customer_status": ("prospect",)}, surface=True, since=since, until=now, sort="score", limit=TOP,
     ))
     waiting = backend.count(awaiting_brand())
+    rivals = backend.count(SearchQuery(filters={"customer_status": ("prospect",), "answer_state": ("answered_by_competitor",),
+                                                "status": OPEN_STATUSES}, surface=True, since=since, until=now))
     late = overdue(backend, config, now, timedelta(seconds=settings.sla.lookback))
     breaches = state.alerts_since("sla/post", since)
     spikes = state.alerts_since("spike", since)
@@ -42,6 +45,7 @@ def build_digest(config: Config, backend: BaseBackend, state: StateStore, settin
         (f"New prospects: {prospects.total}",
          tuple(AlertItem.of(doc, note=f"score {doc.analysis.lead_score}").line() for doc in prospects.hits)),
         (f"Waiting for an answer from the brand: {waiting}", ()),
+        (f"Prospects a competitor answered first (last 24 h): {rivals}", ()),
         (f"SLA: {len(late)} overdue now, {len(breaches)} breached in the last 24 h", ()),
         (f"Spikes: {len(spikes)}", tuple(title or key for key, _, title in spikes)),
         ("Share of voice (last 24 h)", tuple(f"{name}: {posts} posts ({share:.0%})" for name, posts, share in voice)),
@@ -54,6 +58,7 @@ def build_digest(config: Config, backend: BaseBackend, state: StateStore, settin
         data={
             "prospects": prospects.total,
             "waiting": waiting,
+            "prospects_answered_by_competitor": rivals,
             "overdue": len(late),
             "breaches": len(breaches),
             "spikes": len(spikes),

@@ -6,7 +6,8 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from listener.records import IndexedPost
+from listener.present import answer_label
+from listener.records import WAITING_FOR_BRAND, IndexedPost
 from listener.workflow import OPEN_STATUSES
 from scheduler.alerts import Alert, AlertItem, Notifier
 from scheduler.settings import ProspectSettings
@@ -27,6 +28,7 @@ class ProspectWatch:
             and doc.analysis.customer_status == "prospect"
             and doc.analysis.lead_score >= self.settings.min_score
             and doc.workflow.status in OPEN_STATUSES
+            and doc.answer_state in WAITING_FOR_BRAND  # the brand answered it already: nothing to alert
             and now - doc.post.created_at <= timedelta(seconds=self.settings.max_age)
         )
 
@@ -44,9 +46,15 @@ class ProspectWatch:
             kind="prospect",
             keys=(batch, *(f"prospect:{post_id}" for post_id in ids)),
             title=f"{count} new prospect{'s' if count != 1 else ''} worth answering",
-            items=tuple(AlertItem.of(d, note=f"score {d.analysis.lead_score}: {', '.join(d.analysis.reasons[:2])}")
-                        for d in found[:MAX_ITEMS]),
+            items=tuple(AlertItem.of(d, note=_note(d)) for d in found[:MAX_ITEMS]),
             data={"prospects": count, "post_ids": ids},
         )
         self.notifier.send(alert)
         return alert
+
+
+def _note(doc: IndexedPost) -> str:
+    note = f"score {doc.analysis.lead_score}: {', '.join(doc.analysis.reasons[:2])}"
+    if doc.answered_by == "competitor":  # an analyst signal: a rival got to our prospect first
+        note += f" ({answer_label(doc)})"
+    return note

@@ -7,13 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from listener.index.base import BaseBackend, SearchQuery
-from listener.records import ANSWER_STATES
+from listener.records import WAITING_FOR_BRAND
 from listener.workflow import OPEN_STATUSES
 
 PAGE = 500
-
-# Every answer state except the brand's own answer: the clock runs until the brand replies.
-WAITING_FOR_BRAND = tuple(state for state in ANSWER_STATES if state != "answered_by_brand")
 
 
 def search_all(backend: BaseBackend, query: SearchQuery, limit: int = 10_000) -> Iterator:

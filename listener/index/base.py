@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from listener.errors import BackendError, ConflictError, ListenerError, NotFoundError
-from listener.records import Feedback, IndexedPost, Workflow
+from listener.records import WAITING_FOR_BRAND, Feedback, IndexedPost, Workflow
 from listener.suppression import Handles
 from listener.workflow import OPEN_STATUSES, WorkflowChange, apply_change
 
@@ -84,8 +84,8 @@ class WriteResult:
         return self
 
 
-# A post the brand already replied to on its platform needs no one from the inbox.
-INBOX_ANSWER_STATES = ("unanswered", "answered", "answered_by_competitor", "unknown")
+# A post the brand already replied to on its platform needs no one from the inbox (the web's and alerts' too).
+INBOX_ANSWER_STATES = WAITING_FOR_BRAND
 
 
 def inbox_query(filters: Mapping[str, tuple[str, ...]] | None = None, limit: int = 20, offset: int = 0) -> SearchQuery:

@@ -87,7 +87,10 @@ class PostOut(BaseModel):
     customer_status: str
     lead_score: int
     reasons: list[str] = Field(description="Why the post surfaced.")
-    answer_state: str
+    answer_state: str = Field(description="reply_state and answered_by in one word, as filtered on.")
+    reply_state: str = Field(description="answered, unanswered or unknown.")
+    answered_by: str = Field(description="brand, competitor, other or nobody.")
+    reply_state_reason: str | None = Field(description="Why the reply state is unknown: not_checked, no_thread_source, lookup_failed or budget_exhausted.")
     status: str
     assignee: str | None
     version: int = Field(description="Send it back with any change: a change to a post someone changed since is refused (409).")

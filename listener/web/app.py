@@ -143,7 +143,7 @@ def template_environment() -> Environment:
     )
     environment.filters["isolate"] = views.isolate
     environment.globals.update(
-        age=views.age, duration=views.duration, handle=views.handle, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT, label_text=views.label_text,
+        age=views.age, duration=views.duration, handle=views.handle, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT, answer_label=views.answer_label, label_text=views.label_text,
     )
     return environment
 

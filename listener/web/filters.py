@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from listener.index.base import SearchQuery
+from listener.records import WAITING_FOR_BRAND
 from listener.workflow import OPEN_STATUSES
 
 FILTER_FIELDS = ("entity", "source", "language", "intent", "customer_status", "answer_state", "status", "assignee")
@@ -69,6 +70,8 @@ def read_selection(params, user: str, sorts, default_sort: str, inbox: bool = Fa
             filters[name] = values
     if inbox and "status" not in filters:
         filters["status"] = OPEN_STATUSES
+    if inbox and "answer_state" not in filters:  # what the brand answered leaves the inbox, as everywhere
+        filters["answer_state"] = WAITING_FOR_BRAND
     sort = params.get("sort") or default_sort
     if sort not in sorts:
         raise FilterError(f"sort must be one of {', '.join(sorts)}, not {sort!r}")

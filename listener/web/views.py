@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 from listener.config import ScheduleConfig
 from listener.feedback import BOOLEAN_LABELS, CHOICES, effective_labels, latest_by_label, predicted_labels
-from listener.present import ANSWER_LABELS, age, handle
+from listener.present import ANSWER_LABELS, age, answer_label, handle
 from listener.records import LABELS, Feedback, IndexedPost, format_time
 from listener.sla import sla_status
 from listener.workflow import OPEN_STATUSES
 
 SOON = timedelta(minutes=15)
-ANSWER_TEXT = {**ANSWER_LABELS, "unknown": "reply state unknown"}
+ANSWER_TEXT = ANSWER_LABELS
 
-__all__ = ["LabelRow", "SlaView", "age", "duration", "handle", "label_rows", "label_text", "local_time", "native_id", "post_json", "safe_url", "sla_view"]
+__all__ = ["LabelRow", "SlaView", "age", "answer_label", "duration", "handle", "label_rows", "label_text", "local_time", "native_id", "post_json", "safe_url", "sla_view"]
 
 
 def duration(value: timedelta) -> str:
@@ -68,6 +68,8 @@ class SlaView:
 def sla_view(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> SlaView:
     if hit.workflow.status not in OPEN_STATUSES:
         return SlaView(hit.workflow.status, "done", None, None, False, False)
+    if hit.answered_by == "brand":  # answered on its platform: no clock, whatever the workflow says
+        return SlaView("answered by us", "done", None, None, False, False)
     try:
         status = sla_status(hit.post.created_at, schedule, now)
     except ValueError:  # a schedule without service time: no clock to show
@@ -148,6 +150,9 @@ def post_json(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> dict
         "lead_score": analysis.lead_score,
         "reasons": list(analysis.reasons),
         "answer_state": hit.answer_state,
+        "reply_state": hit.reply_state,
+        "answered_by": hit.answered_by,
+        "reply_state_reason": hit.reply_state_reason,
         "status": workflow.status,
         "assignee": workflow.assignee,
         "version": workflow.version,

@@ -36,3 +36,16 @@ def test_a_handle_has_one_at_sign_whether_or_not_the_source_stored_it():
     assert handle("@pablo_rs") == handle("pablo_rs") == "@pablo_rs"
     assert handle("@joana@masto.pt") == "@joana@masto.pt"
     assert handle(None) == "(deleted author)"
+
+
+def test_an_unknown_reply_state_says_why_and_a_rival_answering_our_prospect_says_so():
+    from listener.present import answer_label
+    from listener.records import IndexedPost
+    from listener.threads import unchecked
+    from tests.factories import analysis, post
+
+    failed = IndexedPost(post=unchecked(post(), "lookup_failed"), analysis=analysis(), answer_state="unknown")
+    assert answer_label(failed) == "reply unknown: thread look-up failed"
+    rival = IndexedPost(post=post(), analysis=analysis(customer_status="prospect"), answer_state="answered_by_competitor")
+    assert answer_label(rival) == "COMPETITOR replied to our prospect"
+    assert answer_label(IndexedPost(post=post(), analysis=analysis(), answer_state="unanswered")) == "no reply"

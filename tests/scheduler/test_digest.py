@@ -62,3 +62,13 @@ def test_the_digest_is_sent_once_per_day(config, backend, state, day):
     clock.advance(days=1)
     job.send()
     assert [alert.key for alert in channel.alerts] == ["digest:2026-03-03", "digest:2026-03-04"]
+
+
+def test_the_digest_counts_the_prospects_a_competitor_answered_and_not_what_the_brand_answered(config, backend, state):
+    rival = local_post(6, "¿Alguien sabe si Cinesa abre? Me recomendáis?", at=NOW - timedelta(hours=2),
+                       replied_by=("@yelmocines",), reply_check="checked")
+    ours = local_post(7, "¿Alguien sabe si Cinesa abre mañana?", at=NOW - timedelta(hours=2),
+                      replied_by=("@cinesa",), reply_check="checked")
+    Pipeline(config, backend, KeywordAnalyzer()).ingest([rival, ours])
+    digest = build_digest(config, backend, state, AlertsConfig(), NOW)
+    assert (digest.data["prospects_answered_by_competitor"], digest.data["waiting"]) == (1, 1)

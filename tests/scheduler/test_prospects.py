@@ -54,3 +54,17 @@ def test_a_customer_is_not_a_prospect(state):
     doc = prospect(1)
     prospects.check([replace(doc, analysis=replace(doc.analysis, customer_status="customer"))])
     assert channel.alerts == []
+
+
+def test_a_prospect_the_brand_already_answered_is_not_alerted(state):
+    prospects, channel = watch(state)
+    prospects.check([prospect(1, answer_state="answered_by_brand")])
+    assert channel.alerts == []
+
+
+def test_a_prospect_a_competitor_answered_is_alerted_as_such(state):
+    prospects, channel = watch(state)
+    prospects.check([prospect(1, answer_state="answered_by_competitor"), prospect(2, score=80)])
+    notes = {item.post_id: item.note for item in channel.alerts[0].items}
+    assert notes["local:1"].endswith("(COMPETITOR replied to our prospect)")
+    assert "COMPETITOR" not in notes["local:2"]

@@ -86,9 +86,8 @@ def test_inbox_lists_open_surfaced_posts_by_lead_score_then_due_first(agent):
     body = agent.get("/api/inbox", params={"limit": 50}).json()
     scores = [item["lead_score"] for item in body["items"]]
     assert scores == sorted(scores, reverse=True)
-    assert body["total"] == 12 and len(body["items"]) == 12
-    tied = [item["id"] for item in body["items"] if item["lead_score"] == 80]
-    assert tied == [BLUESKY_ID, "forum:12"]  # same score: the older one is due first
+    assert body["total"] == 11 and len(body["items"]) == 11
+    assert BLUESKY_ID not in {item["id"] for item in body["items"]}  # the brand answered it on Bluesky
 
 
 def test_inbox_rows_say_who_where_when_and_why(agent):
@@ -102,9 +101,12 @@ def test_inbox_rows_say_who_where_when_and_why(agent):
 
 @pytest.mark.parametrize(("params", "expected"), [
     ({"entity": "Yelmo Cines", "intent": "complaint"}, {"reddit:3", "mastodon:4", "twitter:5"}),
-    ({"source": "bluesky"}, {BLUESKY_ID}),
+    ({"source": "bluesky"}, set()),  # answered by the brand
+    ({"source": "bluesky", "answer_state": "answered_by_brand"}, {BLUESKY_ID}),
     ({"language": "en"}, {"twitter:6", "forum:12"}),
-    ({"customer_status": "customer"}, {"twitter:2", BLUESKY_ID}),
+    ({"customer_status": "customer"}, {"twitter:2"}),
+    ({"answer_state": "unknown"}, {"forum:12"}),
+    ({"answer_state": "unanswered", "source": "forum"}, set()),
     ({"answer_state": "answered_by_competitor"}, {"reddit:3"}),
     ({"since": "2026-11-20", "until": "2026-11-20", "intent": "churn"}, {"twitter:7", "twitter:8", "twitter:9"}),
     ({"since": "2026-11-21"}, set()),
