@@ -78,7 +78,10 @@ class AddressPolicy:
 
     def __init__(self, allow_private: bool = False, networks: list[str] = ()):
         self.allow_private = allow_private
-        self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+        try:
+            self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+        except ValueError as exc:
+            raise ValueError(f"ALLOWED_PRIVATE_NETWORKS: {exc}; expected networks like 192.168.1.0/24") from None
 
     def allows(self, address: str) -> bool:
         if self.allow_private or is_public(address):
