@@ -339,20 +339,26 @@ def crawl(config_path: str | None, source_name: str, output: str, once: bool) ->
     """Crawl one source and write its new posts as JSON Lines (no analysis, no index).
 
     Cursors advance only after the posts are written, so the next run fetches
-    only what is new.
+    only what is new. They are this output's own (standard output counts as
+    one), apart from those of `listener run`, so neither skips what the other
+    fetched. Items that are not posts go to the dead-letter file.
     """
     import time
 
+    from listener.deadletter import FILENAME, DeadLetterFile
     from listener.state import open_state
     from spiders import crawl as crawl_source
 
     config = resolve_config(config_path)
     source = config.source(source_name)
+    target = output if output == "-" else str(Path(output).resolve())
+    dead_letter = DeadLetterFile(config.data_path(FILENAME))
     with open_state(config) as state:
         while True:
-            result = crawl_source(config, source, state.load_cursors(source.label))
+            result = crawl_source(config, source, state.load_cursors(source.label, output=target))
+            dead_letter.add(result.rejected)
             _write_posts(result.posts, output)
-            state.save_cursors(source.label, result.cursors)
+            state.save_cursors(source.label, result.cursors, output=target)
             click.echo(f"{source.label}: {len(result.posts)} new post(s), {len(result.errors)} error(s)", err=True)
             for error in result.errors[:20]:
                 click.echo(f"  {error}", err=True)

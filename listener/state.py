@@ -34,6 +34,14 @@ CREATE TABLE IF NOT EXISTS cursors (
     updated_at REAL NOT NULL,
     PRIMARY KEY (source, query_key)
 );
+CREATE TABLE IF NOT EXISTS output_cursors (
+    source TEXT NOT NULL,
+    output TEXT NOT NULL,
+    query_key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (source, output, query_key)
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     source TEXT NOT NULL,
@@ -68,8 +76,8 @@ CREATE TABLE IF NOT EXISTS deleted_posts (
 """
 
 # 1: sent_alerts gained ``title``. 2: rechecks gained ``thread_id``; deleted_posts.
-# A file without a version, or an older one, is brought up to date.
-STATE_VERSION = 2
+# 3: output_cursors. A file without a version, or an older one, is brought up to date.
+STATE_VERSION = 3
 
 
 class StateError(ListenerError):
@@ -195,18 +203,32 @@ class StateStore:
 
     # -- cursors ----------------------------------------------------------
 
-    def load_cursors(self, source: str) -> dict[str, str]:
-        """Where each query of ``source`` got to, by query key."""
-        rows = self._read("SELECT query_key, value FROM cursors WHERE source = ?", (source,))
+    # ``listener run`` keeps one set per source; a one-off crawl (``listener crawl -o FILE``)
+    # keeps its own per ``output``, so neither skips what the other fetched.
+
+    def load_cursors(self, source: str, output: str | None = None) -> dict[str, str]:
+        """Where each query of ``source`` got to, by query key (for the crawls that write to ``output``)."""
+        if output is None:
+            rows = self._read("SELECT query_key, value FROM cursors WHERE source = ?", (source,))
+        else:
+            rows = self._read("SELECT query_key, value FROM output_cursors WHERE source = ? AND output = ?",
+                              (source, output))
         return dict(rows)
 
-    def save_cursors(self, source: str, cursors: Mapping[str, str]) -> None:
-        """Store cursors of ``source``; call only after the posts they cover are indexed."""
+    def save_cursors(self, source: str, cursors: Mapping[str, str], output: str | None = None) -> None:
+        """Store cursors of ``source``; call only after the posts they cover are indexed (or written to ``output``)."""
         now = _now()
+        if output is None:
+            self._write(
+                "INSERT INTO cursors (source, query_key, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (source, query_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [(source, key, str(value), now) for key, value in cursors.items()],
+            )
+            return
         self._write(
-            "INSERT INTO cursors (source, query_key, value, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (source, query_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            [(source, key, str(value), now) for key, value in cursors.items()],
+            "INSERT INTO output_cursors (source, output, query_key, value, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (source, output, query_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [(source, output, key, str(value), now) for key, value in cursors.items()],
         )
 
     # -- runs -------------------------------------------------------------

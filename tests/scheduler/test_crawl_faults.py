@@ -1,4 +1,4 @@
-"""Scheduled runs against real Scrapy crawls: a poison item, a burst, a backfill longer than the time limit.
+"""Scheduled runs against real Scrapy crawls: a poison item, a burst, a backfill longer than the time limit, a one-off crawl.
 
 Each test runs ``SourceRunner`` with the real crawler (a Scrapy subprocess)
 against a local search API, into a real SQLite index and state file.
@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import time
 
+from click.testing import CliRunner
+
+from listener.cli import main
 from listener.deadletter import FILENAME
 from listener.index.base import SearchQuery
 from listener.pipeline import Pipeline
@@ -130,3 +133,19 @@ def test_a_backfill_longer_than_the_crawl_time_limit_completes_over_runs(tmp_pat
     assert Gap.parse(checkpoint) is not None and 0 < outcomes[0].indexed < len(posts)
     assert indexed(backend) == set(posts)
     assert outcomes[-1].errors == [] and len(outcomes) > 1
+
+
+def test_a_one_off_crawl_to_a_file_does_not_move_the_cursors_of_run(tmp_path, backend, state, counters):
+    with AlgoliaFeed(age=3600) as feed:
+        posts = [f"hn:{feed.publish(f'Cinesa no funciona {n}', f'user{n}')}" for n in range(3)]
+        config = hn_config(tmp_path, feed)
+        path = tmp_path / "listener.yaml"
+        path.write_text(json.dumps(config.model_dump(mode="json", exclude_defaults=True)), encoding="utf-8")
+        crawl = ["crawl", "--config", str(path), "--source", "hn", "-o", str(tmp_path / "posts.jsonl")]
+        first = CliRunner().invoke(main, crawl)
+        again = CliRunner().invoke(main, crawl)
+        elsewhere = CliRunner().invoke(main, [*crawl[:-1], str(tmp_path / "other.jsonl")])
+        outcome = runner(config, backend, state, counters).run(CrawlJob("hn"))
+    assert [first.exit_code, again.exit_code, elsewhere.exit_code] == [0, 0, 0]
+    assert "3 new post(s)" in first.output and "0 new post(s)" in again.output and "3 new post(s)" in elsewhere.output
+    assert sorted(doc.id for doc in outcome.docs) == sorted(posts)
