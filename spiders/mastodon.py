@@ -4,7 +4,10 @@
 needs a token from ``LISTENER_MASTODON_TOKEN``. Both are read newest first,
 paging with ``max_id`` until the cursor (the newest status id seen last time)
 or the back-fill window; hashtag timelines also send ``since_id``. A status
-with replies gets ``/api/v1/statuses/:id/context`` to learn who replied.
+with replies gets ``/api/v1/statuses/:id/context`` (its thread's root's, once
+known), whose ``in_reply_to_id`` links say who replied to what; one look-up
+serves every status of that thread (:mod:`spiders.conversations`). A status
+whose context answers 404 or 410 in a re-check is gone.
 Rate-limit resets arrive as ISO times in ``X-RateLimit-Reset``; the backoff
 middleware reads them.
 """
@@ -19,7 +22,8 @@ from urllib.parse import quote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
+from spiders.base import Cursor, Page, SourceSpider, Terms, html_text
+from spiders.conversations import Conversation, ConversationLookups
 
 
 class MastodonOptions(BaseModel):
@@ -91,22 +95,42 @@ def parse_statuses(payload: Any, source: str, prefix: str = "") -> Page:
     return page
 
 
-def parse_context(payload: Any, poster: str | None) -> tuple[Thread, str | None]:
-    """Who replied (``descendants``) and the thread's root status id (first ancestor)."""
+def parse_context(payload: Any, source: str, key: str, ours: list[Post], prefix: str = "") -> Conversation:
+    """``/statuses/<key>/context``: its ancestors and descendants, plus our posts among them (``key`` itself).
+
+    The thread's root is the first ancestor (else ``key``). A reply whose parent
+    is not in the context is still known to answer someone: ``in_reply_to_account_id``,
+    named from the accounts and mentions the context shows, goes into ``addressed``.
+    """
     if not isinstance(payload, dict):
         raise ValueError("context is not an object")
-    replies = [(handle(s.get("account") or {}), parse_time(s["created_at"]) if s.get("created_at") else None)
-               for s in payload.get("descendants") or [] if isinstance(s, dict)]
-    ancestors = payload.get("ancestors") or []
-    root = ancestors[0].get("id") if ancestors and isinstance(ancestors[0], dict) else None
-    return Thread.of(replies, poster), root
+    ancestors = [s for s in payload.get("ancestors") or [] if isinstance(s, dict)]
+    statuses = ancestors + [s for s in payload.get("descendants") or [] if isinstance(s, dict)]
+    root = post_id(source, _native(prefix, ancestors[0]["id"])) if ancestors and "id" in ancestors[0] else key
+    accounts: dict[str, str] = {}
+    for status in statuses:
+        for account in [status.get("account") or {}, *(status.get("mentions") or [])]:
+            if isinstance(account, dict) and account.get("id") and handle(account):
+                accounts[str(account["id"])] = handle(account)
+    conversation = Conversation(root=root)
+    for status in statuses:
+        try:
+            conversation.posts.append(replace(parse_status(status, source, prefix), thread_id=root))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # a status without content or time cannot take part
+        to = accounts.get(str(status.get("in_reply_to_account_id")))
+        if to:
+            conversation.addressed[conversation.posts[-1].id] = to
+    known = {p.id for p in conversation.posts}
+    conversation.posts += [replace(p, thread_id=root) for p in ours if p.id == key and p.id not in known]
+    return conversation
 
 
 def _order(status_id: str) -> tuple[int, int | str]:
     return (0, int(status_id)) if str(status_id).isdigit() else (1, str(status_id))
 
 
-class MastodonSpider(SourceSpider):
+class MastodonSpider(ConversationLookups, SourceSpider):
     kind = "mastodon"
     default_base_url = "https://mastodon.social"
     options_model = MastodonOptions
@@ -197,21 +221,11 @@ class MastodonSpider(SourceSpider):
         if newest is not None:
             yield Cursor(key, newest)
 
-    def thread_request(self, post: Post):
-        # The id is ``<source>:[<host>:]<status id>``: the host names the instance the status was read on.
-        prefix, _, native = post.id.split(":", 1)[1].rpartition(":")
-        return self.request(f"{self.instance(prefix)}/api/v1/statuses/{native}/context", self.parse_thread,
-                            cb_kwargs={"post": post, "prefix": prefix}, errback=self.thread_failed)
+    def conversation_url(self, key: str) -> str:
+        # A key is a post id, ``<source>:[<host>:]<status id>``: the host names the instance it was read on.
+        prefix, _, native = key.split(":", 1)[1].rpartition(":")
+        return f"{self.instance(prefix)}/api/v1/statuses/{native}/context"
 
-    def parse_thread(self, response, post: Post, prefix: str):
-        payload = self.load_json(response)
-        if payload is not None:
-            try:
-                thread, root = parse_context(payload, post.author)
-            except (ValueError, KeyError) as exc:
-                self.problem("bad_item", response.url, repr(exc))
-            else:
-                post = thread.apply(post)
-                if root:
-                    post = replace(post, thread_id=post_id(self.source.label, _native(prefix, root)))
-        yield post
+    def parse_conversation(self, payload, key: str, posts: list[Post]) -> Conversation:
+        prefix = key.split(":", 1)[1].rpartition(":")[0]
+        return parse_context(payload, self.source.label, key, posts, prefix)

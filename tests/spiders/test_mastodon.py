@@ -1,5 +1,7 @@
 from datetime import datetime, timezone
 
+from listener.config import Config, EntityConfig
+from listener.threads import reply_state, thread_facts
 from spiders.mastodon import parse_context, parse_statuses
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply, Turns
@@ -38,17 +40,34 @@ def test_search_results_are_read_from_statuses():
     assert [p.id for p in posts] == ["m:113900000000000030"]
 
 
-def test_context_gives_repliers_and_first_reply_time():
-    thread, root = parse_context(fixture("mastodon", "context.json"), "@laia@mastodon.social")
-    assert thread.repliers == ("@cinesa@mastodon.cinesa.example",)
-    assert thread.count == 2
-    assert thread.first_reply_at == datetime(2025, 3, 2, 10, 40, tzinfo=timezone.utc)
-    assert root is None
+def _asked(**fields):
+    """The status the context was asked for, as a timeline gave it."""
+    return parse_statuses(fixture("mastodon", "timeline_tag.json"), "m").posts[0]
+
+
+def test_context_gives_each_status_its_parent_and_adds_the_one_asked_for():
+    asked = _asked()
+    thread = parse_context(fixture("mastodon", "context.json"), "m", asked.id, [asked])
+    assert [(p.id, p.author, p.parent_id) for p in thread.posts] == [
+        ("m:113900000000000040", "@cinesa@mastodon.cinesa.example", "m:113900000000000030"),
+        ("m:113900000000000050", "@laia@mastodon.social", "m:113900000000000040"),
+        (asked.id, asked.author, None)]
+    assert thread.root == asked.id
 
 
 def test_context_of_a_reply_names_the_root():
-    _, root = parse_context(fixture("mastodon", "context_reply.json"), None)
-    assert root == "113900000000000030"
+    thread = parse_context(fixture("mastodon", "context_reply.json"), "m", "m:113900000000000040", [])
+    assert thread.root == "m:113900000000000030"
+
+
+def test_the_brands_account_on_its_own_server_answers_and_a_namesake_elsewhere_does_not():
+    asked = _asked()
+    thread = parse_context(fixture("mastodon", "context.json"), "m", asked.id, [asked])
+    facts = thread_facts(asked, thread.posts, addressed=thread.addressed)
+    ours = EntityConfig(name="Cinesa", accounts={"mastodon": ["@cinesa@mastodon.cinesa.example"]})
+    namesake = EntityConfig(name="Cinesa", accounts={"mastodon": ["@cinesa@mastodon.social"]})
+    assert reply_state(facts, Config(brand=ours, sources=[{"kind": "mastodon", "name": "m"}])).answered_by == "brand"
+    assert reply_state(facts, Config(brand=namesake, sources=[{"kind": "mastodon", "name": "m"}])).answered_by == "other"
 
 
 def _timeline(request):
