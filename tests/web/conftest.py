@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import uuid
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,3 +101,24 @@ def analyst(app):
 @pytest.fixture
 def admin(app):
     return log_in(app, "root")
+
+
+CHROMIUM = os.environ.get("LISTENER_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, one for every browser test. Missing, the tests are skipped with the
+    reason; under ``LISTENER_REQUIRE_BROWSER=1`` (as in CI) they fail instead."""
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
+    if not Path(CHROMIUM).exists():
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set LISTENER_CHROMIUM)"
+        if os.environ.get("LISTENER_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"a browser is required (LISTENER_REQUIRE_BROWSER=1): {reason}", pytrace=False)
+        pytest.skip(reason)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()

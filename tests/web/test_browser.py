@@ -9,7 +9,6 @@ Screenshots go to artifacts/screenshots/ (named backend-test-step.png).
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,26 +20,8 @@ from tests.web.helpers import PASSWORD, USERS
 from tests.web.corpus import NOW, config
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
-CHROMIUM = os.environ.get("LISTENER_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 expect = playwright_api.expect
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium, headless. Missing, the tests are skipped with the reason; under
-    ``LISTENER_REQUIRE_BROWSER=1`` (as in CI) they fail instead."""
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set LISTENER_CHROMIUM)"
-        if os.environ.get("LISTENER_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"a browser is required (LISTENER_REQUIRE_BROWSER=1): {reason}", pytrace=False)
-        pytest.skip(reason)
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass
@@ -134,9 +115,10 @@ def test_an_agent_works_a_post_from_the_inbox_to_answered(browser, site, shot):
     expect(page.locator(".notes")).to_contain_text("probar el pago con Bizum")
 
     reply = page.locator("#reply")
-    expect(reply).to_have_value(re.compile(r"^Hola, sentimos mucho"))
-    assert "User 3" not in reply.input_value()
-    reply.fill(reply.input_value() + "Si quieres, te ayudamos a comprar en Cinesa.")
+    # A complaint about a competitor: an offer, and no apology on Yelmo's behalf.
+    expect(reply).to_have_value(re.compile(r"^Hola, si buscas una alternativa, en Cinesa"))
+    assert "User 3" not in reply.input_value() and "sentimos" not in reply.input_value()
+    reply.fill(reply.input_value() + " Si quieres, te ayudamos a comprar en Cinesa.")
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".flash.ok")).to_have_text("Reply draft saved.")
     expect(reply).to_have_value(re.compile(r"te ayudamos a comprar en Cinesa\.$"))

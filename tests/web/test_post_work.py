@@ -11,7 +11,7 @@ from listener.web import create_app, running
 from listener.workflow import WorkflowChange
 from tests.web.corpus import NOW, config, corpus
 from tests.web.helpers import USERS
-from tests.web.test_browser import Site, browser, expect, logged_in  # noqa: F401  (browser is a fixture)
+from tests.web.test_browser import Site, expect, logged_in
 
 X_HANDLE_ID = "twitter:1"  # X stores handles with their "@"
 

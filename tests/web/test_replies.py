@@ -18,7 +18,7 @@ from listener.web.settings import web_settings
 from tests.factories import T0
 from tests.web.corpus import NOW
 from tests.web.helpers import USERS, log_in
-from tests.web.test_browser import Site, browser, expect, logged_in  # noqa: F401  (browser is a fixture)
+from tests.web.test_browser import Site, expect, logged_in
 
 SECTORS = {  # sector: (brand, competitor, words the sector's drafts use in es, ca, en)
     "bank": ("Banco Sabadell", "BBVA", ("tarjeta", "targeta", "card")),
