@@ -44,9 +44,10 @@ REPLY_PLACEHOLDERS = ("greeting", "brand")
 REPLY_LANGUAGES = ("es", "ca", "en", "pt", "other")
 SECTORS = ("bank", "telecom", "airline", "cinema")
 READINGS = ("our_complaint", "our_churn", "welcome", "rival_unhappy", "recommendation", "question", "praise", "default")
-# The intent that decides a reading, for the API and the page.
-READING_INTENT = {"our_complaint": "complaint", "our_churn": "churn", "welcome": "churn", "rival_unhappy": "complaint",
-                  "recommendation": "recommendation_request", "question": "question", "praise": "praise", "default": "default"}
+# The intents that decide a reading, most pressing first, for the API and the page.
+READING_INTENTS = {"our_complaint": ("complaint",), "our_churn": ("churn",), "welcome": ("churn",), "rival_unhappy": ("churn", "complaint"),
+                   "recommendation": ("recommendation_request",), "question": ("question", "recommendation_request"),
+                   "praise": ("praise",), "default": ()}
 GREETINGS = {"es": "Hola", "ca": "Hola", "en": "Hi", "pt": "Olá", "other": "Hi"}
 UNHAPPY = ("complaint", "churn")
 ASKING = ("question", "recommendation_request")
@@ -160,10 +161,7 @@ class Reading:
     key: str  # one of READINGS
     language: str
     template: str
-
-    @property
-    def intent(self) -> str:
-        return READING_INTENT[self.key]
+    intent: str  # the intent that decided it, or "default"
 
 
 class ReplyDrafter:
@@ -176,12 +174,13 @@ class ReplyDrafter:
     def reading(self, hit: IndexedPost) -> Reading:
         key = read_post(hit)
         language = hit.analysis.language
+        intent = next((i for i in READING_INTENTS[key] if i in hit.analysis.intents), "default")
         for option in (key, "default"):
             languages = self.templates.get(option) or {}
             for lang in (language, "other", "en"):
                 if lang in languages:
-                    return Reading(option, lang, languages[lang])
-        return Reading("default", language, "{greeting}, ")
+                    return Reading(option, lang, languages[lang], intent)
+        return Reading("default", language, "{greeting}, ", intent)
 
     def template_for(self, hit: IndexedPost) -> tuple[str, str]:
         """``(reading, template)`` for ``hit``."""

@@ -99,7 +99,7 @@ def test_our_customer_complaining_gets_an_apology_and_a_private_channel(drafts, 
 def test_a_competitors_unhappy_customer_gets_an_offer_and_no_apology(drafts, sector, language, case):
     brand, competitor, _ = SECTORS[sector]
     reply = drafts[sector, case, language]
-    assert reply["reading"] == "rival_unhappy"
+    assert reply["reading"] == "rival_unhappy" and reply["intent"] == case.removeprefix("rival_")
     assert not re.search(APOLOGY[language], reply["text"], re.I)
     assert brand in reply["text"] and competitor not in reply["text"]
 
