@@ -1,5 +1,10 @@
 """Bluesky: ``app.bsky.feed.searchPosts`` for mentions, ``getPostThread`` for who replied.
 
+A post's thread is read from its root (``record.reply.root``) once, for every
+post of that thread found; each reply's ``record.reply.parent`` says what it
+answers. A post the AppView no longer finds (400 ``NotFound``) is gone in a
+re-check.
+
 Without credentials the public AppView answers. With ``LISTENER_BLUESKY_HANDLE``
 and ``LISTENER_BLUESKY_APP_PASSWORD`` set, the spider first opens a session
 (``com.atproto.server.createSession``) on the account's PDS and sends its access
@@ -26,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listener.config import secret
 from listener.records import Post, format_time, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms, Thread
+from spiders.base import Cursor, Page, SourceSpider, Terms
+from spiders.conversations import Conversation, ConversationLookups
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
 DEFAULT_PDS = "https://bsky.social"
@@ -102,35 +108,45 @@ def parse_search(payload: Any, source: str) -> Page:
     return page
 
 
-def parse_thread(payload: Any) -> Thread:
-    """From a ``getPostThread`` response: the replies below the post, who wrote them and when the first came.
+def parse_thread(payload: Any, source: str) -> Conversation:
+    """A ``getPostThread`` response: the post and every reply below it, each with its parent and time.
 
-    Blocked and deleted replies count as replies but have no author to name.
+    A deleted reply (``notFoundPost``) is left out; a blocked one, or replies
+    cut off by the depth asked for, make the conversation incomplete.
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("thread"), dict):
         raise ValueError("response has no 'thread' object")
     thread = payload["thread"]
     if thread.get("$type") != THREAD_VIEW:
         raise ValueError(f"thread is {thread.get('$type')!r}, not a post")
-    replies: list[tuple[str | None, datetime | None]] = []
-    stack = list(reversed(thread.get("replies") or []))
+    top, _ = parse_post(thread["post"], source)
+    conversation = Conversation(root=top.thread_id)
+    stack = [thread]
     while stack:
         node = stack.pop()
         if not isinstance(node, dict):
             continue
         if node.get("$type") != THREAD_VIEW:
-            replies.append((None, None))
+            if node.get("notFound") and node.get("uri"):
+                conversation.deleted.add(post_id(source, node["uri"]))
+            else:
+                conversation.complete = False  # blocked: a reply we cannot see
             continue
         view = node.get("post") or {}
-        handle = (view.get("author") or {}).get("handle")
-        created = (view.get("record") or {}).get("createdAt")
-        replies.append((handle if handle != "handle.invalid" else None, parse_time(created) if created else None))
-        stack.extend(reversed(node.get("replies") or []))
-    own = ((thread.get("post") or {}).get("author") or {}).get("handle")
-    return Thread.of(replies, own)
+        try:
+            post, _ = parse_post(view, source)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            conversation.complete = False
+            continue
+        conversation.posts.append(post)
+        replies = node.get("replies")
+        if replies is None and view.get("replyCount"):
+            conversation.complete = False  # deeper than the depth asked for
+        stack.extend(reversed(replies or []))
+    return conversation
 
 
-class BlueskySpider(SourceSpider):
+class BlueskySpider(ConversationLookups, SourceSpider):
     kind = "bluesky"
     default_base_url = PUBLIC_APPVIEW
     options_model = BlueskyOptions
@@ -217,18 +233,16 @@ class BlueskySpider(SourceSpider):
         if newest is not None:
             yield Cursor(query, str(newest))
 
-    def thread_request(self, post: Post):
-        uri = post.id.split(":", 1)[1]
-        params = {"uri": uri, "depth": self.options.thread_depth, "parentHeight": 0}
-        return self.request(self.url("/xrpc/app.bsky.feed.getPostThread", params), self.parse_replies,
-                            cb_kwargs={"post": post}, errback=self.thread_failed)
+    def conversation_url(self, key: str) -> str:
+        params = {"uri": key.split(":", 1)[1], "depth": self.options.thread_depth, "parentHeight": 0}
+        return self.url("/xrpc/app.bsky.feed.getPostThread", params)
 
-    def parse_replies(self, response, post: Post):
+    def conversation_seen(self, response) -> None:
         self.respect_quota(response)
-        payload = self.load_json(response)
-        if payload is not None:
-            try:
-                post = parse_thread(payload).apply(post)
-            except ValueError as exc:
-                self.problem("bad_item", response.url, str(exc))
-        yield post
+
+    def parse_conversation(self, payload, key: str, posts: list[Post]) -> Conversation:
+        return parse_thread(payload, self.source.label)
+
+    def is_gone(self, response) -> bool:
+        # The AppView answers a deleted post with 400 and error "NotFound".
+        return response.status == 400 and b'"NotFound"' in response.body[:200]

@@ -88,6 +88,9 @@ class ConversationLookups:
         """Read a look-up's payload (``posts`` are ours in that thread); ValueError when it is not one."""
         raise NotImplementedError
 
+    def conversation_seen(self, response) -> None:
+        """Called with each look-up's response before it is read (a kind reads its rate-limit headers here)."""
+
     def is_gone(self, response) -> bool:
         """Whether a response the errback sees says the looked-up post is gone (404/410; kinds add their own)."""
         return False
@@ -141,6 +144,7 @@ class ConversationLookups:
 
     def _conversation_arrived(self, response, key: str):
         posts = self._lookups()["pending"].pop(key, [])
+        self.conversation_seen(response)
         payload = self.load_json(response)
         conversation = None
         if payload is not None:

@@ -5,6 +5,7 @@ import pytest
 
 from listener.config import Config, EntityConfig, SectorConfig
 from listener.records import parse_time
+from listener.threads import reply_state, thread_facts
 from spiders.bluesky import BlueskySpider, parse_search, parse_thread
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
@@ -70,20 +71,25 @@ def test_error_body_is_reported_as_a_problem():
     assert page.posts == [] and page.problems == ["response has no 'posts' list"]
 
 
-def test_thread_counts_every_reply_and_names_repliers_but_not_the_poster():
-    thread = parse_thread(fixture("bluesky", "thread.json"))
-    assert thread.count == 4  # two replies, one answer to a reply, one blocked reply
-    assert thread.repliers == ("cinesa.bsky.social", "jordi.bsky.social")
+def test_thread_gives_every_reply_its_parent_and_a_blocked_reply_leaves_it_incomplete():
+    thread = parse_thread(fixture("bluesky", "thread.json"), "b")
+    authors = [(p.author, p.parent_id == thread.posts[0].id) for p in thread.posts]
+    assert authors == [("lucia-cine.bsky.social", False), ("cinesa.bsky.social", True),
+                       ("lucia-cine.bsky.social", False), ("jordi.bsky.social", True)]
+    assert not thread.complete and thread.root == thread.posts[0].id
 
 
-def test_first_reply_time_is_the_earliest_reply_by_someone_else():
-    thread = parse_thread(fixture("bluesky", "thread.json"))
-    assert thread.first_reply_at == datetime(2026, 11, 20, 8, 58, tzinfo=timezone.utc)
+def test_the_brands_bluesky_account_answers_the_post():
+    thread = parse_thread(fixture("bluesky", "thread.json"), "b")
+    facts = thread_facts(thread.posts[0], thread.posts, complete=thread.complete)
+    brand = EntityConfig(name="Cinesa", handles=["@cinesa"], accounts={"bluesky": ["cinesa.bsky.social"]})
+    assert reply_state(facts, Config(brand=brand, sources=[{"kind": "bluesky", "name": "b"}])).answered_by == "brand"
+    assert facts.first_reply_at == datetime(2026, 11, 20, 8, 58, tzinfo=timezone.utc)
 
 
 def test_thread_that_is_not_a_post_is_an_error():
     with pytest.raises(ValueError, match="thread"):
-        parse_thread(fixture("bluesky", "thread_not_found.json"))
+        parse_thread(fixture("bluesky", "thread_not_found.json"), "b")
 
 
 def test_queries_quote_phrases_and_leave_out_other_networks_handles():
@@ -133,8 +139,8 @@ def test_crawl_follows_the_cursor_to_the_last_page(crawled):
 def test_crawl_reads_the_thread_to_learn_who_replied(crawled):
     server, result = crawled
     post = next(p for p in result.posts if p.id == f"bluesky:{LUCIA}")
-    assert post.replied_by == ("cinesa.bsky.social", "jordi.bsky.social")
-    assert post.reply_count == 4
+    assert post.replied_by == ("jordi.bsky.social", "cinesa.bsky.social")  # oldest reply first
+    assert post.reply_count == 2  # direct replies
     assert post.first_reply_at == datetime(2026, 11, 20, 8, 58, tzinfo=timezone.utc)
     asked = [r.param("uri") for r in server.requests if r.path == THREAD]
     assert sorted(asked) == sorted([LUCIA, MARTA])  # only posts with replies
@@ -143,7 +149,7 @@ def test_crawl_reads_the_thread_to_learn_who_replied(crawled):
 def test_failed_thread_still_emits_the_post(crawled):
     _, result = crawled
     post = next(p for p in result.posts if p.id == f"bluesky:{MARTA}")
-    assert post.reply_count == 1 and post.replied_by == ()
+    assert (post.reply_count, post.replied_by, post.reply_check) == (1, (), "lookup_failed")
     assert result.stats.get("source/errors/http_400") == 1
 
 

@@ -93,6 +93,14 @@ def test_bluesky_post_comes_back_answered_by_the_brand():
     assert "cinesa.bsky.social" in result.posts[0].replied_by
 
 
+def test_a_bluesky_post_the_appview_no_longer_finds_is_gone():
+    uri = fixture("bluesky", "thread.json")["thread"]["post"]["uri"]
+    routes = {"/xrpc/app.bsky.feed.getPostThread": Reply(400, fixture("bluesky", "thread_not_found.json"))}
+    with LocalServer(routes) as server:
+        result = run_recheck(local_source("bluesky", server.url), [stored(f"bluesky:{uri}", "lucia-cine.bsky.social")])
+    assert (result.posts, list(result.deleted), result.errors) == ([], [f"bluesky:{uri}"], [])
+
+
 def test_twitter_searches_the_conversation_even_with_threads_off(monkeypatch):
     monkeypatch.setenv("LISTENER_TWITTER_BEARER_TOKEN", "token")
     with LocalServer({"/2/tweets/search/recent": fixture("twitter", "conversation.json")}) as server:
