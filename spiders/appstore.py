@@ -104,6 +104,7 @@ def parse_review(entry: dict, source: str, app: str, country: str) -> Post:
         text=(_label(entry, "content") or "").strip(),
         created_at=parse_time(_label(entry, "updated") or ""),
         title=title or None,
+        reply_check="no_thread_source",  # a feed carries no replies: the reply state stays unknown
     )
 
 

@@ -85,6 +85,7 @@ def parse_entry(entry: Any, source: str, lang: str | None = None, feed_author: s
         created_at=datetime.fromtimestamp(calendar.timegm(stamp), timezone.utc),
         title=html_text(entry.get("title")) or None,
         lang=lang,
+        reply_check="no_thread_source",  # a feed carries no replies: the reply state stays unknown
     )
 
 

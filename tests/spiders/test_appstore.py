@@ -4,6 +4,7 @@ import pytest
 
 from listener.config import Config
 from listener.errors import ConfigError
+from listener.threads import reply_state
 from spiders.appstore import AppStoreSpider, parse_reviews
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
@@ -27,6 +28,7 @@ def test_review_becomes_a_post_with_its_rating_in_the_title():
 
 def test_developer_answers_are_not_in_the_feed_so_the_reply_state_is_unknown():
     assert {p.reply_count for p in _page().posts} == {None}
+    assert {reply_state(p, Config()).reason for p in _page().posts} == {"no_thread_source"}
 
 
 def test_next_page_is_given_until_the_last_link():

@@ -4,6 +4,7 @@ import pytest
 
 from listener.config import Config, EntityConfig
 from listener.errors import ConfigError
+from listener.threads import reply_state
 from spiders.rss import NotAFeedError, RSSSpider, parse_feed, unwrap
 from tests.spiders.helpers import fixture_bytes, local_source, run
 from tests.spiders.server import LocalServer, Reply
@@ -23,6 +24,10 @@ def test_rss_item_becomes_a_post_with_guid_link_author_and_utc_date():
     assert post.author == "Marta Soler"
     assert post.created_at == datetime(2026, 11, 20, 8, 15, tzinfo=timezone.utc)
     assert post.title == "Cinesa renueva sus salas de Barcelona con butacas reclinables"
+
+
+def test_a_feed_shows_no_replies_so_its_posts_reply_state_is_unknown_for_that_reason():
+    assert {reply_state(p, Config()).reason for p in _posts("news.rss")} == {"no_thread_source"}
 
 
 def test_full_content_is_preferred_to_the_summary_and_scripts_are_dropped():
