@@ -20,6 +20,7 @@ import gc
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 import spacy
@@ -30,7 +31,7 @@ from listener.config import Config
 from listener.records import Analysis, Post
 from nlp.attributes import attach_text, register, state
 from nlp.components import author, brands, customer, greeting, intents, lead, learned, sector  # noqa: F401  (factories)
-from nlp.language import LanguageDetector
+from nlp.language import LanguageDetector, load_identifier
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +93,13 @@ class Analyzer:
         self.reading = reading
         self.models = models
         self.languages = tuple(config.languages)
+        # py3langid's model is decompressed in a thread while the pipelines are built: its
+        # decompression lets go of the interpreter, so the two overlap.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            identifier = pool.submit(load_identifier)
+            self.pipelines = {lang: build_pipeline(lang, config, reading, models) for lang in (*self.languages, OTHER)}
+            identifier.result()
         self.detector = LanguageDetector(self.languages)
-        self.pipelines = {lang: build_pipeline(lang, config, reading, models) for lang in (*self.languages, OTHER)}
         settle_heap()
         logger.info(
             "nlp: brand %s, %d competitor(s), %d sector keyword(s), languages %s",

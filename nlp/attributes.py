@@ -34,7 +34,7 @@ class ListenerState:
     reasons: tuple = ()
     surface: bool = False
     greeting: str | None = None
-    probabilities: dict | None = None    # the learned model's probability per label
+    probabilities: dict | None = None    # the learned model's probability per label (None: not needed)
     surface_decided: bool | None = None  # the learned model's surface decision (None: the rules decide)
     model_inputs: tuple | None = None    # the text and extra features the learned model read
     phrases: dict | None = None      # folded text -> the lexicon's phrases found in it (see phrases())

@@ -39,7 +39,8 @@ MODEL = Path(__file__).resolve().parent / "data" / "models" / "language"
 
 
 @lru_cache(maxsize=1)
-def _identifier() -> LanguageIdentifier:
+def load_identifier() -> LanguageIdentifier:
+    """py3langid's identifier, read once per process (its model ships with the package)."""
     identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
     identifier.set_languages(sorted(set(("es", "ca", "en", "pt") + OTHERS)))
     return identifier
@@ -218,7 +219,7 @@ class LanguageClues:
     """What the model reads beside the n-grams: py3langid's two first guesses and each language's own words."""
 
     def __init__(self):
-        self.identifier = _identifier()
+        self.identifier = load_identifier()
         self.ranks = IdentifierRanks(self.identifier, FOREIGN)
         self.markers = {lang: frozenset(Lexicon.load(lang).words["markers"]) for lang in ("es", "ca", "en", "pt")}
 

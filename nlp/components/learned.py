@@ -73,6 +73,13 @@ def _load_model(path: str, stamp) -> LinearModel:
     return LinearModel.load(path)
 
 
+def needs_model(current) -> bool:
+    """Whether the model's answer can change what is decided for a post: see :meth:`LearnedReader._decide`."""
+    if current.own or current.spam:
+        return False
+    return current.sector or any(m.role == "brand" for m in current.mentions)
+
+
 class LearnedReader:
     def __init__(self, mode: str = "combined", models: str | None = None):
         if mode not in MODES:
@@ -91,21 +98,32 @@ class LearnedReader:
         return self.pipe([doc])[0]
 
     def pipe(self, docs: list[Doc]) -> list[Doc]:
+        states = [reading(doc)[0] for doc in docs]
         inputs = [self.inputs(doc) for doc in docs]
-        for doc, found in zip(docs, inputs):
-            reading(doc)[0].model_inputs = found
+        for current, found in zip(states, inputs):
+            current.model_inputs = found
         if self.model is None:
             return docs
-        extras = [extra if self.mode == "combined" else () for _, extra in inputs]
-        for doc, probabilities in zip(docs, self.model.predict([text for text, _ in inputs], extras)):
-            self._decide(reading(doc)[0], probabilities)
+        # The model's answer would change nothing for a company's own post, for spam, or for a post
+        # neither about the sector nor naming the brand: those are decided without reading it.
+        read = [i for i, current in enumerate(states) if needs_model(current)]
+        for i in set(range(len(states))).difference(read):
+            self._decide(states[i], None)
+        if read:
+            texts = [inputs[i][0] for i in read]
+            extras = [inputs[i][1] if self.mode == "combined" else () for i in read]
+            for i, probabilities in zip(read, self.model.predict(texts, extras)):
+                self._decide(states[i], probabilities)
         return docs
 
-    def _decide(self, current, probabilities: dict[str, float]) -> None:
+    def _decide(self, current, probabilities: dict[str, float] | None) -> None:
         model = self.model
         current.probabilities = probabilities
         if current.own or current.spam:
             current.intents, current.customer_status, current.surface_decided = (), "unknown", False
+            return
+        if probabilities is None:  # neither about the sector nor naming the brand: nothing to find
+            current.intents, current.customer_status, current.customer_of, current.surface_decided = (), "unknown", None, False
             return
         decided = {label: model.decide(label, p) for label, p in probabilities.items()}
         # Sector stays with the rules: real labelled posts are nearly all in the sector, so a model
