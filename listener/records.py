@@ -19,6 +19,8 @@ HOWS = ("handle", "hashtag", "name", "fuzzy")
 INTENTS = ("question", "recommendation_request", "complaint", "churn", "praise")
 CUSTOMER_STATUSES = ("customer", "prospect", "unknown")
 STATUSES = ("new", "claimed", "answered", "resolved", "dismissed")
+# A reply sent from the inbox: under way, sent (through the platform's API or marked with its link), or failed.
+SEND_STATES = ("sending", "sent", "failed")
 ANSWER_STATES = ("unanswered", "answered", "answered_by_brand", "answered_by_competitor", "unknown")
 # An answer state is two things at once (see listener.threads): whether the post
 # was answered, and by whom.
@@ -194,6 +196,42 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplySend:
+    """One attempt to answer a post from the inbox, kept under its idempotency ``key``.
+
+    ``via`` is ``api`` (sent through the platform) or ``link`` (sent by hand, its
+    link given). A failed attempt says why: ``error`` is one of
+    ``listener.sending.ERRORS``, ``message`` a sentence, ``retry_at`` when a rate
+    limit lifts.
+    """
+
+    key: str
+    by: str
+    at: datetime
+    state: str
+    via: str = "api"
+    reply_id: str | None = None
+    reply_url: str | None = None
+    error: str | None = None
+    message: str | None = None
+    retry_at: datetime | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key, "by": self.by, "at": format_time(self.at), "state": self.state, "via": self.via,
+            "reply_id": self.reply_id, "reply_url": self.reply_url, "error": self.error, "message": self.message,
+            "retry_at": format_time(self.retry_at) if self.retry_at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ReplySend:
+        values = dict(data)
+        values["at"] = parse_time(values["at"])
+        values["retry_at"] = parse_time(values["retry_at"]) if values.get("retry_at") else None
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
 class Workflow:
     """The team's work on a post. ``version`` grows by one on every change."""
 
@@ -204,6 +242,12 @@ class Workflow:
     follow_up_at: datetime | None = None
     version: int = 0
     updated_at: datetime | None = None
+    sends: tuple[ReplySend, ...] = ()  # replies sent from the inbox, oldest first
+
+    @property
+    def sent(self) -> ReplySend | None:
+        """The latest reply that went out, or None."""
+        return next((s for s in reversed(self.sends) if s.state == "sent"), None)
 
     def to_dict(self) -> dict:
         return {
@@ -214,6 +258,7 @@ class Workflow:
             "follow_up_at": format_time(self.follow_up_at) if self.follow_up_at else None,
             "version": self.version,
             "updated_at": format_time(self.updated_at) if self.updated_at else None,
+            "sends": [s.to_dict() for s in self.sends],
         }
 
     @classmethod
@@ -226,6 +271,7 @@ class Workflow:
             follow_up_at=parse_time(data["follow_up_at"]) if data.get("follow_up_at") else None,
             version=data.get("version", 0),
             updated_at=parse_time(data["updated_at"]) if data.get("updated_at") else None,
+            sends=tuple(ReplySend.from_dict(s) for s in data.get("sends") or ()),
         )
 
 

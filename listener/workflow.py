@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from listener.errors import ConflictError, TransitionError
-from listener.records import STATUSES, Note, Workflow
+from listener.records import STATUSES, Note, ReplySend, Workflow
 
 TRANSITIONS = {
     "new": {"claimed", "answered", "dismissed"},
@@ -41,6 +41,7 @@ class WorkflowChange:
     note: str | None = None
     reply_draft: str | None | _Unset = UNSET
     follow_up_at: datetime | None | _Unset = UNSET
+    send: ReplySend | _Unset = UNSET  # an attempt to record, replacing the one with the same key
 
     @classmethod
     def claim(cls, actor: str) -> WorkflowChange:
@@ -70,4 +71,7 @@ def apply_change(current: Workflow, change: WorkflowChange, post_id: str, now: d
         updated = replace(updated, reply_draft=change.reply_draft)
     if change.follow_up_at is not UNSET:
         updated = replace(updated, follow_up_at=change.follow_up_at)
+    if change.send is not UNSET:
+        others = tuple(s for s in updated.sends if s.key != change.send.key)
+        updated = replace(updated, sends=others + (change.send,))
     return replace(updated, version=current.version + 1, updated_at=now)

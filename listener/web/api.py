@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from listener.errors import NotFoundError
+from listener.errors import ConflictError, ListenerError, NotFoundError
 from listener.index.base import SearchQuery
 from listener.records import LABELS, STATUSES, format_time
+from listener.sending import SendFailedError, new_key
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
 from listener.web.exports import gaps_csv, posts_csv, timeline_csv
 from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, read_selection, window
@@ -70,6 +71,19 @@ class SlaOut(BaseModel):
     off_hours: bool = Field(description="The post arrived outside service hours.")
 
 
+class SendOut(BaseModel):
+    key: str = Field(description="The idempotency key the send was made under.")
+    by: str
+    at: datetime
+    state: Literal["sending", "sent", "failed"]
+    via: Literal["api", "link"] = Field(description="`api`: sent through the platform from here; `link`: sent by hand, its link given.")
+    reply_id: str | None = Field(description="The reply's id on the platform.")
+    reply_url: str | None = Field(description="Where the reply can be read.")
+    error: str | None = Field(description="Why it failed: rate_limited, auth, gone, rejected, unavailable, unreachable or unknown (may have been posted).")
+    message: str | None
+    retry_at: datetime | None = Field(description="When a rate limit lifts, if the platform said.")
+
+
 class PostOut(BaseModel):
     id: str
     source: str
@@ -97,6 +111,7 @@ class PostOut(BaseModel):
     notes: list[NoteOut]
     reply_draft: str | None
     follow_up_at: datetime | None
+    sends: list[SendOut] = Field(description="Replies sent from the inbox (or marked with their link), oldest first.")
     feedback: list[FeedbackOut] = Field(description="The team's feedback on the analysis, oldest first.")
     team_labels: dict[str, Any] = Field(description="The team's value of each label it gave feedback on: the latest feedback on that label decides it.")
     sla: SlaOut | None = Field(description="The response clock of an open post.")
@@ -124,6 +139,26 @@ class Reply(BaseModel):
     intent: str = Field(description="The intent that decided the reading, or `default`.")
     text: str = Field(description="The saved draft, else the template filled with the analysis's safe greeting.")
     reply_url: str = Field(description="Where to reply on the platform.")
+
+
+class SendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(description="The version you read.")
+    text: str = Field(description="The reply; it is also kept as the post's draft.")
+
+
+class AnsweredIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(description="The version you read.")
+    url: str = Field(description="The link to the reply, sent by hand on the platform.")
+
+
+class SendProblem(Problem):
+    error: str = Field(description="rate_limited, auth, gone, rejected, unavailable, unreachable or unknown.")
+    retry_at: datetime | None
+    send: SendOut
 
 
 class ClaimIn(BaseModel):
@@ -357,6 +392,37 @@ def change_workflow(request: Request, post_id: str, body: WorkflowIn, csrf: Csrf
         reply_draft=body.reply_draft if "reply_draft" in given else UNSET,
         follow_up_at=body.follow_up_at if "follow_up_at" in given else UNSET,
     )
+    return post_json(_get(web, post_id), web.config.schedule, web.now())
+
+
+@router.post("/api/posts/{post_id:path}/send", tags=["workflow"], response_model=SendOut,
+             responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem, "description": "Someone changed the post since `version`, or this send is under way"},
+                        422: {"model": Problem, "description": "No API or no credentials for the post's platform, or a reply it would not take (empty, too long)"},
+                        502: {"model": SendProblem, "description": "The platform did not take the reply; the text stays as the draft"}},
+             summary="Send the reply through the post's platform, record its id and link, mark the post answered")
+def send_reply(request: Request, post_id: str, body: SendIn, csrf: Csrf, session=Depends(require(AGENTS)),
+               idempotency_key: Annotated[str | None, Header(max_length=200, description=(
+                   "Send again with the same key and the reply already sent is returned, never posted twice; default: a new key."))] = None):
+    web = web_of(request)
+    try:
+        return web.work.send_reply(session, post_id, body.version, body.text, idempotency_key or new_key()).to_dict()
+    except SendFailedError as exc:
+        record = exc.record
+        headers = {"retry-after": str(max(1, int((record.retry_at - web.now()).total_seconds())))} if record.retry_at else None
+        return JSONResponse({"detail": str(exc), "hint": exc.hint, "error": record.error, "retry_at": record.to_dict()["retry_at"],
+                             "send": record.to_dict()}, status_code=502, headers=headers)
+    except ListenerError as exc:
+        if isinstance(exc, (NotFoundError, ConflictError)):
+            raise
+        return JSONResponse({"detail": str(exc), "hint": exc.hint}, status_code=422)
+
+
+@router.post("/api/posts/{post_id:path}/answered", tags=["workflow"], response_model=PostOut,
+             responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem}, 400: {"model": Problem, "description": "Not a web address"}},
+             summary="Record a reply sent by hand by its link, and mark the post answered")
+def mark_answered(request: Request, post_id: str, body: AnsweredIn, csrf: Csrf, session=Depends(require(AGENTS))):
+    web = web_of(request)
+    web.work.mark_answered_with_link(session, post_id, body.version, body.url)
     return post_json(_get(web, post_id), web.config.schedule, web.now())
 
 

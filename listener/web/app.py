@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from listener.errors import BackendError, ConflictError, ListenerError, NotFoundError, TransitionError
 from listener.feedback import LabelError
 from listener.index.base import BaseBackend, QueryError, SearchQuery
+from listener.sending import NotSendableError, Outbox, Sender
 from listener.web import api, pages, views
 from listener.web.filters import FilterError
 from listener.web.replies import ReplyDrafter
@@ -34,7 +35,7 @@ from listener.web.work import Work
 logger = logging.getLogger(__name__)
 
 STATUS_CODES = {
-    NotFoundError: 404, ConflictError: 409, TransitionError: 422, LabelError: 422, QueryError: 400, FilterError: 400, BackendError: 503,
+    NotFoundError: 404, ConflictError: 409, NotSendableError: 422, TransitionError: 422, LabelError: 422, QueryError: 400, FilterError: 400, BackendError: 503,
 }
 OPTIONS_TTL = 300.0
 USERS_CHECK_SECONDS = 5.0  # how often the users file is looked at; a removed user is out within this
@@ -51,7 +52,7 @@ class WebContext:
         self.sessions = SessionStore(settings.session_hours * 3600)
         self.throttle = LoginThrottle()
         self.drafter = ReplyDrafter(settings, config.brand.name)
-        self.work = Work(backend, users, config.schedule, self.entity_names)
+        self.work = Work(backend, users, config.schedule, self.entity_names, Outbox(backend, Sender(config.sources), now=self.now))
         self.session_cookie, self.login_cookie = cookie_names(settings.secure_cookies)
         self.zone = config.schedule.timezone
         self._now = now

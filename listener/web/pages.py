@@ -11,10 +11,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from listener.errors import ConflictError, TransitionError
+from listener.errors import ConflictError, ListenerError, TransitionError
 from listener.feedback import BOOLEAN_LABELS, LabelError
 from listener.index.base import INTERVALS
 from listener.records import ANSWER_STATES, CUSTOMER_STATUSES, INTENTS, STATUSES
+from listener.sending import SendFailedError, new_key
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
 from listener.web.charts import bar_chart, colors, flow_chart, share_chart
 from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, FilterError, read_date, read_selection, window
@@ -149,7 +150,7 @@ def _post_page(request: Request, post_id: str, error: str | None = None, status:
         reply_url=web.drafter.reply_url(hit), transitions=sorted(TRANSITIONS[workflow.status] - {"claimed"}),
         agents=web.users.names("agent", "admin"), can_work=session.role in AGENTS,
         can_claim=workflow.status == "new" or (workflow.status == "claimed" and workflow.assignee is None),
-        labels=label_rows(hit, web.languages), entities=web.entity_names,
+        labels=label_rows(hit, web.languages), entities=web.entity_names, sending=web.work.send_view(hit),
     )
 
 
@@ -169,6 +170,41 @@ async def post_feedback(request: Request, post_id: str, session=Depends(require(
     except LabelError as exc:
         return _post_page(request, post_id, f"Not saved: {exc}.", 422)
     session.flash(f"Feedback saved: {label.replace('_', ' ')} is {label_text(value)}.", "ok")
+    return RedirectResponse(post_url(post_id), 303)
+
+
+@router.post("/posts/{post_id:path}/send")
+async def post_send(request: Request, post_id: str, session=Depends(require(AGENTS))):
+    """Send the draft in the form through the platform; on any failure the text stays as the draft."""
+    web, form = web_of(request), await request.form()
+    text, key = str(form.get("text", "")), str(form.get("key", "")) or new_key()
+    try:
+        sent = web.work.send_reply(session, post_id, int(form.get("version", "")), text, key)
+    except ValueError:
+        return _post_page(request, post_id, "The form did not say which version of the post you saw; reload and try again.", 400)
+    except SendFailedError as exc:
+        retry = f" Try again after {web.local(exc.record.retry_at, '%H:%M')}." if exc.record.retry_at else ""
+        return _post_page(request, post_id, f"Not sent: {exc}.{retry} {exc.hint or ''}".strip(), 502, draft=text)
+    except ConflictError as exc:
+        return _post_page(request, post_id, f"Not sent: {exc}. The page now shows the latest state.", 409, draft=text)
+    except ListenerError as exc:
+        return _post_page(request, post_id, f"Not sent: {exc}.", 422, draft=text)
+    session.flash("Reply sent; the post is marked answered." if sent.state == "sent" else "Reply sent.", "ok")
+    return RedirectResponse(post_url(post_id), 303)
+
+
+@router.post("/posts/{post_id:path}/answered-with-link")
+async def post_answered_with_link(request: Request, post_id: str, session=Depends(require(AGENTS))):
+    web, form = web_of(request), await request.form()
+    try:
+        web.work.mark_answered_with_link(session, post_id, int(form.get("version", "")), str(form.get("url", "")))
+    except ValueError:
+        return _post_page(request, post_id, "The form did not say which version of the post you saw; reload and try again.", 400)
+    except ConflictError as exc:
+        return _post_page(request, post_id, f"Not saved: {exc}. The page now shows the latest state.", 409)
+    except ListenerError as exc:
+        return _post_page(request, post_id, f"Not saved: {exc}.", 400)
+    session.flash("Marked answered, with the reply's link.", "ok")
     return RedirectResponse(post_url(post_id), 303)
 
 

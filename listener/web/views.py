@@ -66,6 +66,14 @@ class SlaView:
 
 
 def sla_view(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> SlaView:
+    sent = hit.workflow.sent
+    if sent is not None:  # the clock stopped when the reply went out
+        try:
+            status = sla_status(hit.post.created_at, schedule, now, answered_at=sent.at)
+        except ValueError:
+            return SlaView("answered", "done", None, None, False, False)
+        text = f"answered {duration(status.remaining)} late" if status.overdue else "answered on time"
+        return SlaView(text, "done", None, None, status.overdue, status.off_hours)
     if hit.workflow.status not in OPEN_STATUSES:
         return SlaView(hit.workflow.status, "done", None, None, False, False)
     if hit.answered_by == "brand":  # answered on its platform: no clock, whatever the workflow says
@@ -159,6 +167,7 @@ def post_json(hit: IndexedPost, schedule: ScheduleConfig, now: datetime) -> dict
         "notes": [note.to_dict() for note in workflow.notes],
         "reply_draft": workflow.reply_draft,
         "follow_up_at": format_time(workflow.follow_up_at) if workflow.follow_up_at else None,
+        "sends": [send.to_dict() for send in workflow.sends],
         "feedback": [item.to_dict() for item in hit.feedback],
         "team_labels": {k: list(v) if k == "mentions" else v for k, v in effective_labels(hit.feedback).items()},
         "sla": None if clock.due_at is None else {

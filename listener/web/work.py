@@ -10,12 +10,14 @@ the latest on each label decides it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from listener.errors import ConflictError, ListenerError, NotFoundError
 from listener.feedback import check_labels
-from listener.records import STATUSES, Feedback, Workflow
+from listener.records import STATUSES, Feedback, IndexedPost, ReplySend, Workflow
+from listener.sending import Outbox, Sender, new_key
 from listener.web.sessions import Session
 from listener.workflow import UNSET, WorkflowChange
 
@@ -27,10 +29,23 @@ class ChangeError(ListenerError):
     """A change that cannot be made as asked (an empty note, an unknown assignee)."""
 
 
+@dataclass(frozen=True, slots=True)
+class SendView:
+    """What the post page offers for answering: Send (``sendable``), else why not; the last try; a fresh key."""
+
+    sendable: bool
+    reason: str
+    platform: str
+    sent: ReplySend | None
+    last: ReplySend | None
+    key: str
+
+
 class Work:
-    def __init__(self, backend, users, schedule, entities: Sequence[str] = ()):
+    def __init__(self, backend, users, schedule, entities: Sequence[str] = (), outbox: Outbox | None = None):
         self.backend, self.users, self.schedule = backend, users, schedule
         self.entities = list(entities)
+        self.outbox = outbox or Outbox(backend, Sender())
 
     def change(self, session: Session, post_id: str, version: int, *, status=UNSET, assignee=UNSET,
                note: str | None = None, reply_draft=UNSET, follow_up_at=UNSET) -> Workflow:
@@ -80,3 +95,18 @@ class Work:
         self.backend.add_feedback(post_id, feedback)
         self.backend.refresh()
         return feedback
+
+    # -- answering from the inbox ---------------------------------------------------
+
+    def send_view(self, hit: IndexedPost) -> SendView:
+        route = self.outbox.sender.route(hit.post)
+        platform = route.adapter.platform if route.adapter else hit.post.source
+        sends = hit.workflow.sends
+        return SendView(route.sendable, route.reason, platform, hit.workflow.sent, sends[-1] if sends else None, new_key())
+
+    def send_reply(self, session: Session, post_id: str, version: int, text: str, key: str) -> ReplySend:
+        """Send ``text`` through the post's platform; see :class:`listener.sending.Outbox`."""
+        return self.outbox.send(session.user, post_id, version, text, key)
+
+    def mark_answered_with_link(self, session: Session, post_id: str, version: int, url: str) -> ReplySend:
+        return self.outbox.mark_answered(session.user, post_id, version, url)

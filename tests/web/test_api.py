@@ -375,7 +375,8 @@ def test_openapi_describes_every_api_endpoint(agent):
     paths = agent.get("/api/openapi.json").json()["paths"]
     assert set(paths) == {
         "/health", "/api/session", "/api/me", "/api/inbox", "/api/search", "/api/posts/{post_id}/reply", "/api/posts/{post_id}",
-        "/api/posts/{post_id}/claim", "/api/posts/{post_id}/workflow", "/api/posts/{post_id}/feedback", "/api/gaps",
+        "/api/posts/{post_id}/claim", "/api/posts/{post_id}/workflow", "/api/posts/{post_id}/feedback", "/api/posts/{post_id}/send",
+        "/api/posts/{post_id}/answered", "/api/gaps",
         "/api/precision", "/api/export/gaps.csv", "/api/export/share-of-voice.csv", "/api/export/posts.csv",
     }
     claim = paths["/api/posts/{post_id}/claim"]["post"]

@@ -59,7 +59,7 @@ def test_every_page_but_login_and_health_sends_you_to_log_in(browser_like):
 
 def test_every_state_changing_route_refuses_anonymous_requests(browser_like):
     routes = [r for r in unsafe_routes() if r not in {("POST", "/login"), ("POST", "/api/session")}]
-    assert len(routes) == 7
+    assert len(routes) == 11
     for method, path in routes:
         assert browser_like.request(method, path, data={"version": "0"}).status_code == 401, (method, path)
 
