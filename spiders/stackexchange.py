@@ -22,7 +22,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
+from listener.threads import thread_facts, unchecked
+from spiders.base import Cursor, Page, SourceSpider, Terms, html_text
 
 
 class StackExchangeOptions(BaseModel):
@@ -77,15 +78,24 @@ def parse_questions(payload: Any, source: str, site: str) -> Page:
     return page
 
 
-def parse_answers(payload: Any) -> dict[int, Thread]:
-    """Answers grouped by question: count, who answered and when the first answer came."""
-    replies: dict[int, list] = {}
+def parse_answers(payload: Any, source: str, site: str) -> dict[str, list[Post]]:
+    """Answers as replies to their question (by the question's post id), with author and time.
+
+    An accepted answer is an answer like the others: whoever wrote it answered.
+    """
+    replies: dict[str, list[Post]] = {}
     for item in (payload or {}).get("items") or []:
-        if isinstance(item, dict) and "question_id" in item:
-            author, _ = _owner(item)
-            when = _time(item["creation_date"]) if "creation_date" in item else None
-            replies.setdefault(item["question_id"], []).append((author, when))
-    return {question: Thread.of(answers, None) for question, answers in replies.items()}
+        if not isinstance(item, dict) or "question_id" not in item or "creation_date" not in item:
+            continue
+        author, name = _owner(item)
+        question = post_id(source, f"{site}:{item['question_id']}")
+        replies.setdefault(question, []).append(Post(
+            id=post_id(source, f"{site}:a{item.get('answer_id')}"), source=source,
+            url=f"https://{site}.com/a/{item.get('answer_id')}", author=author, author_name=name,
+            text=html_text(item.get("body")), created_at=_time(item["creation_date"]),
+            parent_id=question, thread_id=question,
+        ))
+    return replies
 
 
 _BACKOFF = re.compile(rb'"backoff"\s*:\s*(\d+)')
@@ -209,13 +219,16 @@ class StackExchangeSpider(SourceSpider):
 
     def parse_answers(self, response, posts: list[Post]):
         payload = self.load_json(response)
-        threads = parse_answers(payload) if payload is not None else {}
-        if payload is not None:
-            self.follow_api(payload, response)
+        if payload is None:
+            yield from (unchecked(post, "lookup_failed") for post in posts)
+            return
+        self.follow_api(payload, response)
+        site = posts[0].id.split(":", 1)[1].rsplit(":", 1)[0] if posts else ""
+        answers = parse_answers(payload, self.source.label, site)
+        complete = not payload.get("has_more")  # a page left answers out: silence is not an answer
         for post in posts:
-            thread = threads.get(int(post.id.rsplit(":", 1)[1]))
-            yield thread.apply(post) if thread else post
+            yield thread_facts(post, answers.get(post.id, []), complete=complete)
 
     def answers_failed(self, failure):
         self.on_failure(failure)
-        yield from failure.request.cb_kwargs["posts"]
+        yield from (unchecked(post, "lookup_failed") for post in failure.request.cb_kwargs["posts"])

@@ -1,5 +1,7 @@
 from datetime import datetime, timezone
 
+from listener.config import Config, EntityConfig
+from listener.threads import reply_state, thread_facts
 from spiders.stackexchange import api_state, parse_answers, parse_questions
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
@@ -23,11 +25,19 @@ def test_deleted_owner_has_no_handle_but_keeps_the_name():
     assert post.title == 'Scraping Cinesa seat map "canvas"'
 
 
-def test_answers_are_grouped_by_question():
-    thread = parse_answers(fixture("stackexchange", "answers.json"))[79470100]
-    assert thread.count == 2
-    assert thread.repliers == ("cinesa", "dev_ana")
-    assert thread.first_reply_at == datetime.fromtimestamp(1740915000, timezone.utc)
+def test_answers_are_replies_to_their_question():
+    answers = parse_answers(fixture("stackexchange", "answers.json"), "se", "stackoverflow")["se:stackoverflow:79470100"]
+    assert [(a.author, a.parent_id) for a in answers] == [("cinesa", "se:stackoverflow:79470100"),
+                                                          ("dev_ana", "se:stackoverflow:79470100")]
+    assert answers[0].created_at == datetime.fromtimestamp(1740915000, timezone.utc)
+
+
+def test_a_question_answered_by_the_brands_account_on_the_site_is_answered_by_the_brand():
+    question = parse_questions(fixture("stackexchange", "search_advanced.json"), "se", "stackoverflow").posts[0]
+    answers = parse_answers(fixture("stackexchange", "answers.json"), "se", "stackoverflow")[question.id]
+    brand = EntityConfig(name="Cinesa", handles=["@CinesaOficial"], accounts={"stackexchange": ["cinesa"]})
+    config = Config(brand=brand, sources=[{"kind": "stackexchange", "name": "se"}])
+    assert reply_state(thread_facts(question, answers), config).answered_by == "brand"
 
 
 def test_backoff_and_quota_are_read_from_the_wrapper():
