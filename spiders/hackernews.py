@@ -132,7 +132,7 @@ class HackerNewsSpider(ConversationLookups, SourceSpider):
 
     def searches(self):
         for query in self.queries():
-            listing = self.listing(query, after=str(int(self.since(query).timestamp())))
+            listing = self.progress(query, after=str(int(self.since(query).timestamp())))
             yield self.search(listing, 0)
 
     def search(self, listing: Listing, page: int):

@@ -210,7 +210,7 @@ class RedditSpider(ConversationLookups, SourceSpider):
             if post.created_at <= since:
                 reached_old = True
                 continue
-            stamp = post.created_at.timestamp()
+            stamp = self.cursor_time(post)  # a clock ahead must not skip posts
             newest = stamp if newest is None else max(newest, stamp)
             yield from self.with_thread(post)
         if page.next and not reached_old and pages < self.options.max_pages:

@@ -1,9 +1,10 @@
 """Stack Exchange API 2.3: questions from ``/search/advanced`` on the configured sites.
 
-Newest first (``sort=creation``) from ``fromdate`` = the cursor; pages follow
-``has_more``. ``is_answered`` and ``answer_count`` come with each question; the
-answers of a page's answered questions are fetched in one request to learn who
-answered. The API's ``backoff`` field and its ``throttle_violation`` error
+Newest first (``sort=creation``) from ``fromdate`` = the cursor (and to
+``todate`` where an earlier run stopped early, see :mod:`spiders.progress`);
+pages follow ``has_more``. ``is_answered`` and ``answer_count`` come with each
+question; the answers of a page's answered questions are fetched in one
+request to learn who answered. The API's ``backoff`` field and its ``throttle_violation`` error
 ("more requests available in N seconds") are obeyed at dispatch: no request
 to the host for that many seconds, also for requests already queued. A run
 stops when ``quota_remaining`` reaches 0. An app key from
@@ -23,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
 from listener.threads import thread_facts, unchecked
-from spiders.base import Cursor, Page, SourceSpider, Terms, html_text
+from spiders.base import Page, SourceSpider, Terms, Thread, html_text
+from spiders.progress import Listing
 
 
 class StackExchangeOptions(BaseModel):
@@ -146,17 +148,19 @@ class StackExchangeSpider(SourceSpider):
     def searches(self):
         for site in self.options.sites:
             for query in self.queries():
-                yield self.search(site, query, 1, newest=None)
+                key = f"{site}:{query}"
+                yield self.search(site, query, self.progress(key, after=str(int(self.since(key).timestamp()))), 1)
 
-    def search(self, site: str, query: str, page: int, newest: int | None):
-        key = f"{site}:{query}"
+    def search(self, site: str, query: str, listing: Listing, page: int):
+        after = int(listing.after or self.since(listing.key).timestamp())
         params = {
             "order": "desc", "sort": "creation", "q": query, "site": site, "page": page,
-            "pagesize": self.options.pagesize, "fromdate": int(self.since(key).timestamp()) + 1,
+            "pagesize": self.options.pagesize, "fromdate": after + 1, "todate": listing.before,
             "tagged": ";".join(self.options.tagged) or None, "filter": "withbody", "key": self.key,
         }
+        # A page's answers go before the next page, so the cursor can follow the pages as they are done.
         return self.request(self.url("/2.3/search/advanced", params), self.parse_page,
-                            cb_kwargs={"site": site, "query": query, "page": page, "newest": newest})
+                            cb_kwargs={"site": site, "query": query, "listing": listing, "page": page}, priority=-page)
 
     def announced_wait(self, response) -> float | None:
         body = decoded(response.body, response.headers.get(b"Content-Encoding") or b"",
@@ -176,30 +180,28 @@ class StackExchangeSpider(SourceSpider):
             self.problem("quota_exhausted", response.url, "quota_remaining is 0; the next run continues from the cursors")
         return not self.out_of_quota
 
-    def parse_page(self, response, site: str, query: str, page: int, newest: int | None):
+    def parse_page(self, response, site: str, query: str, listing: Listing, page: int):
         payload = self.load_json(response)
         if payload is None:
             return
         more_allowed = self.follow_api(payload, response)
         result = parse_questions(payload, self.source.label, site)
+        oldest, newest = self.span(result.posts)
         posts = self.page_posts(result, response)
-        for post in posts:
-            stamp = int(post.created_at.timestamp())
-            newest = stamp if newest is None else max(newest, stamp)
+        listing.page([post.id for post in posts], oldest, newest)
         answered = [p for p in posts if p.reply_count]
         if self.options.threads and answered and more_allowed:
             yield self.answers(site, posts, answered)
         else:
             yield from posts
         if result.next and page < self.options.max_pages and more_allowed:
-            yield self.search(site, query, page + 1, newest)
+            yield self.search(site, query, listing, page + 1)
             return
         if result.next and not more_allowed:
-            return  # unfinished: the cursor stays where it was
+            return  # unfinished: the cursor stays behind the pages not read
         if result.next:
             self.crawler.stats.inc_value("source/truncated")
-        if newest is not None:
-            yield Cursor(f"{site}:{query}", str(newest))
+        listing.finish(complete=not result.next)
 
     def thread_requests(self, posts: list[Post]):
         """The answers of the given questions, one request per site and hundred ids (the API's limit)."""

@@ -1,5 +1,6 @@
 from datetime import datetime, timezone
 
+from spiders.progress import Gap
 from listener.config import Config, EntityConfig
 from listener.threads import reply_state, thread_facts
 from spiders.stackexchange import api_state, parse_answers, parse_questions
@@ -48,7 +49,8 @@ def test_backoff_and_quota_are_read_from_the_wrapper():
 def _search(request):
     payload = fixture("stackexchange", "search_advanced.json")
     since = int(request.param("fromdate"))
-    payload["items"] = [i for i in payload["items"] if i["creation_date"] >= since]
+    until = int(request.param("todate") or 2**40)
+    payload["items"] = [i for i in payload["items"] if since <= i["creation_date"] <= until]
     return payload
 
 
@@ -105,7 +107,7 @@ def test_backoff_field_holds_the_next_request():
     assert result.stats["source/backoff/api"] == 1
 
 
-def test_spent_quota_stops_the_run_without_advancing_the_cursor():
+def test_spent_quota_stops_the_run_with_the_cursor_behind_the_pages_not_read():
     def spent(request):
         payload = _search(request)
         payload.update(has_more=True, quota_remaining=0)
@@ -115,8 +117,19 @@ def test_spent_quota_stops_the_run_without_advancing_the_cursor():
         result = run(local_source("stackexchange", server.url, queries=["cinesa"], threads=False))
     assert len(server.requests) == 1
     assert len(result.posts) == 2
-    assert result.cursors == {}
+    gap = Gap.parse(result.cursors["stackoverflow:cinesa"])  # the next run reads what is older than this page
+    assert gap.before == str(min(int(p.created_at.timestamp()) for p in result.posts))
+    assert gap.newest == str(max(int(p.created_at.timestamp()) for p in result.posts))
     assert result.stats["source/errors/quota_exhausted"] == 1
+
+
+def test_the_run_after_a_spent_quota_reads_only_the_pages_it_missed():
+    gap = Gap(after="1700000000", before="1740900000", newest="1740910500").value()
+    with LocalServer({SEARCH: _search}) as server:
+        result = run(local_source("stackexchange", server.url, queries=["cinesa"], threads=False),
+                     cursors={"stackoverflow:cinesa": gap})
+    assert (server.requests[0].param("fromdate"), server.requests[0].param("todate")) == ("1700000001", "1740900000")
+    assert result.cursors == {"stackoverflow:cinesa": "1740910500"}
 
 
 def test_throttle_violation_is_reported_with_the_api_message():
