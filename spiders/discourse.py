@@ -20,7 +20,7 @@ first chunk of a long topic (20 posts) is read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -28,7 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listener.config import secret
 from listener.records import Post, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms, Thread, html_text
+from listener.threads import thread_facts, unchecked
+from spiders.base import Cursor, Page, SourceSpider, Terms, html_text
+from spiders.conversations import Gone, gone_status
 from spiders.structured import block_text
 
 _QUOTES = re.compile(r'<aside class="quote[^"]*".*?</aside>', re.DOTALL)
@@ -126,11 +128,12 @@ def parse_latest(payload: Any) -> TopicList:
 
 
 def parse_topic(payload: Any, source: str, base_url: str, brand: Brand = Brand()) -> Page:
-    """The loaded posts of ``/t/<id>.json``, each with its reply count and repliers.
+    """The loaded posts of ``/t/<id>.json``, each with the conversation model's facts from the others.
 
-    The first post is answered by every later post; any other post by the
-    posts that reply to its number. Staff or brand accounts that answer are
-    reported under the brand's handle as well as their own username.
+    A post answers the one its ``reply_to_post_number`` names, else the first
+    post. Staff or brand accounts that answer are reported under the brand's
+    handle as well as their own username. A topic longer than the posts loaded
+    leaves a post without replies unknown rather than unanswered.
     """
     page = Page()
     stream = payload.get("post_stream") if isinstance(payload, dict) else None
@@ -139,46 +142,59 @@ def parse_topic(payload: Any, source: str, base_url: str, brand: Brand = Brand()
         return page
     topic_id = payload.get("id")
     raw = [p for p in stream["posts"] if isinstance(p, dict) and isinstance(p.get("post_number"), int)]
+    speakers = set()
     for item in raw:
         try:
-            page.posts.append(_topic_post(item, raw, payload, source, base_url, brand))
+            post = _topic_post(item, payload, source, base_url)
         except (KeyError, TypeError, ValueError) as exc:
             page.problems.append(f"topic {topic_id} post {item.get('post_number')}: {exc!r}")
+            continue
+        page.posts.append(post)
+        if brand.speaks(item):
+            speakers.add(post.id)
+    complete = topic_complete(payload)
+    page.posts = [_with_brand(thread_facts(post, page.posts, complete=complete), page.posts, speakers, brand)
+                  for post in page.posts]
     if not page.posts and stream["posts"]:
         page.problems.append(f"topic {topic_id}: no readable post")
     return page
 
 
-def _topic_post(item: dict, raw: list[dict], topic: dict, source: str, base_url: str, brand: Brand) -> Post:
+def topic_complete(payload: dict) -> bool:
+    """Whether ``/t/<id>.json`` loaded every post of the topic (it sends the first 20 of a long one)."""
+    stream = payload.get("post_stream") or {}
+    loaded = [p for p in stream.get("posts") or [] if isinstance(p, dict)]
+    return len(loaded) >= int(payload.get("posts_count") or len(stream.get("stream") or loaded) or 0)
+
+
+def _topic_post(item: dict, topic: dict, source: str, base_url: str) -> Post:
     topic_id = item.get("topic_id") or topic["id"]
     number = item["post_number"]
-    if number == 1:
-        replies = [p for p in raw if p["post_number"] > 1]
-        declared = int(topic.get("posts_count") or 0) - 1
-    else:
-        replies = [p for p in raw if p.get("reply_to_post_number") == number]
-        declared = int(item.get("reply_count") or 0)
-    author = item.get("username") or None
-    thread = Thread.of([(r.get("username"), parse_time(r["created_at"])) for r in replies], author)
-    repliers = list(thread.repliers)
-    if brand.handle and author not in brand.accounts and any(brand.speaks(r) for r in replies):
-        repliers.append(brand.handle)
+    declared = int(topic.get("posts_count") or 0) - 1 if number == 1 else int(item.get("reply_count") or 0)
     parent = item.get("reply_to_post_number") or (1 if number > 1 else None)
     return Post(
         id=post_id(source, native(topic_id, number)),
         source=source,
         url=topic_url(base_url, topic.get("slug") or item.get("topic_slug"), topic_id, number),
-        author=author,
+        author=item.get("username") or None,
         author_name=item.get("name") or None,
         text=block_text(_QUOTES.sub("", item.get("cooked") or "")),
         created_at=parse_time(item["created_at"]),
         title=topic.get("title") if number == 1 else None,
         parent_id=post_id(source, native(topic_id, parent)) if parent else None,
         thread_id=post_id(source, native(topic_id, 1)),
-        reply_count=max(thread.count, declared),
-        replied_by=tuple(dict.fromkeys(repliers)),
-        first_reply_at=thread.first_reply_at,
+        reply_count=max(declared, 0),
     )
+
+
+def _with_brand(post: Post, topic: list[Post], speakers: set[str], brand: Brand) -> Post:
+    """``post`` with the brand's handle among its repliers when a staff or brand account answered it."""
+    if not brand.handle or post.id in speakers:
+        return post
+    answering = {p.id for p in topic if p.id in post.reply_ids or p.author in post.later_repliers}
+    if answering & speakers:
+        return replace(post, replied_by=(*post.replied_by, brand.handle))
+    return post
 
 
 class DiscourseSpider(SourceSpider):
@@ -280,7 +296,7 @@ class DiscourseSpider(SourceSpider):
         elif topic_id in self.waiting:
             self.waiting[topic_id].extend(posts)
         elif self.topics_left <= 0:
-            yield from self.once(posts)  # past max_topics the blurbs will do
+            yield from self.once(unchecked(p, "budget_exhausted") for p in posts)  # past max_topics the blurbs will do
         else:
             self.topics_left -= 1
             self.waiting[topic_id] = list(posts)
@@ -301,8 +317,15 @@ class DiscourseSpider(SourceSpider):
         if wanted is not None:
             self.read[topic_id] = found
             self.waiting.pop(topic_id, None)
-            # Posts past the first chunk of a long topic keep their blurb and no reply data.
-            yield from self.once(found.get(post.id, post) for post in wanted)
+            complete = payload is not None and topic_complete(payload)
+            for post in wanted:
+                if post.id in found:
+                    yield from self.once([found[post.id]])
+                elif self.recheck is not None and complete:
+                    self.crawler.stats.inc_value("source/deleted")
+                    yield Gone(post.id, "missing from its topic")
+                else:  # past the first chunk of a long topic: the blurb, replies not looked up
+                    yield from self.once([unchecked(post, "lookup_failed" if payload is None else "not_checked")])
             return
         if payload is None:
             self.latest_incomplete = True
@@ -310,13 +333,19 @@ class DiscourseSpider(SourceSpider):
         yield from self.topic_done(topic_id)
 
     def topic_failed(self, failure):
-        self.on_failure(failure)
         wanted = failure.request.cb_kwargs["wanted"]
         topic_id = failure.request.meta.get("topic")
+        status = gone_status(failure)
+        if wanted is not None and self.recheck is not None and status is not None:
+            self.crawler.stats.inc_value("source/deleted", len(wanted))
+            for post in wanted:  # a deleted topic takes every post in it
+                yield Gone(post.id, f"HTTP {status} for {failure.request.url}")
+            return
+        self.on_failure(failure)
         if wanted is not None:
             self.read[topic_id] = {}
             self.waiting.pop(topic_id, None)
-            yield from self.once(wanted)
+            yield from self.once(unchecked(p, "lookup_failed") for p in wanted)
             return
         self.latest_incomplete = True
         yield from self.topic_done(topic_id)

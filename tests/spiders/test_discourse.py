@@ -47,11 +47,23 @@ def test_search_error_body_is_a_problem():
     assert page.posts == [] and page.problems == ["response has no 'posts' list"]
 
 
-def test_first_post_is_answered_by_every_later_post_but_its_author():
+def test_first_post_is_answered_by_the_posts_that_reply_to_the_topic():
     first = _topic()["forum:1187/1"]
-    assert first.reply_count == 3
+    assert first.reply_ids == ("forum:1187/2", "forum:1187/3")  # post 4 answers post 2
     assert first.replied_by == ("cinesa_soporte", "pablo")
     assert first.first_reply_at == parse_time("2026-11-20T08:51:10.000Z")
+
+
+def test_the_customers_last_post_after_the_brands_answer_waits_for_one():
+    posts = _topic(brand=Brand("@cinesa", accounts=frozenset({"cinesa_soporte"})))
+    assert answer_state(posts["forum:1187/1"], CONFIG) == "answered_by_brand"
+    assert answer_state(posts["forum:1187/4"], CONFIG) == "unanswered"  # "Hecho, gracias." to the brand's reply
+
+
+def test_the_brands_forum_account_from_the_configuration_answers():
+    config = Config(brand=EntityConfig(name="Cinesa", accounts={"discourse": ["cinesa_soporte"]}),
+                    sources=[{"kind": "discourse", "name": "forum"}])
+    assert answer_state(_topic()["forum:1187/1"], config) == "answered_by_brand"
 
 
 def test_later_post_is_answered_by_the_posts_that_reply_to_its_number():
@@ -191,6 +203,7 @@ def test_failed_topic_keeps_the_search_blurb():
         result = run(local_source("discourse", server.url, queries=["cinesa"]))
     post = next(p for p in result.posts if p.id == "discourse:1187/1")
     assert post.text.endswith("me da error 500 al pagar…") and post.reply_count is None
+    assert post.reply_check == "lookup_failed"
     assert result.stats["source/errors/http_404"] == 1
 
 

@@ -116,6 +116,16 @@ def test_discourse_reads_the_posts_topic_again():
     assert post.replied_by == ("pablo",) and post.reply_count > 0
 
 
+def test_discourse_posts_of_a_deleted_topic_or_missing_from_their_topic_are_gone():
+    routes = {"/t/1180.json": fixture("discourse", "topic_1180.json"), "/t/1190.json": Reply(404, {"errors": []})}
+    with LocalServer(routes) as server:
+        result = run_recheck(local_source("discourse", server.url),
+                             [stored("discourse:1180/1", "nuria"), stored("discourse:1180/9", "pau"),
+                              stored("discourse:1190/1", "marc")])
+    assert [p.id for p in result.posts] == ["discourse:1180/1"]
+    assert sorted(result.deleted) == ["discourse:1180/9", "discourse:1190/1"] and result.errors == []
+
+
 def test_recheck_asks_only_for_threads_whatever_the_thread_options():
     with LocalServer({HN_ITEM: fixture("hackernews", "item_41000001.json")}) as server:
         result = run_recheck(local_source("hackernews", server.url, threads=False, max_threads=0),
