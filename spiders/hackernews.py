@@ -71,7 +71,7 @@ def parse_hit(hit: dict, source: str) -> Post:
             parent_id=post_id(source, hit["parent_id"]) if hit.get("parent_id") is not None else None,
             thread_id=post_id(source, story) if story is not None else None,
         )
-    text = html_text(hit.get("story_text")) or (hit.get("url") or "")
+    text = html_text(hit.get("story_text")) or hit.get("url") or hit.get("title") or ""  # "Ask HN" in the title alone
     return Post(
         id=post_id(source, native),
         source=source,

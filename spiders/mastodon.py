@@ -53,6 +53,17 @@ def _native(prefix: str, status_id: Any) -> str:
     return f"{prefix}:{status_id}" if prefix else str(status_id)
 
 
+def status_text(status: dict) -> str:
+    """The status's text; a picture or link posted alone gives its description, else its address."""
+    text = html_text(status["content"])
+    if text:
+        return text
+    described = [m.get("description") for m in status.get("media_attachments") or [] if isinstance(m, dict)]
+    card = status.get("card") if isinstance(status.get("card"), dict) else {}
+    return ("\n".join(d for d in described if d) or status.get("spoiler_text") or card.get("title")
+            or status.get("url") or status.get("uri") or "")
+
+
 def parse_status(status: dict, source: str, prefix: str = "") -> Post:
     """``prefix`` (an extra instance's host) keeps ids apart: status ids are per instance."""
     native = _native(prefix, status["id"])
@@ -64,7 +75,7 @@ def parse_status(status: dict, source: str, prefix: str = "") -> Post:
         author=handle(status.get("account") or {}),
         author_name=(status.get("account") or {}).get("display_name") or None,
         title=status.get("spoiler_text") or None,
-        text=html_text(status["content"]),
+        text=status_text(status),
         created_at=parse_time(status["created_at"]),
         lang=status.get("language"),
         parent_id=post_id(source, _native(prefix, parent)) if parent else None,

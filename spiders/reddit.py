@@ -71,6 +71,7 @@ def parse_link(data: dict, source: str) -> Post:
     text = data.get("selftext") or ""
     if not text and not data.get("is_self", True):
         text = data.get("url") or ""
+    text = text or data.get("title") or ""  # a question asked in the title alone
     return Post(
         id=post_id(source, fullname),
         source=source,
