@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "scheduler.commands:report",
     "serve": "listener.web.cli:serve",
     "user": "listener.web.cli:user",
+    "reply": "listener.sending.cli:reply",
 }
 
 

@@ -171,9 +171,7 @@ class Adapter:
         """The :class:`SendFailure` for a response that is not a success."""
         said, status = platform_message(answer), answer.status
         if status == 429:
-            retry_at = retry_time(answer)
-            when = f"; try again after {retry_at:%H:%M:%S} UTC" if retry_at else ""
-            return SendFailure("rate_limited", f"{self.platform} is rate limiting the account ({said}){when}", retry_at)
+            return SendFailure("rate_limited", f"{self.platform} is rate limiting the account ({said})", retry_time(answer))
         if status in (401, 403):
             names = ", ".join(variables or self.variables())
             return SendFailure("auth", f"{self.platform} refused the credentials ({status}: {said})",

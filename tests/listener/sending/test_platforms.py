@@ -109,7 +109,6 @@ def test_an_x_rate_limit_says_when_to_retry_from_x_rate_limit_reset(fake, sender
     problem = failure(sender, post("twitter", "1"))
     assert problem.error == "rate_limited"
     assert problem.retry_at == datetime.fromtimestamp(1795000000, timezone.utc)
-    assert "try again after" in str(problem)
 
 
 def test_a_discourse_rate_limit_says_when_to_retry_from_retry_after(fake, sender):
