@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from listener import redaction
 from listener.config import Config, load_config
 from listener.errors import ListenerError
 
@@ -22,7 +23,9 @@ def resolve_config(path: str | None) -> Config:
     path = path or os.environ.get("LISTENER_CONFIG")
     if path is None and Path("listener.yaml").exists():
         path = "listener.yaml"
-    return load_config(path)
+    config = load_config(path)
+    redaction.watch_config(config)  # the credentials it names never reach a log line or error
+    return config
 
 
 config_option = click.option("--config", "-c", "config_path", metavar="FILE", help=CONFIG_HELP)
@@ -35,7 +38,7 @@ class ListenerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ListenerError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            click.secho(f"Error: {redaction.redact(str(exc))}", fg="red", err=True)
             if exc.hint:
                 click.echo(f"Hint: {exc.hint}", err=True)
             ctx.exit(2)

@@ -34,6 +34,14 @@ def parse_duration(value: str | int | float) -> float:
     return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
 
 
+def parse_age(value: str) -> float:
+    """An age that erases what is older: a duration with its unit (``30d``), never a bare number."""
+    match = DURATION.match(str(value)) if isinstance(value, str) else None
+    if not match or not match.group(2):
+        raise ValueError(f"expected an age with its unit like 30d or 12h, found {value!r}")
+    return parse_duration(value)
+
+
 def check_clock(value: str) -> str:
     """A time of day written ``HH:MM``."""
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
@@ -228,6 +236,19 @@ class IndexConfig(Section):
     username_env: str = "LISTENER_ES_USERNAME"
     password_env: str = "LISTENER_ES_PASSWORD"
     api_key_env: str = "LISTENER_ES_API_KEY"
+    # An age like 400d: posts published longer ago are erased daily by ``listener run`` (none: kept).
+    retention: str | None = None
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _retention_is_an_age(cls, value: Any) -> Any:
+        if value is not None:
+            parse_age(value)
+        return value
+
+    @property
+    def retention_seconds(self) -> float | None:
+        return None if self.retention is None else parse_age(self.retention)
 
 
 class Config(Section):

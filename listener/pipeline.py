@@ -23,6 +23,7 @@ from listener.index.base import BaseBackend
 from listener.deadletter import DeadLetter, DeadLetterFile
 from listener.jsonl import Notice, Rejection, check_post, load_line, normalize_post, read_posts
 from listener.records import Analysis, IndexedPost, Post
+from listener.suppression import SuppressionList
 from listener.threads import answer_state
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class IngestReport:
     # What was said about lines that were still read (unknown fields, replaced characters).
     notices: list[str] = field(default_factory=list)
     dead_letters: int = 0
+    # Posts by authors on the suppression list, skipped.
+    suppressed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -45,6 +48,7 @@ class IngestReport:
 
     def summary(self) -> str:
         text = f"read {self.read}, indexed {self.indexed}, rejected {len(self.rejected)}"
+        text += f", skipped {self.suppressed} by erased authors" if self.suppressed else ""
         return text + (f", {len(self.notices)} warning(s)" if self.notices else "")
 
 
@@ -95,6 +99,7 @@ class Pipeline:
         self.config = config
         self.backend = backend
         self.analyzer = analyzer if analyzer is not None else load_analyzer(config)
+        self.suppression = SuppressionList.from_config(config)
 
     def analyze(self, posts: Iterable[Post], batch_size: int = 256) -> Iterator[tuple[Post, Analysis | Rejection]]:
         """Yield each post with its analysis, in input order."""
@@ -172,6 +177,7 @@ class Pipeline:
         if self.backend is None:
             raise ValueError("ingest needs an index backend")
         report = IngestReport()
+        handles = self.suppression.handles()
         iterator = iter(items)
         while chunk := list(islice(iterator, batch_size)):
             posts, origins, letters = [], {}, []
@@ -186,6 +192,10 @@ class Pipeline:
                     continue
                 origin, post = item if isinstance(item, tuple) else (None, item)
                 post = normalize_post(post)
+                if handles.wrote(post):  # erased: never stored again
+                    report.suppressed += 1
+                    continue
+                post = handles.redact_post(post)[0]
                 origins[post.id] = origin
                 posts.append(post)
             documents = []

@@ -21,6 +21,7 @@ from listener.errors import ListenerError
 from listener.index.base import BaseBackend
 from listener.pipeline import IngestReport, Pipeline
 from listener.records import IndexedPost, Post
+from listener.redaction import redact
 from listener.state import StateStore
 from scheduler.stats import Counters
 
@@ -126,7 +127,7 @@ class SourceRunner:
             outcome.errors.append(f"{job.name}: {type(exc).__name__}: {exc}")
             logger.exception("crawl %s failed", job.name)
         outcome.seconds = time.monotonic() - started
-        self.state.finish_run(run_id, outcome.fetched, outcome.errors)
+        self.state.finish_run(run_id, outcome.fetched, [redact(error) for error in outcome.errors])
         self.counters.inc("crawl/posts", outcome.fetched)
         self.counters.inc("crawl/indexed", outcome.indexed)
         if outcome.errors:
@@ -159,6 +160,9 @@ class SourceRunner:
         if posts:
             with self._ingest_lock:
                 report = self.pipeline.ingest(posts, dead_letter=self.dead_letter)
+            if report.suppressed:
+                self.counters.inc("crawl/suppressed", report.suppressed)
+                logger.info("crawl %s: %d post(s) by erased authors skipped", job.name, report.suppressed)
             outcome.docs, unconfirmed = self._confirm(posts, report)
             outcome.indexed = len(outcome.docs)
             if unconfirmed:
@@ -177,7 +181,8 @@ class SourceRunner:
         a post the analysis rejected does not (crawling it again would not help)."""
         docs = [doc for doc in (self.backend.get(post.id) for post in posts) if doc is not None]
         write_failures = list(report.failed_writes)
-        silently_missing = len(posts) - len(docs) - (len(report.rejected) - len(write_failures))
+        # Posts by erased authors were skipped on purpose.
+        silently_missing = len(posts) - len(docs) - (len(report.rejected) - len(write_failures)) - report.suppressed
         if silently_missing > 0 and not write_failures:
             write_failures.append(f"{silently_missing} post(s) missing from the index after ingest")
         return docs, write_failures

@@ -56,3 +56,7 @@ def digest() -> None:
 
 def housekeeping() -> None:
     _current().housekeeping()
+
+
+def retention() -> None:
+    _current().apply_retention()

@@ -9,7 +9,8 @@ file so that jobs survive restarts:
 - ``sla``: alerts for posts past their response time;
 - ``spikes``: alerts for many people reporting the same problem;
 - ``digest``: the daily digest, at ``alerts.digest.at`` local time;
-- ``housekeeping``: pruning old run records and alert keys.
+- ``housekeeping``: pruning old run records and alert keys;
+- ``retention``: with ``index.retention`` set, erasing posts published longer ago, daily.
 
 Every job coalesces (a stopped scheduler catches up once, not once per missed
 interval), never runs twice at once (``max_instances=1``), and may start up
@@ -33,7 +34,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from listener import redaction
 from listener.config import Config
+from listener.erasure import erase_older_than
 from listener.index import open_backend
 from listener.pipeline import Pipeline
 from listener.state import StateStore
@@ -66,6 +69,7 @@ class Ticks:
     sla: float = 60.0
     spikes: float = 60.0
     housekeeping: float = 3600.0
+    retention: float = 86400.0
     heartbeat: float = 300.0
 
 
@@ -90,6 +94,8 @@ class ListenerService:
         clock: Callable[[], datetime] = _utcnow,
     ):
         self.config = config
+        redaction.watch_config(config)
+        redaction.install()
         self.settings = alerts_config(config)
         self.channels = build_channels(self.settings) if channels is None else list(channels)
         self.crawler = crawler or spiders_crawler(settings=_crawl_log_settings())
@@ -150,6 +156,8 @@ class ListenerService:
             specs.append(dict(id="digest", name="digest", func="scheduler.jobs:digest", args=[],
                               trigger=CronTrigger(hour=int(hour), minute=int(minute), timezone=self.config.schedule.timezone)))
         specs.append(every("housekeeping", self.ticks.housekeeping))
+        if self.config.index.retention:
+            specs.append(every("retention", self.ticks.retention))
         return specs
 
     def _sync_jobs(self) -> None:
@@ -203,7 +211,7 @@ class ListenerService:
             "listening: %d crawl job(s) (%s); answer re-checks %s; alerts to %s; index %s",
             len(jobs_), ", ".join(job.name for job, _ in jobs_) or "no sources", self._recheck_summary(),
             ", ".join(f"{c.kind}:{c.label}" for c in self.channels) or "the log only",
-            self.config.index.backend,
+            self.config.index.backend + (f" (retention {self.config.index.retention})" if self.config.index.retention else ""),
         )
 
     def _recheck_summary(self) -> str:
@@ -266,6 +274,8 @@ class ListenerService:
                 self.check_sla()
             if self.settings.spikes.enabled:
                 self.check_spikes()
+            if self.config.index.retention:
+                self.apply_retention()
         finally:
             self._close()
             self._lock.release()
@@ -294,6 +304,18 @@ class ListenerService:
             logger.info("housekeeping: %d old run records and %d old alert keys removed", runs, keys)
 
         return self._guarded("housekeeping", prune)
+
+    def apply_retention(self):
+        """Erase posts published more than ``index.retention`` ago (see :mod:`listener.erasure`)."""
+
+        def erase():
+            report = erase_older_than(self.config, self.backend, self.state,
+                                      self.clock() - timedelta(seconds=self.config.index.retention_seconds))
+            self.counters.inc("retention/erased", report.posts)
+            logger.info("retention: %s", report.summary())
+            return report
+
+        return self._guarded("retention", erase)
 
     def heartbeat(self) -> None:
         snapshot = self.counters.snapshot()

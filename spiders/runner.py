@@ -320,12 +320,19 @@ def _child() -> int:
 
 def run_request(request: dict, emit) -> int:
     """Run one crawl request in this process, reporting through ``emit``; 0 when it ran."""
+    from listener import redaction
+
     label = request["source"].get("name") or request["source"]["kind"]
     finished = []
+    # No credential in this crawl's log lines or errors (the source's own *_env included).
+    redaction.watch(value for key, value in request["source"].items() if key.endswith("_env") and isinstance(value, str))
+    redaction.install()
 
     def watched(**event) -> None:
         if "stats" in event:
             finished.append(True)
+        if "error" in event:
+            event["error"] = redaction.redact(str(event["error"]))
         emit(**event)
 
     try:
