@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from listener import redaction
 from listener.clitools import ListenerGroup, config_option, resolve_config
 from listener.config import load_config
 from listener.errors import ListenerError, NotFoundError
@@ -48,6 +49,7 @@ class LazyListenerGroup(ListenerGroup):
 def main(verbose: int) -> None:
     """Find the people a brand should talk to."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    redaction.install()  # no secret in any log line
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -275,14 +277,39 @@ def search(config_path, query, filters, facets, sort, limit, as_json) -> None:
 
 @main.command()
 @config_option
-@click.option("--author", required=True, help="The author's handle, exactly as stored.")
-def erase(config_path: str | None, author: str) -> None:
-    """Delete every post by an author (a request to be forgotten)."""
-    from listener.index import open_backend
+@click.option("--author", "authors", multiple=True, metavar="HANDLE",
+              help="@handle, handle or @user@instance (Mastodon), in any case (repeatable).")
+@click.option("--older-than", metavar="AGE", help="Erase every post published longer ago than AGE (30d, 12h).")
+def erase(config_path: str | None, authors: tuple[str, ...], older_than: str | None) -> None:
+    """Forget an author everywhere (a request to be forgotten), or every post past an age.
 
-    with open_backend(resolve_config(config_path)) as backend:
-        deleted = backend.delete_by_author(author)
-    click.echo(f"Erased {deleted} post(s) by {author}.")
+    An author's posts leave the index, its files, the state and the dead-letter
+    file; their handle is replaced with @[erased] in other people's posts; and
+    they go on the suppression list, so later ingests, crawls and `listener run`
+    skip their posts.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from listener.config import parse_age
+    from listener.erasure import erase_author, erase_older_than
+    from listener.index import open_backend
+    from listener.state import open_state
+
+    if not authors and not older_than:
+        raise click.UsageError("give --author HANDLE or --older-than AGE")
+    if any(not author.strip().lstrip("@") for author in authors):
+        raise click.BadParameter("a handle cannot be empty", param_hint="--author")
+    try:
+        age = parse_age(older_than) if older_than else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    config = resolve_config(config_path)
+    with open_backend(config) as backend, open_state(config) as state:
+        for author in authors:
+            click.echo(erase_author(config, backend, state, author).summary())
+        if age is not None:
+            cutoff = datetime.now(timezone.utc) - timedelta(seconds=age)
+            click.echo(erase_older_than(config, backend, state, cutoff).summary())
 
 
 @main.command()
@@ -348,19 +375,23 @@ def crawl(config_path: str | None, source_name: str, output: str, once: bool) ->
 
     from listener.deadletter import FILENAME, DeadLetterFile
     from listener.state import open_state
+    from listener.suppression import SuppressionList
     from spiders import crawl as crawl_source
 
     config = resolve_config(config_path)
     source = config.source(source_name)
     target = output if output == "-" else str(Path(output).resolve())
     dead_letter = DeadLetterFile(config.data_path(FILENAME))
+    suppression = SuppressionList.from_config(config)
     with open_state(config) as state:
         while True:
             result = crawl_source(config, source, state.load_cursors(source.label, output=target))
             dead_letter.add(result.rejected)
-            _write_posts(result.posts, output)
+            posts, skipped = suppression.filter(result.posts)
+            _write_posts(posts, output)
             state.save_cursors(source.label, result.cursors, output=target)
-            click.echo(f"{source.label}: {len(result.posts)} new post(s), {len(result.errors)} error(s)", err=True)
+            erased = f", {skipped} by erased authors skipped" if skipped else ""
+            click.echo(f"{source.label}: {len(posts)} new post(s){erased}, {len(result.errors)} error(s)", err=True)
             for error in result.errors[:20]:
                 click.echo(f"  {error}", err=True)
             if once:
