@@ -2,7 +2,8 @@
 
 ``GET /2/tweets/search/recent`` with the bearer token from the environment;
 pages follow ``meta.next_token``; a re-run asks only for ids after the cursor
-(``since_id`` = the newest id seen). A tweet without ``created_at`` is dated
+(``since_id`` = the newest id seen), and before ``until_id`` where an earlier
+run stopped early (see :mod:`spiders.progress`). A tweet without ``created_at`` is dated
 by its id (a snowflake carries its time).
 
 Conversations (``threads``, on by default): every conversation a run finds is
@@ -27,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, parse_time, post_id
 from listener.threads import thread_facts, unchecked
-from spiders.base import Cursor, Page, SourceSpider, Terms
+from spiders.base import Page, SourceSpider, Terms
+from spiders.progress import Listing
 
 SEARCH = "/2/tweets/search/recent"
 TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,public_metrics,lang,referenced_tweets"
@@ -120,6 +122,14 @@ def newest_id(payload: Any) -> str | None:
     return (meta or {}).get("newest_id")
 
 
+def id_span(payload: Any, posts: list[Post]) -> tuple[str | None, str | None]:
+    """The oldest and newest tweet id of a page: ``meta``'s, else the posts' own."""
+    meta = (payload.get("meta") if isinstance(payload, dict) else None) or {}
+    ids = [int(native) for native in (p.id.split(":", 1)[1] for p in posts) if native.isdigit()]
+    oldest = meta.get("oldest_id") or (str(min(ids)) if ids else None)
+    return (str(oldest) if oldest else None), newest_id(payload) or (str(max(ids)) if ids else None)
+
+
 class TwitterSpider(SourceSpider):
     kind = "twitter"
     default_base_url = "https://api.x.com"
@@ -166,9 +176,10 @@ class TwitterSpider(SourceSpider):
 
     def searches(self):
         for query in self.queries():
-            yield self.search(query, None, newest=None, pages=1)
+            yield self.search(self.progress(query), None, pages=1)
 
-    def search(self, query: str, token: str | None, newest: str | None, pages: int):
+    def search(self, listing: Listing, token: str | None, pages: int):
+        query = listing.key
         params = {
             "query": query,
             "max_results": self.options.max_results,
@@ -177,29 +188,32 @@ class TwitterSpider(SourceSpider):
             "user.fields": "username,name",
             "next_token": token,
         }
-        since_id = self.cursors.get(query)
-        if since_id:
-            params["since_id"] = since_id
+        if listing.after:
+            params["since_id"] = listing.after
         else:
             params["start_time"] = max(self.since(query), self.started - WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if listing.before:
+            params["until_id"] = listing.before
+        # A page's conversations go before the next page, so the cursor can follow the pages as they are done.
         return self.request(self.url(SEARCH, params), self.parse_page,
-                            cb_kwargs={"query": query, "newest": newest, "pages": pages})
+                            cb_kwargs={"listing": listing, "pages": pages}, priority=-pages)
 
-    def parse_page(self, response, query: str, newest: str | None, pages: int):
+    def parse_page(self, response, listing: Listing, pages: int):
         payload = self.load_json(response)
         if payload is None:
             return
         page = parse_search(payload, self.source.label)
-        newest = newest or newest_id(payload)
-        for post in self.page_posts(page, response):
+        oldest, newest = id_span(payload, page.posts)
+        posts = self.page_posts(page, response)
+        listing.page([post.id for post in posts], oldest, newest)
+        for post in posts:
             yield from self.in_conversation(post)
         if page.next and pages < self.options.max_pages:
-            yield self.search(query, page.next, newest, pages + 1)
+            yield self.search(listing, page.next, pages + 1)
             return
         if page.next:
             self.crawler.stats.inc_value("source/truncated")
-        if newest:
-            yield Cursor(query, newest)
+        listing.finish(complete=not page.next)
 
     # -- conversations ---------------------------------------------------
 

@@ -2,6 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 from listener.config import Config, EntityConfig
 from listener.records import parse_time
+from spiders.progress import Gap
 from spiders.twitter import parse_search
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer
@@ -59,8 +60,8 @@ def _api(request):
         return fixture("twitter", "conversation.json")
     if request.param("since_id") == "1897312345678901234":
         return fixture("twitter", "empty.json")
-    if request.param("next_token"):
-        return fixture("twitter", "search_recent_page2.json")
+    if request.param("next_token") or request.param("until_id") == "1897299999999999999":
+        return fixture("twitter", "search_recent_page2.json")  # what is older than the first page
     return fixture("twitter", "search_recent.json")
 
 
@@ -79,9 +80,23 @@ def test_crawl_follows_next_token_and_keeps_the_newest_id(monkeypatch):
     monkeypatch.setenv("LISTENER_TWITTER_BEARER_TOKEN", "test-token")
     with LocalServer({SEARCH: _api}) as server:
         result = run(local_source("twitter", server.url, queries=["cinesa"]))
-    assert server.requests[1].param("next_token").startswith("b26v89")
+    pages = [r for r in server.requests if not r.param("query").startswith("conversation_id:")]
+    assert pages[1].param("next_token").startswith("b26v89")
     assert len(result.posts) == 4
     assert result.cursors == {"cinesa": "1897312345678901234"}
+
+
+def test_a_listing_cut_short_by_max_pages_is_read_to_its_end_by_the_next_run(monkeypatch):
+    monkeypatch.setenv("LISTENER_TWITTER_BEARER_TOKEN", "test-token")
+    with LocalServer({SEARCH: _api}) as server:
+        source = local_source("twitter", server.url, queries=["cinesa"], max_pages=1, threads=False)
+        first = run(source)
+        second = run(source, cursors=first.cursors)
+    gap = Gap.parse(first.cursors["cinesa"])
+    searches = [r for r in server.requests if r.param("until_id")]
+    assert gap.newest == "1897312345678901234" and searches[0].param("until_id") == gap.before
+    assert len(first.posts) + len(second.posts) == 4
+    assert second.cursors == {"cinesa": "1897312345678901234"}
 
 
 def test_rerun_asks_only_for_ids_after_the_cursor(monkeypatch):
