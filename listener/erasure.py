@@ -10,7 +10,9 @@ Erasing an author (:func:`erase_author`) reaches every store listener keeps:
    by a force merge;
 4. ``state.db``: re-checks, deletion marks and alert keys of those posts, the
    handle in run errors and alert titles; then vacuumed the same way;
-5. the dead-letter file: their records dropped, their handle in others' redacted.
+5. the dead-letter file: their records dropped, their handle in others' redacted;
+6. a model trained in the data dir is not retrained here: the report says to run
+   ``listener train`` again when one exists.
 
 Retention (:func:`erase_older_than`) removes posts published before a cutoff
 from the same stores.
@@ -28,6 +30,7 @@ from listener.config import Config
 from listener.deadletter import FILENAME as DEAD_LETTER_FILE
 from listener.deadletter import DeadLetterFile
 from listener.index.base import BaseBackend
+from listener.learning import MODEL_FOLDER
 from listener.records import parse_time
 from listener.state import StateStore
 from listener.suppression import ERASED, Handles, SuppressionList, handle_key
@@ -44,13 +47,18 @@ class ErasureReport:
     dead_letters: int = 0
     newly_suppressed: bool = False
     suppression_list: str = ""
+    # A model trained in the data dir before the erasure may have learned from the posts.
+    trained_model: str | None = None
 
     def summary(self) -> str:
         listed = "added to" if self.newly_suppressed else "already on"
-        return (f"Erased {self.posts} post(s) by {self.handle}; the handle was replaced in {self.redacted} other post(s), "
+        text = (f"Erased {self.posts} post(s) by {self.handle}; the handle was replaced in {self.redacted} other post(s), "
                 f"{self.state_records} state record(s) and {self.dead_letters} dead letter(s). "
                 f"{self.handle} is {listed} the suppression list ({self.suppression_list}): "
                 "later ingests and crawls skip their posts.")
+        if self.trained_model and self.posts:
+            text += f" The model in {self.trained_model} was trained before: run `listener train` so it forgets them too."
+        return text
 
 
 @dataclass
@@ -82,6 +90,8 @@ def erase_author(config: Config, backend: BaseBackend, state: StateStore, handle
     state.compact()
     report.dead_letters = DeadLetterFile(config.data_path(DEAD_LETTER_FILE)).rewrite(
         lambda line: _dead_letter_without(line, handles, handle_key(handle)))
+    model = config.data_path(MODEL_FOLDER)
+    report.trained_model = str(model) if (model / "reading.json").is_file() else None
     logger.info("erasure: %d post(s) of an author erased, %d redacted", report.posts, report.redacted)
     return report
 

@@ -108,6 +108,15 @@ def test_the_suppression_list_does_not_name_the_people_on_it(runner, config, pos
     assert HANDLE.lower() not in path.read_text().lower() and len(path.read_text().split()) == 1
 
 
+def test_a_model_trained_before_the_erasure_is_named_to_be_trained_again(runner, config, posts):
+    ingest(runner, config, posts)
+    model = load_config(config).data_path("model")
+    model.mkdir(parents=True)
+    (model / "reading.json").write_text("{}")
+    result = runner.invoke(main, ["erase", "--config", str(config), "--author", HANDLE])
+    assert f"The model in {model} was trained before: run `listener train`" in result.output
+
+
 def test_erase_older_than_forgets_posts_past_the_age(runner, config, tmp_path):
     posts = tmp_path / "ages.jsonl"
     posts.write_text(line("old", "Cinesa hace años", "ana", days_ago=40) + "\n" + line("new", "Cinesa hoy", "ana") + "\n")
