@@ -123,7 +123,7 @@ def parse_conversation(payload: Any, source: str) -> Conversation:
         elif isinstance(data.get("created_utc"), (int, float)):
             conversation.posts.append(Post(
                 id=comment, source=source, url=PUBLIC_URL + (data.get("permalink") or link["permalink"]),
-                author=data.get("author"), text=data.get("body") or "",
+                author=None if data.get("author") in DELETED else data.get("author"), text=data.get("body") or "",
                 created_at=datetime.fromtimestamp(float(data["created_utc"]), timezone.utc),
                 parent_id=post_id(source, data["parent_id"]) if data.get("parent_id") else root, thread_id=root,
             ))
