@@ -17,7 +17,7 @@ replies, default true), ``max_threads`` (50) and ``thread_depth`` (6). Queries
 use Lucene-like syntax (phrases in quotes); handles in the configuration
 belong to other networks and are left out. A Bluesky account answers as its
 handle (``cinesa.bsky.social``), so give that handle in the brand's
-``handles`` to have its replies count as the brand's.
+``accounts.bluesky`` to have its replies count as the brand's.
 """
 
 from __future__ import annotations
