@@ -135,7 +135,7 @@ class SearchOut(PostPage):
 
 class Reply(BaseModel):
     reading: str = Field(description="How the post was read for the reply: our_complaint, our_churn, welcome, rival_unhappy, "
-                         "recommendation, question, praise or default; its template was used.")
+                         "recommendation, question, answer (one of web.answers), praise or default; its template was used.")
     intent: str = Field(description="The intent that decided the reading, or `default`.")
     text: str = Field(description="The saved draft, else the template filled with the analysis's safe greeting.")
     reply_url: str = Field(description="Where to reply on the platform.")

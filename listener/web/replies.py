@@ -12,7 +12,8 @@ per language:
 - ``rival_unhappy``: a competitor's customer (or the sector's) complains or leaves: no
   apology on anyone's behalf, an offer;
 - ``recommendation``: someone who is not yet a customer asks which to choose: answer it;
-- ``question``: answer it, or ask for what is needed to answer it;
+- ``question``: answer it, or ask for what is needed to answer it; a question that
+  holds words of one of the team's ``web.answers`` gets that answer (reading ``answer``);
 - ``praise``: thanks;
 - ``default``: the greeting alone.
 
@@ -26,6 +27,7 @@ templates are loaded, naming the file, template and placeholder.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -112,6 +114,46 @@ def check_templates(data: object, origin: str, root: yaml.Node | None = None, pr
     return {str(reading): {str(lang): text for lang, text in languages.items()} for reading, languages in data.items()}
 
 
+def _check_text(text: object, where: str) -> str:
+    if not isinstance(text, str):
+        raise TemplateError(f"{where}: expected text, found {text!r}")
+    for placeholder in PLACEHOLDER.findall(text):
+        if placeholder not in REPLY_PLACEHOLDERS:
+            raise TemplateError(f"{where} uses an unknown placeholder {{{placeholder}}} "
+                                f"(placeholders: {', '.join('{' + p + '}' for p in REPLY_PLACEHOLDERS)})")
+    return text
+
+
+def check_answers(data: object, key: str = "web.answers") -> list[dict]:
+    """The team's answers to frequent questions: ``[{when: [words], es: text, ...}]``, or :class:`TemplateError`."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise TemplateError(f"{key}: expected a list of answers, each with `when` (words) and a text per language")
+    answers = []
+    for number, entry in enumerate(data):
+        where = f"{key}[{number}]"
+        if not isinstance(entry, dict):
+            raise TemplateError(f"{where}: expected `when` (words) and a text per language, found {entry!r}")
+        words = entry.get("when")
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise TemplateError(f"{where}.when: expected a list of words or phrases that a question holds, found {words!r}")
+        texts = {language: text for language, text in entry.items() if language != "when"}
+        if not texts:
+            raise TemplateError(f"{where}: no answer text (give one per language: {', '.join(REPLY_LANGUAGES)})")
+        for language, text in texts.items():
+            if language not in REPLY_LANGUAGES:
+                raise TemplateError(f"{where}: unknown key {language!r} (valid: when, {', '.join(REPLY_LANGUAGES)})")
+            _check_text(text, f"{where}.{language}")
+        answers.append({"when": [str(w) for w in words], **texts})
+    return answers
+
+
+def folded(text: str) -> str:
+    """Lower case without accents, for matching a question's words."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
 def parse_templates(text: str, origin: str) -> Templates:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -169,12 +211,26 @@ class ReplyDrafter:
         sector = sector_templates(settings.reply_templates) if settings.reply_templates else {}
         self.brand = brand
         self.templates = merged(builtin_templates(), sector, settings.replies)
+        self.answers = [(re.compile("|".join(rf"(?<!\w){re.escape(folded(w.strip()))}" for w in entry["when"])), entry)
+                        for entry in check_answers(settings.answers)]
         self.links = settings.reply_links
+
+    def answer_for(self, hit: IndexedPost) -> tuple[str, str] | None:
+        """``(language, template)`` of the team's first answer whose words the post holds, in the post's language."""
+        text = folded(" ".join(filter(None, (hit.post.title, hit.post.text))))
+        for words, entry in self.answers:
+            for lang in (hit.analysis.language, "other"):
+                if lang in entry and words.search(text):
+                    return lang, entry[lang]
+        return None
 
     def reading(self, hit: IndexedPost) -> Reading:
         key = read_post(hit)
         language = hit.analysis.language
         intent = next((i for i in READING_INTENTS[key] if i in hit.analysis.intents), "default")
+        answer = self.answer_for(hit) if key == "question" else None
+        if answer is not None:
+            return Reading("answer", answer[0], answer[1], intent)
         for option in (key, "default"):
             languages = self.templates.get(option) or {}
             for lang in (language, "other", "en"):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from listener.errors import ConfigError
 from listener.web.clients import parse_networks
-from listener.web.replies import PLACEHOLDER, SECTORS, TemplateError, check_templates, sector_templates
+from listener.web.replies import PLACEHOLDER, SECTORS, TemplateError, check_answers, check_templates, sector_templates
 
 LINK_PLACEHOLDERS = ("url", "native_id", "author")
 
@@ -49,6 +49,10 @@ class WebSettings(BaseModel):
     )
     replies: dict[str, dict[str, str]] = Field(
         {}, description="Reply templates by reading and language, over the sector's; {greeting} and {brand} are filled in."
+    )
+    answers: list = Field(
+        [], description="The team's answers to frequent questions: a list of {when: [words], es: text, ca: ..., en: ...}; "
+        "a question holding one of the words gets the answer as its draft."
     )
     reply_links: dict[str, str] = Field(
         {}, description="Where to reply, by source: a URL with {url}, {native_id} or {author}; the default is the post's URL."
@@ -92,6 +96,7 @@ def web_settings(config) -> WebSettings:
         settings = settings.model_copy(update={"reply_templates": str(path)})
     if settings.reply_templates:
         sector_templates(settings.reply_templates, origin)  # a mistake in a template is reported now, naming its file
+    check_answers(settings.answers, f"{origin}: web.answers")
     return settings
 
 

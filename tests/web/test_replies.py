@@ -213,3 +213,55 @@ def test_a_missing_template_file_says_which_and_offers_the_built_in_sets(tmp_pat
     config = parse_config("web: {reply_templates: banks}", str(tmp_path / "brand.yaml"))
     with pytest.raises(ConfigError, match=r"web.reply_templates: cannot read .*banks .*built-in sets: bank, telecom, airline, cinema"):
         web_settings(config)
+
+
+ANSWERS = """, answers: [{when: [descuento, estudiante, student], es: '{greeting}, sí: con el carné de estudiante tienes un 20 % de
+  descuento en {brand} de lunes a jueves.', en: '{greeting}, yes: students get 20% off at {brand}, Monday to Thursday.'}]"""
+
+
+@pytest.fixture
+def answering(tmp_path):
+    backend = SQLiteBackend(tmp_path / "index.db")
+    backend.ensure_schema()
+    backend.upsert([
+        post("question", "es", "cinema", id="twitter:student-es", text="¿Cinesa tiene DESCUENTOS para estudiantes?"),
+        post("question", "es", "cinema", id="twitter:student-es-accent", text="¿Hay descuénto para estudiántes en Cinesa?"),
+        post("question", "ca", "cinema", id="twitter:student-ca", text="Cinesa fa descompte a estudiants?"),
+        post("question", "es", "cinema", id="twitter:hours-es", text="¿A qué hora abre Cinesa Diagonal?"),
+        post("our_complaint", "es", "cinema", id="twitter:complaint-es", text="Cinesa no me hizo el descuento de estudiante"),
+    ])
+    app = create_app(parse_config(config_text("cinema", ANSWERS), "brand.yaml"), backend, users=USERS, now=lambda: NOW)
+    yield log_in(app, "ana")
+    backend.close()
+
+
+def test_a_question_the_team_has_an_answer_for_gets_the_answer(answering):
+    reply = answering.get("/api/posts/twitter:student-es/reply").json()
+    assert reply["reading"] == "answer" and reply["intent"] == "question"
+    assert reply["text"] == "Hola Laura, sí: con el carné de estudiante tienes un 20 % de descuento en Cinesa de lunes a jueves."
+
+
+def test_an_answer_is_matched_by_the_start_of_a_word_in_any_case_or_accent(answering):
+    assert answering.get("/api/posts/twitter:student-es/reply").json()["reading"] == "answer"  # DESCUENTOS
+    assert answering.get("/api/posts/twitter:student-es-accent/reply").json()["reading"] == "answer"
+    assert answering.get("/api/posts/twitter:hours-es/reply").json()["reading"] == "question"  # "abre" is not "descuento"
+
+
+def test_without_an_answer_in_its_language_or_its_words_a_question_asks_for_what_is_needed(answering):
+    for post_id in ("twitter:student-ca", "twitter:hours-es"):
+        assert answering.get(f"/api/posts/{post_id}/reply").json()["reading"] == "question"
+
+
+def test_a_complaint_is_never_answered_with_a_frequent_answer(answering):
+    assert answering.get("/api/posts/twitter:complaint-es/reply").json()["reading"] == "our_complaint"
+
+
+@pytest.mark.parametrize("answers, message", [
+    ("[{when: [precio], es: 'Cuesta {precio}'}]", "brand.yaml: web.answers[0].es uses an unknown placeholder {precio}"),
+    ("[{when: [], es: hola}]", "brand.yaml: web.answers[0].when: expected a list of words or phrases"),
+    ("[{when: [precio], fr: salut}]", "brand.yaml: web.answers[0]: unknown key 'fr' (valid: when, es, ca, en, pt, other)"),
+    ("[{when: [precio]}]", "brand.yaml: web.answers[0]: no answer text"),
+])
+def test_a_bad_answer_is_named_by_its_place_and_problem(answers, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        web_settings(parse_config(f"web: {{answers: {answers}}}", "brand.yaml"))
