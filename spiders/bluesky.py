@@ -9,7 +9,8 @@ Without credentials the public AppView answers. With ``LISTENER_BLUESKY_HANDLE``
 and ``LISTENER_BLUESKY_APP_PASSWORD`` set, the spider first opens a session
 (``com.atproto.server.createSession``) on the account's PDS and sends its access
 token with every request; the PDS proxies ``app.bsky.*`` calls to the AppView.
-Searches are sorted by ``latest`` and start at ``since`` = the query's cursor.
+Searches are sorted by ``latest`` and start at ``since`` = the query's cursor
+(and end at ``until`` where an earlier run stopped early, see :mod:`spiders.progress`).
 
 Options: ``lang`` (only posts in that language), ``limit`` (posts per page,
 100), ``max_pages`` (5), ``threads`` (read ``getPostThread`` for posts with
@@ -24,15 +25,16 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.config import secret
 from listener.records import Post, format_time, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms
+from spiders.base import Page, SourceSpider, Terms
 from spiders.conversations import Conversation, ConversationLookups
+from spiders.progress import Listing
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
 DEFAULT_PDS = "https://bsky.social"
@@ -192,15 +194,19 @@ class BlueskySpider(ConversationLookups, SourceSpider):
 
     def searches(self):
         for query in self.queries():
-            yield self.search(query, self.since(query), None, 0, None)
+            yield self.search(self.progress(query), None, 0)
 
-    def search(self, query: str, since: datetime, cursor: str | None, number: int, newest: float | None):
+    def search(self, listing: Listing, cursor: str | None, number: int):
+        until = None
+        if listing.before:  # ``until`` is exclusive: the oldest post already fetched comes again, once
+            until = format_time(datetime.fromtimestamp(float(listing.before) + 0.001, timezone.utc))
         params = {
-            "q": query, "sort": "latest", "since": format_time(since), "limit": self.options.limit,
-            "lang": self.options.lang, "cursor": cursor,
+            "q": listing.key, "sort": "latest", "since": format_time(self.since(listing.key)), "until": until,
+            "limit": self.options.limit, "lang": self.options.lang, "cursor": cursor,
         }
+        # A page's threads go before the next page, so the cursor can follow the pages as they are done.
         return self.request(self.url("/xrpc/app.bsky.feed.searchPosts", params), self.parse_page,
-                            cb_kwargs={"query": query, "since": since, "number": number, "newest": newest})
+                            cb_kwargs={"listing": listing, "number": number}, priority=-number)
 
     def respect_quota(self, response) -> None:
         """Bluesky's rate-limit headers have no ``x-`` prefix: keep the host quiet when none is left."""
@@ -212,26 +218,27 @@ class BlueskySpider(ConversationLookups, SourceSpider):
         if left <= 0:
             self.hold(response.url, max(0.0, until - time.time()))
 
-    def parse_page(self, response, query: str, since: datetime, number: int, newest: float | None):
+    def parse_page(self, response, listing: Listing, number: int):
         self.respect_quota(response)
         payload = self.load_json(response)
         if payload is None:
             return
         page = parse_search(payload, self.source.label)
-        ceiling = self.started.timestamp()
-        for post in self.page_posts(page, response):
-            if post.created_at <= since:
-                continue  # ``since`` is inclusive and filters on the index time, not createdAt
-            stamp = min(post.created_at.timestamp(), ceiling)  # a clock ahead must not skip posts
-            newest = stamp if newest is None else max(newest, stamp)
+        since = self.since(listing.key)
+        # ``since`` is inclusive and filters on the index time, not createdAt
+        page.posts = [post for post in page.posts if not isinstance(post.created_at, datetime) or post.created_at > since]
+        stamps = [self.cursor_time(post) for post in page.posts if isinstance(post.created_at, datetime)]
+        posts = self.page_posts(page, response)
+        span = (str(min(stamps)), str(max(stamps))) if stamps else (None, None)
+        listing.page([post.id for post in posts], *span)
+        for post in posts:
             yield from self.with_thread(post)
         if page.next is not None and number + 1 < self.options.max_pages:
-            yield self.search(query, since, page.next, number + 1, newest)
+            yield self.search(listing, page.next, number + 1)
             return
         if page.next is not None:
             self.crawler.stats.inc_value("source/truncated")
-        if newest is not None:
-            yield Cursor(query, str(newest))
+        listing.finish(complete=page.next is None)
 
     def conversation_url(self, key: str) -> str:
         params = {"uri": key.split(":", 1)[1], "depth": self.options.thread_depth, "parentHeight": 0}

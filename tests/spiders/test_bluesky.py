@@ -7,6 +7,7 @@ from listener.config import Config, EntityConfig, SectorConfig
 from listener.records import parse_time
 from listener.threads import reply_state, thread_facts
 from spiders.bluesky import BlueskySpider, parse_search, parse_thread
+from spiders.progress import Gap
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
 
@@ -105,7 +106,9 @@ def _search(request):
     """Answer like the AppView: newest first, ``since`` inclusive, a cursor for page two."""
     payload = fixture("bluesky", "search_page2.json" if request.param("cursor") == "3" else "search_page1.json")
     since = parse_time(request.param("since"))
-    payload["posts"] = [p for p in payload["posts"] if parse_time(p["record"]["createdAt"]) >= since]
+    until = parse_time(request.param("until")) if request.param("until") else None
+    payload["posts"] = [p for p in payload["posts"] if parse_time(p["record"]["createdAt"]) >= since
+                        and (until is None or parse_time(p["record"]["createdAt"]) < until)]
     if not payload["posts"]:
         payload.pop("cursor", None)
     return payload
@@ -163,6 +166,33 @@ def test_rerun_from_the_cursor_fetches_nothing_old(crawled):
         second = run(local_source("bluesky", server.url, queries=["cinesa"]), crawled[1].cursors)
     assert second.posts == []
     assert server.requests[-1].param("since") == "2026-11-20T08:41:07.512000Z"
+
+
+def _search_all(request):
+    """Both recorded pages as one newest-first listing, ``since``/``until`` applied, two posts a page."""
+    posts = fixture("bluesky", "search_page1.json")["posts"] + fixture("bluesky", "search_page2.json")["posts"]
+    since = parse_time(request.param("since"))
+    until = parse_time(request.param("until")) if request.param("until") else None
+    posts = sorted((p for p in posts if parse_time(p["record"]["createdAt"]) >= since
+                    and (until is None or parse_time(p["record"]["createdAt"]) < until)),
+                   key=lambda p: p["record"]["createdAt"], reverse=True)
+    start = int(request.param("cursor") or 0)
+    page = {"posts": posts[start:start + 2]}
+    if start + 2 < len(posts):
+        page["cursor"] = str(start + 2)
+    return page
+
+
+def test_a_search_cut_short_by_max_pages_is_read_to_its_end_by_the_next_runs():
+    with LocalServer({**ROUTES, SEARCH: _search_all}) as server:
+        source = local_source("bluesky", server.url, queries=["cinesa"], max_pages=1, threads=False)
+        everything = run(local_source("bluesky", server.url, queries=["cinesa"], threads=False))
+        runs = [run(source)]
+        while len(runs) < 5 and Gap.parse(runs[-1].cursors.get("cinesa")):
+            runs.append(run(source, cursors=runs[-1].cursors))
+    assert len(everything.posts) > 2 and len(runs) > 1 and any(r.param("until") for r in server.requests)
+    assert {p.id for r in runs for p in r.posts} == {p.id for p in everything.posts}
+    assert runs[-1].cursors == everything.cursors
 
 
 def test_app_password_opens_a_session_and_sends_its_token(monkeypatch):
