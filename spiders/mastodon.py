@@ -3,7 +3,9 @@
 ``/api/v1/timelines/tag/:hashtag`` is public; ``/api/v2/search?type=statuses``
 needs a token from ``LISTENER_MASTODON_TOKEN``. Both are read newest first,
 paging with ``max_id`` until the cursor (the newest status id seen last time)
-or the back-fill window; hashtag timelines also send ``since_id``. A status
+or the back-fill window; hashtag timelines also send ``since_id``. Where an
+earlier run stopped early, the first page starts at ``max_id`` = the oldest
+status it fetched (see :mod:`spiders.progress`). A status
 with replies gets ``/api/v1/statuses/:id/context`` (its thread's root's, once
 known), whose ``in_reply_to_id`` links say who replied to what; one look-up
 serves every status of that thread (:mod:`spiders.conversations`). A status
@@ -15,6 +17,7 @@ middleware reads them.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -22,8 +25,9 @@ from urllib.parse import quote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms, html_text
+from spiders.base import Page, SourceSpider, Terms, html_text
 from spiders.conversations import Conversation, ConversationLookups
+from spiders.progress import Listing
 
 
 class MastodonOptions(BaseModel):
@@ -197,40 +201,49 @@ class MastodonSpider(ConversationLookups, SourceSpider):
         return "" if instance == self.base_url else urlsplit(instance).netloc
 
     def listing(self, instance: str, key: str, path: str, params: dict, max_id: str | None = None,
-                newest: str | None = None, pages: int = 1):
+                progress: Listing | None = None, pages: int = 1):
+        progress = progress or self.progress(key, order=_order)
+        if pages == 1:
+            max_id = progress.before  # where an earlier run stopped: read what is older
         query = {**params, "limit": self.options.limit, "max_id": max_id}
         if path.startswith("/api/v1/timelines/"):
-            query["since_id"] = self.cursors.get(key)
+            query["since_id"] = progress.after
         url = instance + path + "?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items() if v is not None)
-        return self.request(url, self.parse_page, cb_kwargs={
-            "instance": instance, "key": key, "path": path, "params": params, "max_id": max_id, "newest": newest,
+        # A page's threads go before the next page, so the cursor can follow the pages as they are done.
+        return self.request(url, self.parse_page, priority=-pages, cb_kwargs={
+            "instance": instance, "key": key, "path": path, "params": params, "max_id": max_id, "progress": progress,
             "pages": pages})
 
     def parse_page(self, response, instance: str, key: str, path: str, params: dict, max_id: str | None,
-                   newest: str | None, pages: int):
+                   progress: Listing, pages: int):
         payload = self.load_json(response)
         if payload is None:
             return
         prefix = self.host(instance)
         page = parse_statuses(payload, self.source.label, prefix)
-        cursor, since = self.cursors.get(key), self.since(key)
-        reached_old = False
-        for post in self.page_posts(page, response):
+        cursor, since = progress.after, self.since(key)
+        fresh, reached_old = [], False
+        for post in page.posts:
             native = post.id.rsplit(":", 1)[1]
-            if (cursor and _order(native) <= _order(cursor)) or post.created_at <= since:
+            if (cursor and _order(native) <= _order(cursor)) or (
+                    isinstance(post.created_at, datetime) and post.created_at <= since):
                 reached_old = True
-                continue
-            newest = native if newest is None or _order(native) > _order(newest) else newest
+            else:
+                fresh.append(native)
+        page.posts = [post for post in page.posts if post.id.rsplit(":", 1)[1] in fresh]
+        posts = self.page_posts(page, response)
+        progress.page([post.id for post in posts], min(fresh, key=_order, default=None),
+                      max(fresh, key=_order, default=None))
+        for post in posts:
             yield from self.with_thread(post)
         if page.next == max_id:
             page.next = None  # no progress: the server ignored max_id
         if page.next and not reached_old and pages < self.options.max_pages:
-            yield self.listing(instance, key, path, params, page.next, newest, pages + 1)
+            yield self.listing(instance, key, path, params, page.next, progress, pages + 1)
             return
         if page.next and not reached_old:
             self.crawler.stats.inc_value("source/truncated")
-        if newest is not None:
-            yield Cursor(key, newest)
+        progress.finish(complete=not (page.next and not reached_old))
 
     def conversation_url(self, key: str) -> str:
         # A key is a post id, ``<source>:[<host>:]<status id>``: the host names the instance it was read on.

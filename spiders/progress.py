@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -54,11 +55,12 @@ def lower_bound(value: str | None) -> str | None:
     return None if value is not None and value.startswith("{") else value
 
 
-def later(a: str | None, b: str | None) -> str | None:
-    """The later of two cursor values (None when neither is one)."""
+def later(a: str | None, b: str | None, order: Callable[[str], Any] | None = None) -> str | None:
+    """The later of two cursor values (None when neither is one), compared as numbers or by ``order``."""
     if a is None or b is None:
         return a if b is None else b
-    return a if _number(a) >= _number(b) else b
+    order = order or _number
+    return a if order(a) >= order(b) else b
 
 
 def _number(value: str) -> Decimal:
@@ -88,9 +90,11 @@ class Listing:
     the listing ends (``complete`` when it reached the old cursor or the end).
     """
 
-    def __init__(self, key: str, cursor: str | None, emit: Callable[[str, str], None], after: str | None = None):
+    def __init__(self, key: str, cursor: str | None, emit: Callable[[str, str], None], after: str | None = None,
+                 order: Callable[[str], Any] | None = None):
         self.key = key
         self.emit = emit
+        self.order = order  # how the kind's values sort, when they are not plain numbers
         gap = Gap.parse(cursor)
         self.after = gap.after if gap else (lower_bound(cursor) if after is None else after)
         self.before = gap.before if gap else None  # the upper bound this run reads to, if any
@@ -119,7 +123,7 @@ class Listing:
         delivered = self.pages[:self.done]
         newest = self.carried
         for page in delivered:
-            newest = later(newest, page.newest)
+            newest = later(newest, page.newest, self.order)
         if self.complete and self.done == len(self.pages):
             value = newest
         else:

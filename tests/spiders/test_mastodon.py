@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 from listener.config import Config, EntityConfig
 from listener.threads import reply_state, thread_facts
 from spiders.mastodon import parse_context, parse_statuses
+from spiders.progress import Gap
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply, Turns
 
@@ -101,6 +102,19 @@ def test_hashtag_timeline_is_paged_with_max_id_without_a_token(monkeypatch):
     assert "/api/v2/search" not in server.paths()
     assert len(result.posts) == 3
     assert result.cursors == {"#cinesa": "113900000000000030"}
+
+
+def test_a_timeline_cut_short_by_max_pages_is_read_to_its_end_by_the_next_runs(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+    with LocalServer(ROUTES) as server:
+        source = _source(server.url, max_pages=1, threads=False)
+        runs = [run(source)]
+        while len(runs) < 5 and Gap.parse(runs[-1].cursors["#cinesa"]):
+            runs.append(run(source, cursors=runs[-1].cursors))
+    assert Gap.parse(runs[0].cursors["#cinesa"]).before == "113900000000000020"
+    assert [r.param("max_id") for r in server.requests][1] == "113900000000000020"  # the next run starts there
+    assert sum(len(r.posts) for r in runs) == 3
+    assert runs[-1].cursors == {"#cinesa": "113900000000000030"}
 
 
 def test_context_tells_who_replied(monkeypatch):
