@@ -177,6 +177,7 @@ class SourceSpider(scrapy.Spider):
         crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider._on_item_out, signal=signals.item_scraped)
         crawler.signals.connect(spider._on_item_out, signal=signals.item_dropped)
+        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         return spider
 
     # -- queries and cursors -------------------------------------------------
@@ -221,6 +222,12 @@ class SourceSpider(scrapy.Spider):
         if spider is self and isinstance(item, Post):
             for listing in self.listings:
                 listing.delivered(item.id)
+
+    def _on_closed(self, spider, reason, **_) -> None:
+        if spider is self and reason == "finished":  # nothing is left to come: a post still owed was lost
+            for listing in self.listings:
+                if lost := listing.settle():
+                    self.problem("lost", None, f"{listing.key}: {lost} post(s) never left the spider; the cursor passes them")
 
     def opening(self):
         """A run's first requests (after any sign-in): the kind's searches, or in a recheck only the threads."""

@@ -117,6 +117,16 @@ class Listing:
         self.complete = complete
         self._tell()
 
+    def settle(self) -> int:
+        """The crawl finished: posts still owed will never come, so the cursor passes them. How many there were."""
+        if self.complete is None:
+            return 0  # the listing itself did not finish: its last checkpoint stands
+        lost = sum(len(page.owed) for page in self.pages[self.done:])
+        for page in self.pages:
+            page.owed.clear()
+        self._tell()
+        return lost
+
     def _tell(self) -> None:
         while self.done < len(self.pages) and not self.pages[self.done].owed:
             self.done += 1
