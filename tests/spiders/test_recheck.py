@@ -56,6 +56,16 @@ def test_mastodon_post_comes_back_answered_by_the_brand():
     assert answer_state(post, CONFIG) == "answered_by_brand"
 
 
+def test_one_mastodon_look_up_serves_every_post_of_a_thread():
+    root = replace(stored("mastodon:113900000000000030", "@laia@mastodon.social"), thread_id="mastodon:113900000000000030")
+    reply = replace(stored("mastodon:113900000000000050", "@laia@mastodon.social"), thread_id=root.id,
+                    parent_id="mastodon:113900000000000040", created_at=datetime(2025, 3, 2, 10, 50, tzinfo=timezone.utc))
+    with LocalServer({CONTEXT: fixture("mastodon", "context.json")}) as server:
+        result = run_recheck(local_source("mastodon", server.url), [root, reply])
+    assert server.paths() == [CONTEXT]
+    assert {p.id: answer_state(p, CONFIG) for p in result.posts} == {root.id: "answered_by_brand", reply.id: "unanswered"}
+
+
 def test_mastodon_asks_the_instance_named_in_the_post_id():
     with LocalServer({CONTEXT: fixture("mastodon", "context.json")}) as server:
         host = server.url.removeprefix("http://")
