@@ -48,6 +48,14 @@ def test_reddit_post_comes_back_answered_by_the_brand():
     assert answer_state(post, CONFIG) == "answered_by_brand" and post.reply_ids == ("reddit:t1_mfa0001",)
 
 
+def test_a_removed_reddit_submission_is_gone():
+    comments = fixture("reddit", "comments_1j1abce.json")
+    comments[0]["data"]["children"][0]["data"].update(author="[deleted]", selftext="[removed]")
+    with LocalServer({"/comments/1j1abce.json": comments}) as server:
+        result = run_recheck(local_source("reddit", server.url), [stored("reddit:t3_1j1abce", "tapas_lover")])
+    assert (result.posts, result.deleted) == ([], {"reddit:t3_1j1abce": "deleted in its conversation"})
+
+
 def test_mastodon_post_comes_back_answered_by_the_brand():
     with LocalServer({CONTEXT: fixture("mastodon", "context.json")}) as server:
         result = run_recheck(local_source("mastodon", server.url), [stored("mastodon:113900000000000030", "@laia")])
