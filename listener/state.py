@@ -361,6 +361,17 @@ class StateStore:
 
         self._write(work, what="mark deleted in")
 
+    def deleted_among(self, post_ids: Iterable[str]) -> set[str]:
+        """Which of ``post_ids`` were found deleted at their source."""
+        post_ids = list(post_ids)
+        found: set[str] = set()
+        for start in range(0, len(post_ids), 500):
+            chunk = post_ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found |= {r[0] for r in self._read(f"SELECT post_id FROM deleted_posts WHERE post_id IN ({marks})",
+                                                tuple(chunk))}
+        return found
+
     def deleted(self, post_id: str) -> tuple[str, datetime] | None:
         """``(reason, when)`` if ``post_id`` was found deleted at its source, else None."""
         rows = self._read("SELECT reason, deleted_at FROM deleted_posts WHERE post_id = ?", (post_id,))

@@ -156,6 +156,10 @@ class SourceRunner:
             self.dead_letter.add(result.rejected)
             self.counters.inc("crawl/rejected", len(result.rejected))
         posts = list({post.id: post for post in result.posts}.values())  # the last copy of a post wins
+        gone = self.state.deleted_among(post.id for post in posts)
+        if gone:  # a search may still list a post its author deleted: it stays out of the index
+            posts = [post for post in posts if post.id not in gone]
+            self.counters.inc("crawl/deleted_skipped", len(gone))
         outcome.fetched = len(posts)
         if posts:
             with self._ingest_lock:

@@ -35,6 +35,14 @@ def test_a_run_indexes_the_posts(tmp_path, backend, state, counters):
     assert backend.count() == 2
 
 
+def test_a_post_found_deleted_at_its_source_is_not_indexed_again(tmp_path, backend, state, counters):
+    config = make_config(tmp_path)
+    state.mark_deleted("local:1", "local", "HTTP 404")
+    source = LocalSource([local_post(1, COMPLAINT), local_post(2, "Hola Cinesa")])
+    runner(config, backend, state, counters, source).run(CrawlJob("local"))
+    assert (backend.get("local:1"), backend.count(), counters.get("crawl/deleted_skipped")) == (None, 1, 1)
+
+
 def test_a_run_saves_the_new_cursors(tmp_path, backend, state, counters):
     config = make_config(tmp_path)
     source = LocalSource([local_post(1, COMPLAINT)])
