@@ -164,11 +164,13 @@ class ConversationLookups:
         response = getattr(failure.value, "response", None)
         gone = self.recheck is not None and (gone_status(failure) is not None
                                              or (response is not None and self.is_gone(response)))
-        if not gone or any(post.id != key for post in posts):
+        if not gone:
             self.on_failure(failure)
         for post in posts:
             if gone and post.id == key:
                 self.crawler.stats.inc_value("source/deleted")
                 yield Gone(post.id, f"HTTP {response.status} for {failure.request.url}")
+            elif gone:  # the thread's first post is gone, not necessarily this one: ask for its own
+                yield from self._ask(replace(post, thread_id=None), post.id)
             else:
                 yield unchecked(post, "lookup_failed")

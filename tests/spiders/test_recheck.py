@@ -74,6 +74,17 @@ def test_one_mastodon_look_up_serves_every_post_of_a_thread():
     assert {p.id: answer_state(p, CONFIG) for p in result.posts} == {root.id: "answered_by_brand", reply.id: "unanswered"}
 
 
+def test_a_mastodon_reply_whose_threads_first_post_is_gone_is_looked_up_on_its_own():
+    own = "/api/v1/statuses/113900000000000050/context"
+    routes = {CONTEXT: Reply(404, {"error": "Record not found"}), own: {"ancestors": [], "descendants": []}}
+    reply = replace(stored("mastodon:113900000000000050", "@laia@mastodon.social"),
+                    thread_id="mastodon:113900000000000030")
+    with LocalServer(routes) as server:
+        result = run_recheck(local_source("mastodon", server.url), [reply])
+    assert server.paths() == [CONTEXT, own] and result.deleted == {} and result.errors == []
+    assert result.posts[0].reply_check == "checked"
+
+
 def test_mastodon_asks_the_instance_named_in_the_post_id():
     with LocalServer({CONTEXT: fixture("mastodon", "context.json")}) as server:
         host = server.url.removeprefix("http://")
