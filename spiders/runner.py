@@ -310,7 +310,7 @@ def _child() -> int:
     """The spawned subprocess: run the crawl and write events to the original stdout."""
     from spiders.lifeline import die_with_parent
 
-    die_with_parent(int(os.environ["LISTENER_CRAWL_PARENT"]))
+    die_with_parent(int(os.environ.get("LISTENER_CRAWL_PARENT") or os.getppid()))
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # stray prints go to stderr, never into the event stream
     sys.stdout = sys.stderr
