@@ -218,8 +218,16 @@ class TwitterSpider(SourceSpider):
     # -- conversations ---------------------------------------------------
 
     def thread_requests(self, posts: list[Post]):
-        """A recheck: each post's conversation looked up afresh, once for all its posts, whatever the budget."""
+        """A recheck: each post's conversation looked up afresh, once for all its posts, whatever the budget.
+
+        Recent search sees seven days back: an older post's replies may be out of its reach, so it comes
+        back as stored rather than with fewer replies than it had.
+        """
         for post in posts:
+            if post.created_at < self.started - WINDOW:
+                self.crawler.stats.inc_value("source/threads/out_of_reach")
+                yield post
+                continue
             yield from self.in_conversation(post, budgeted=False)
 
     def in_conversation(self, post: Post, budgeted: bool = True):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from listener.config import Config, EntityConfig
@@ -133,10 +136,20 @@ def test_with_threads_off_a_tweet_that_needs_a_look_up_is_not_checked():
 
 def test_a_recheck_looks_each_conversation_up_once_whatever_the_budget():
     api = XApi([Conversation([Tweet("ask", "ana", 0, found=True), Tweet("answer", "cinesa", 10, "ask"),
-                              Tweet("follow_up", "ana", 20, "answer", found=True)])])
+                              Tweet("follow_up", "ana", 20, "answer", found=True)],
+                             start=datetime.now(timezone.utc) - timedelta(hours=2))])
     first, result, _ = crawl(api)
     with LocalServer({SEARCH: api}) as server:
         again = recheck(CONFIG, local_source("twitter", server.url, queries=["cinesa"], max_threads=0), result.posts,
                         settings=FAST)
     assert len(again.posts) == 2 and api.lookups == {api.root_of(0): 2}
     assert {reply_state(p, CONFIG).answer_state for p in again.posts} == {"answered_by_brand", "unanswered"}
+
+
+def test_a_recheck_of_a_post_older_than_recent_search_reaches_keeps_it_as_stored():
+    api = XApi([Conversation([Tweet("ask", "ana", 0, found=True), Tweet("answer", "cinesa", 10, "ask")])])
+    _, result, _ = crawl(api)
+    old = [replace(p, created_at=datetime.now(timezone.utc) - timedelta(days=8)) for p in result.posts]
+    with LocalServer({SEARCH: api}) as server:
+        again = recheck(CONFIG, local_source("twitter", server.url, queries=["cinesa"]), old, settings=FAST)
+    assert again.posts == old and server.requests == []
