@@ -37,12 +37,17 @@ def test_crawl_writes_posts_and_a_rerun_fetches_nothing_old(config, tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["crawl", "--config", str(path), "--source", name, "--once", "--output", str(first)])
     assert result.exit_code == 0, result.output
-    posts = [json.loads(line) for line in first.read_text().splitlines()]
+    written = first.read_text()
+    posts = [json.loads(line) for line in written.splitlines()]
     assert len(posts) >= 3 and all(p["id"].startswith(f"{name}:") for p in posts)
+    result = runner.invoke(main, ["crawl", "--config", str(path), "--source", name, "--once", "--output", str(first)])
+    assert result.exit_code == 0, result.output
+    assert first.read_text() == written
+    assert f"{name}: 0 new post(s)" in result.stderr
+    # Another output keeps its own cursors: it gets every post again.
     result = runner.invoke(main, ["crawl", "--config", str(path), "--source", name, "--once", "--output", str(second)])
     assert result.exit_code == 0, result.output
-    assert not second.exists() or second.read_text() == ""
-    assert f"{name}: 0 new post(s)" in result.stderr
+    assert sorted(json.loads(line)["id"] for line in second.read_text().splitlines()) == sorted(p["id"] for p in posts)
 
 
 def test_crawl_of_an_unknown_source_names_the_configured_ones(config):
