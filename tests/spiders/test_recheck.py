@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -21,11 +21,11 @@ SE_ANSWERS = "/2.3/questions/79470100/answers"
 CONTEXT = "/api/v1/statuses/113900000000000030/context"
 
 
-def stored(post_id: str, author: str) -> Post:
+def stored(post_id: str, author: str, created_at: datetime = datetime(2025, 3, 2, 9, 0, tzinfo=timezone.utc)) -> Post:
     """A post as the index keeps it after a crawl that saw no reply."""
     source = post_id.split(":", 1)[0]
     return Post(id=post_id, source=source, url="https://example.org/post", author=author, text="¿Cinesa abre hoy?",
-                created_at=datetime(2025, 3, 2, 9, 0, tzinfo=timezone.utc), reply_count=0)
+                created_at=created_at, reply_count=0)
 
 
 def run_recheck(source: SourceConfig, posts: list[Post]):
@@ -133,7 +133,9 @@ def test_a_bluesky_post_the_appview_no_longer_finds_is_gone():
 def test_twitter_searches_the_conversation_even_with_threads_off(monkeypatch):
     monkeypatch.setenv("LISTENER_TWITTER_BEARER_TOKEN", "token")
     with LocalServer({"/2/tweets/search/recent": fixture("twitter", "conversation.json")}) as server:
-        result = run_recheck(local_source("twitter", server.url), [stored("twitter:1897312345678901234", "@pepa_cine")])
+        an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)  # inside recent search's seven days
+        result = run_recheck(local_source("twitter", server.url),
+                             [stored("twitter:1897312345678901234", "@pepa_cine", an_hour_ago)])
     assert server.requests[0].param("query") == "conversation_id:1897312345678901234"
     assert answer_state(result.posts[0], CONFIG) == "answered_by_brand"
 
