@@ -147,10 +147,10 @@ def test_without_an_api_copy_and_open_the_original_then_mark_answered_with_link(
     assert page.evaluate("navigator.clipboard.readText()") == page.locator("#reply").input_value()
 
     page.get_by_label("Sent by hand? Link to the reply").fill("ftp://example.org/reply")
-    page.get_by_role("button", name="Mark answered with link").click()
+    page.get_by_role("button", name="Save the reply link").click()
     expect(page.get_by_role("alert")).to_contain_text("must be a web address")
     page.get_by_label("Sent by hand? Link to the reply").fill("https://www.reddit.com/r/cine/comments/abc/x/kx9/")
-    page.get_by_role("button", name="Mark answered with link").click()
+    page.get_by_role("button", name="Save the reply link").click()
     expect(page.locator(".sending .sent")).to_contain_text("Sent by hand by ana")
     expect(page.locator(".work .status")).to_contain_text("answered")
     shoot(page, "marked-with-link")
