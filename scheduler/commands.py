@@ -42,6 +42,7 @@ def run(config_path: str | None, once: bool, log_format: str) -> None:
     """Listen continuously: scheduled crawls, answer re-checks, SLA and spike alerts, digests.
 
     Stops gracefully on SIGTERM or Ctrl-C; a restart resumes where it stopped.
+    With --once, exits 1 if any source's crawl failed, saying which and why on stderr.
     """
     from scheduler.logs import configure
     from scheduler.service import ListenerService
@@ -53,7 +54,13 @@ def run(config_path: str | None, once: bool, log_format: str) -> None:
                             hint="Add a `sources:` section (see `listener init`).")
     service = ListenerService(config)
     if once:
-        service.run_once()
+        failed = service.run_once()
+        if failed:
+            from scheduler.status import error_in_words
+
+            for outcome in failed:
+                click.echo(f"crawl {outcome.job.name} failed: {error_in_words(outcome.errors[-1])}", err=True)
+            raise SystemExit(1)
     else:
         service.run_forever()
 

@@ -43,7 +43,7 @@ from listener.state import StateStore
 from scheduler import jobs
 from scheduler.alerts import Channel, Notifier
 from scheduler.channels import build_channels
-from scheduler.crawling import CrawlJob, Crawler, SourceRunner, crawl_jobs, spiders_crawler
+from scheduler.crawling import CrawlJob, Crawler, RunOutcome, SourceRunner, crawl_jobs, spiders_crawler
 from scheduler.digest import DigestJob
 from scheduler.jobstore import SQLiteJobStore
 from scheduler.lock import RunLock
@@ -261,13 +261,18 @@ class ListenerService:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def run_once(self) -> None:
-        """Every crawl once, then every check once, without a scheduler (``listener run --once``)."""
+    def run_once(self) -> list[RunOutcome]:
+        """Every crawl once, then every check once, without a scheduler (``listener run --once``).
+
+        Returns the crawls that failed (those with errors), for the command to report and exit non-zero."""
         self._lock.acquire()
+        failed = []
         try:
             self._open()
             for job, _ in crawl_jobs(self.config):
-                self.runner.run(job)
+                outcome = self.runner.run(job)
+                if outcome.errors:
+                    failed.append(outcome)
             if self.config.schedule.recheck:
                 self.recheck()
             if self.settings.sla.enabled:
@@ -279,6 +284,7 @@ class ListenerService:
         finally:
             self._close()
             self._lock.release()
+        return failed
 
     # -- what the jobs do -----------------------------------------------------
 

@@ -129,3 +129,33 @@ def test_report_sla_lists_overdue_posts(cli, config_path, tmp_path):
                                     answer_state="unanswered")])
     result = cli("report", "sla", "--config", str(config_path))
     assert result.output.startswith("1 post(s) past the 60-minute response time.")
+
+
+def test_run_once_exits_1_naming_the_source_that_is_down_and_indexes_the_others(tmp_path):
+    import socket
+
+    import yaml
+
+    from listener.cli import main
+    from listener.index.base import SearchQuery
+    from tests.scheduler.feeds import AlgoliaFeed, hackernews_source
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    with AlgoliaFeed(age=3600) as feed:
+        posts = [f"hn:{feed.publish(f'Cinesa no funciona {n}', f'user{n}')}" for n in range(2)]
+        up = hackernews_source(feed)
+        down = {**up, "name": "hn-down", "base_url": f"http://127.0.0.1:{closed}"}
+        path = tmp_path / "listener.yaml"
+        path.write_text(yaml.safe_dump({
+            "brand": {"name": "Cinesa", "aliases": ["cinesa"]},
+            "data_dir": str(tmp_path / "data"),
+            "sources": [up, down],
+        }), encoding="utf-8")
+        result = CliRunner().invoke(main, ["run", "--once", "--config", str(path)])
+    assert result.exit_code == 1, result.output
+    assert f"crawl hn-down failed: 127.0.0.1:{closed} refused the connection" in result.stderr
+    assert "crawl hn " not in result.stderr
+    with SQLiteBackend(tmp_path / "data" / "listener.db") as backend:
+        assert sorted(doc.id for doc in backend.scan(SearchQuery())) == sorted(posts)
