@@ -209,9 +209,12 @@ class SourceSpider(scrapy.Spider):
         stamps = [int(self.cursor_time(post)) for post in posts if isinstance(post.created_at, datetime)]
         return (str(min(stamps)), str(max(stamps))) if stamps else (None, None)
 
-    def progress(self, key: str, after: str | None = None, order=None) -> Listing:
-        """Track ``key``'s newest-first listing; its cursor is told as pages are delivered (see :mod:`spiders.progress`)."""
-        listing = Listing(key, self.cursors.get(key), self._tell_cursor, after, order)
+    def progress(self, key: str, after: str | None = None, order=None, ceiling: str | None = None) -> Listing:
+        """Track ``key``'s newest-first listing; its cursor is told as pages are delivered (see :mod:`spiders.progress`).
+
+        ``ceiling`` is the id of this run's start, for ids that carry their time: a later stored id is read as it.
+        """
+        listing = Listing(key, self.cursors.get(key), self._tell_cursor, after, order, ceiling)
         self.listings.append(listing)
         return listing
 

@@ -141,6 +141,11 @@ def parse_context(payload: Any, source: str, key: str, ours: list[Post], prefix:
     return conversation
 
 
+def status_id(moment: datetime) -> str:
+    """The smallest Mastodon status id made at ``moment`` (milliseconds since 1970 above 16 bits)."""
+    return str(round(moment.timestamp() * 1000) << 16)
+
+
 def _order(status_id: str) -> tuple[int, int | str]:
     return (0, int(status_id)) if str(status_id).isdigit() else (1, str(status_id))
 
@@ -202,7 +207,7 @@ class MastodonSpider(ConversationLookups, SourceSpider):
 
     def listing(self, instance: str, key: str, path: str, params: dict, max_id: str | None = None,
                 progress: Listing | None = None, pages: int = 1):
-        progress = progress or self.progress(key, order=_order)
+        progress = progress or self.progress(key, order=_order, ceiling=status_id(self.started))
         if pages == 1:
             max_id = progress.before  # where an earlier run stopped: read what is older
         query = {**params, "limit": self.options.limit, "max_id": max_id}

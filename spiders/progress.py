@@ -10,7 +10,9 @@ becomes ``newest``; posts newer than that come in the run after.
 A :class:`Listing` tells the cursor as each page's posts are delivered (a post
 waiting for its thread is not), so a crawl killed half-way keeps what it did.
 Cursor values are strings in the kind's own unit (seconds, ids); they are
-compared as numbers.
+compared as numbers. A ``ceiling`` (the value of this run's start, for ids
+that carry their time) caps a stored value from the future, so it cannot
+hide the posts that come after now.
 """
 
 from __future__ import annotations
@@ -91,18 +93,26 @@ class Listing:
     """
 
     def __init__(self, key: str, cursor: str | None, emit: Callable[[str, str], None], after: str | None = None,
-                 order: Callable[[str], Any] | None = None):
+                 order: Callable[[str], Any] | None = None, ceiling: str | None = None):
         self.key = key
         self.emit = emit
         self.order = order  # how the kind's values sort, when they are not plain numbers
+        self.ceiling = ceiling
         gap = Gap.parse(cursor)
-        self.after = gap.after if gap else (lower_bound(cursor) if after is None else after)
-        self.before = gap.before if gap else None  # the upper bound this run reads to, if any
-        self.carried = gap.newest if gap else None  # the newest post earlier runs fetched
+        self.after = self._capped(gap.after if gap else (lower_bound(cursor) if after is None else after))
+        self.before = self._capped(gap.before) if gap else None  # the upper bound this run reads to, if any
+        self.carried = self._capped(gap.newest) if gap else None  # the newest post earlier runs fetched
         self.pages: list[_Page] = []
         self.done = 0  # pages whose posts were all delivered
         self.complete: bool | None = None
         self.told: str | None = None
+
+    def _capped(self, value: str | None) -> str | None:
+        """``value``, or the ceiling when it is later (a cursor from the future reads as now)."""
+        if value is None or self.ceiling is None or not value.isdigit():
+            return value  # only ids that carry their time are capped
+        order = self.order or _number
+        return self.ceiling if order(value) > order(self.ceiling) else value
 
     def page(self, post_ids: list[str], oldest: str | None, newest: str | None) -> None:
         """A page was read: ``post_ids`` are owed until delivered; ``oldest``/``newest`` bound it."""

@@ -73,6 +73,11 @@ def parse_search(payload: Any, source: str) -> Page:
     return page
 
 
+def snowflake_id(moment: datetime) -> str:
+    """The smallest X id made at ``moment``: an id cursor later than it is from the future."""
+    return str(max(round(moment.timestamp() * 1000) - SNOWFLAKE_EPOCH_MS, 0) << 22)
+
+
 def snowflake_time(native: str) -> datetime:
     """The time an X id was made; ``ValueError`` for an id that is not a snowflake."""
     number = int(native)
@@ -176,7 +181,7 @@ class TwitterSpider(SourceSpider):
 
     def searches(self):
         for query in self.queries():
-            yield self.search(self.progress(query), None, pages=1)
+            yield self.search(self.progress(query, ceiling=snowflake_id(self.started)), None, pages=1)
 
     def search(self, listing: Listing, token: str | None, pages: int):
         query = listing.key

@@ -1,8 +1,8 @@
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from listener.config import Config, EntityConfig
 from listener.threads import reply_state, thread_facts
-from spiders.mastodon import parse_context, parse_statuses
+from spiders.mastodon import parse_context, parse_statuses, status_id
 from spiders.progress import Gap
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply, Turns
@@ -182,3 +182,21 @@ def test_extra_instances_keep_their_ids_and_cursors_apart(monkeypatch):
     assert set(result.cursors) == {"#cinesa", f"{host} #cinesa"}
     assert f"mastodon:{host}:113900000000000030" in {p.id for p in result.posts}
     assert "mastodon:113900000000000030" in {p.id for p in result.posts}
+
+
+def test_a_since_id_from_the_year_3000_does_not_stop_new_statuses(monkeypatch):
+    monkeypatch.delenv("LISTENER_MASTODON_TOKEN", raising=False)
+    made = datetime.now(timezone.utc) + timedelta(seconds=2)
+    status = {**fixture("mastodon", "timeline_tag.json")[0], "id": str(int(status_id(made)) + 1),
+              "created_at": made.isoformat().replace("+00:00", "Z")}
+
+    def timeline(request):  # as a server does: only statuses after since_id and before max_id
+        since, below = request.param("since_id"), request.param("max_id")
+        fresh = (since is None or int(since) < int(status["id"])) and (below is None or int(below) > int(status["id"]))
+        return [status] if fresh else []
+
+    with LocalServer({TAG: timeline}) as server:
+        result = run(_source(server.url, threads=False),
+                     cursors={"#cinesa": status_id(datetime(3000, 1, 1, tzinfo=timezone.utc))})
+    assert int(server.requests[0].param("since_id")) <= int(status_id(datetime.now(timezone.utc)))
+    assert [p.id for p in result.posts] == [f"mastodon:{status['id']}"]

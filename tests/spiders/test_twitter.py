@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 from listener.config import Config, EntityConfig
 from listener.records import parse_time
 from spiders.progress import Gap
-from spiders.twitter import parse_search
+from spiders.twitter import parse_search, snowflake_id
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer
 
@@ -156,3 +156,23 @@ def test_long_term_lists_are_split_into_queries_under_the_limit(monkeypatch):
     queries = [r.param("query") for r in server.requests]
     assert len(queries) > 1
     assert all(len(q) <= 512 for q in queries)
+
+
+def test_a_since_id_from_the_year_3000_does_not_stop_new_tweets(monkeypatch):
+    monkeypatch.setenv("LISTENER_TWITTER_BEARER_TOKEN", "test-token")
+    made = datetime.now(timezone.utc) + timedelta(seconds=2)
+    recorded = fixture("twitter", "search_recent.json")
+    tweet = {**recorded["data"][0], "id": str(int(snowflake_id(made)) + 1),
+             "created_at": made.isoformat().replace("+00:00", "Z")}
+    tweet["conversation_id"] = tweet["id"]
+
+    def search(request):  # as X does: only tweets newer than since_id
+        since = request.param("since_id")
+        fresh = since is None or int(since) < int(tweet["id"])
+        return {"data": [tweet], "includes": recorded["includes"]} if fresh else {"meta": {"result_count": 0}}
+
+    with LocalServer({SEARCH: search}) as server:
+        source = local_source("twitter", server.url, queries=["cinesa"], threads=False)
+        result = run(source, cursors={"cinesa": snowflake_id(datetime(3000, 1, 1, tzinfo=timezone.utc))})
+    assert int(server.requests[0].param("since_id")) <= int(snowflake_id(datetime.now(timezone.utc)))
+    assert [p.id for p in result.posts] == [f"twitter:{tweet['id']}"]
