@@ -8,17 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from listener.cli import main
-from tests.listener.sending.fakes import FakePlatforms
 
 TEXT = "Hola, sí: abrimos el lunes de 16:00 a 23:00."
 POST = "twitter:1860000000000000042"
-
-
-@pytest.fixture
-def fake():
-    server = FakePlatforms()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -14,17 +14,10 @@ from listener.records import Analysis, IndexedPost, Post
 from listener.sending import LinkError, NotSendableError, Outbox, SendFailedError, Sender
 from listener.web.views import sla_view
 from tests.factories import T0
-from tests.listener.sending.fakes import CREDENTIALS, FakePlatforms, sources
+from tests.listener.sending.fakes import CREDENTIALS, sources
 
 SCHEDULE = parse_config("schedule: {timezone: Europe/Madrid, sla_minutes: 60}", "test").schedule
 TEXT = "Hola, sí: abrimos el lunes de 16:00 a 23:00."
-
-
-@pytest.fixture
-def fake():
-    server = FakePlatforms()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -9,14 +9,7 @@ import pytest
 from listener.records import Post
 from listener.sending import SendFailure, Sender
 from tests.factories import T0
-from tests.listener.sending.fakes import CREDENTIALS, FakePlatforms, sources
-
-
-@pytest.fixture
-def fake():
-    server = FakePlatforms()
-    yield server
-    server.close()
+from tests.listener.sending.fakes import CREDENTIALS, sources
 
 
 @pytest.fixture
