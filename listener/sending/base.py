@@ -15,6 +15,7 @@ import os
 import socket
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -140,7 +141,7 @@ def platform_message(answer: Answer) -> str:
     return text or f"HTTP {answer.status}"
 
 
-class Adapter:
+class Adapter(ABC):
     """Sends a reply to one platform. Subclasses set ``kind``, ``platform``, the base URL and
     the environment variables they need, and implement :meth:`send`."""
 
@@ -154,9 +155,9 @@ class Adapter:
         self.environ = os.environ if environ is None else environ
         self.base_url = (source.base_url or self.default_base_url or "").rstrip("/")
 
+    @abstractmethod
     def variables(self) -> list[str]:
         """The environment variables holding this platform's credentials."""
-        raise NotImplementedError
 
     def env(self, name: str) -> str | None:
         return self.environ.get(name) or None
@@ -164,8 +165,9 @@ class Adapter:
     def missing(self) -> list[str]:
         return [name for name in self.variables() if not self.env(name)]
 
+    @abstractmethod
     def send(self, post: Post, text: str, key: str) -> Sent:
-        raise NotImplementedError
+        """Post ``text`` as a reply to ``post``, once per ``key``; raises :class:`SendFailure`."""
 
     def failure(self, answer: Answer, variables: list[str] | None = None) -> SendFailure:
         """The :class:`SendFailure` for a response that is not a success."""
