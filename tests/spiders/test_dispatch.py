@@ -74,8 +74,9 @@ def test_a_dropped_connection_holds_queued_requests_and_backs_off_exponentially(
         result = _hn(server, BACKOFF_BASE_DELAY=0.2)
     first, second, *rest = (r.at for r in server.requests)
     assert second - first >= 0.2
-    # After the second drop: at most Twisted's own one re-send on a fresh connection, then 0.4 s of quiet.
-    assert len([t for t in rest if t - second < 0.4]) <= 1
+    # Requests released in the same wave as the second arrive with it; the next wave waits 0.4 s.
+    next_wave = [t for t in rest if t - second > 0.1]
+    assert next_wave and min(next_wave) - second >= 0.4
     assert len(server.requests) >= 5 and result.errors == []
 
 
