@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench cluster-test clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_index.py
+
+# Three Elasticsearch nodes on loopback, one killed mid-ingest (see tests/cluster/check.py); not part of `make test`.
+cluster-test: $(BIN)/.installed
+	$(BIN)/python -m tests.cluster.check
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache

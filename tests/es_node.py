@@ -193,10 +193,12 @@ def start_node(timeout: float = START_TIMEOUT, *, heap: str = "512m", detached: 
     return node
 
 
-def _launch(home: Path, node_dir: Path, heap: str, detached: bool) -> Node:
+def _launch(home: Path, node_dir: Path, heap: str, detached: bool, overrides: dict | None = None) -> Node:
+    """Start a node's process; ``overrides`` replace settings (None removes one), e.g. to join a cluster."""
     for sub in ("data", "logs", "tmp"):
-        (node_dir / sub).mkdir()
-    shutil.copytree(home / "config", node_dir / "config")
+        (node_dir / sub).mkdir(exist_ok=True)
+    if not (node_dir / "config").is_dir():  # a restarted node keeps its config and data
+        shutil.copytree(home / "config", node_dir / "config")
     settings = {
         "cluster.name": "listener-test",
         "node.name": "listener-test",
@@ -211,6 +213,11 @@ def _launch(home: Path, node_dir: Path, heap: str, detached: bool) -> Node:
         # A full-ish disk must not turn indices read-only.
         "cluster.routing.allocation.disk.threshold_enabled": "false",
     }
+    for key, value in (overrides or {}).items():
+        if value is None:
+            settings.pop(key, None)
+        else:
+            settings[key] = value
     command = [str(home / "bin" / "elasticsearch")] + [f"-E{key}={value}" for key, value in settings.items()]
     env = _es_env() | {
         "ES_JAVA_OPTS": f"-Xms{heap} -Xmx{heap} -XX:-UsePerfData",
