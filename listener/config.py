@@ -230,14 +230,21 @@ class IndexConfig(Section):
     backend: str = "sqlite"
     # SQLite: the database file, relative to data_dir unless absolute.
     path: str = "listener.db"
-    # Elasticsearch: where the node is and which alias to use.
-    url: str = "http://127.0.0.1:9200"
+    # Elasticsearch: where the node is (or a list of a cluster's nodes) and which alias to use.
+    url: str | list[str] = "http://127.0.0.1:9200"
     index: str = "listener-posts"
     username_env: str = "LISTENER_ES_USERNAME"
     password_env: str = "LISTENER_ES_PASSWORD"
     api_key_env: str = "LISTENER_ES_API_KEY"
     # An age like 400d: posts published longer ago are erased daily by ``listener run`` (none: kept).
     retention: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _at_least_one_node(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not value:
+            raise ValueError("expected a node's address or a list of them, found an empty list")
+        return value
 
     @field_validator("retention", mode="before")
     @classmethod

@@ -217,3 +217,21 @@ def test_an_id_too_long_even_to_be_a_keyword_fails_alone(backend):
     assert sorted(result.indexed) == sorted(d.id for d in others)
     assert [post_id for post_id, _ in result.failed] == [immense.id]
     assert "immense term" in result.failed[0][1]
+
+
+def test_a_cluster_listed_by_its_nodes_is_used_while_one_of_them_is_down(es_url, alias, tmp_path, client):
+    from listener.config import load_config
+    from tests.es_cluster import free_port
+
+    config_file = tmp_path / "listener.yaml"
+    config_file.write_text(f"index:\n  backend: elasticsearch\n  index: {alias}\n"
+                           f"  url: [http://127.0.0.1:{free_port()}, {es_url}]\n")
+    backend = ElasticsearchBackend.from_config(load_config(config_file))  # the dead node first
+    backend.ensure_schema()
+    try:
+        posts = [doc("Cinesa abre hoy"), doc("Cinesa cierra hoy")]
+        assert backend.upsert(posts).indexed == [p.id for p in posts]
+        backend.refresh()
+        assert backend.count() == 2 and backend.get(posts[1].id).post.text == "Cinesa cierra hoy"
+    finally:
+        drop(client, alias)

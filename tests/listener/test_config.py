@@ -93,3 +93,9 @@ def test_recheck_ages_and_the_age_they_stop_at_accept_units():
 def test_recheck_ages_that_do_not_grow_are_refused_with_the_line():
     with pytest.raises(ConfigError, match=r"c.yaml, line 2: schedule.recheck: expected growing ages"):
         parse_config("schedule:\n  recheck: [1h, 10m]\n", "c.yaml")
+
+
+def test_an_empty_list_of_elasticsearch_nodes_is_refused_by_its_key():
+    with pytest.raises(ConfigError) as error:
+        parse_config("index:\n  backend: elasticsearch\n  url: []\n", "c.yaml")
+    assert "index.url" in str(error.value) and "empty list" in str(error.value)
