@@ -6,6 +6,14 @@ reaches a review at or before the cursor of that app and country. A review's
 star rating goes into its title ("Title (2/5)"). No authentication; the
 developer's answers are not in the feed, so the reply state stays unknown.
 
+A run stopped early (``max_pages``, a failed page, the crawl's time limit)
+keeps a gap whose ``resume`` is the next feed page: the next run goes on from
+there, leaving out what it fetched already, and then moves on to new reviews
+(see :mod:`spiders.progress`). The feed cannot page back further than its ten
+pages: reviews pushed past the last page before a run reaches them are out of
+reach, and a run that ends on the last page without reaching its cursor says so
+(``source/out_of_reach``).
+
 Options: ``apps`` (numeric App Store ids, ``id`` prefix allowed), ``countries``
 (two-letter store codes, default ``es``) and ``max_pages`` (1-10). Each app and
 country pair has its own cursor, ``<app>/<country>``.
@@ -14,13 +22,13 @@ country pair has its own cursor, ``<app>/<country>``.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from listener.records import Post, parse_time, post_id
-from spiders.base import Cursor, Page, SourceSpider
+from spiders.base import Page, SourceSpider
+from spiders.progress import Listing
 
 REVIEWS_PATH = "/{country}/rss/customerreviews/page={page}/id={app}/sortby=mostrecent/json"
 APP_URL = "https://apps.apple.com/{country}/app/id{app}"
@@ -116,28 +124,41 @@ class AppStoreSpider(SourceSpider):
     async def start(self):
         for app in self.options.apps:
             for country in self.options.countries:
-                key = f"{app}/{country}"
-                yield self.page(app, country, 1, self.since(key), None)
+                listing = self.progress(f"{app}/{country}")
+                yield self.page(app, country, listing, int(listing.resume or 1), 1)
 
-    def page(self, app: str, country: str, number: int, since: datetime, newest: float | None):
+    def page(self, app: str, country: str, listing: Listing, number: int, pages: int):
         url = self.url(REVIEWS_PATH.format(country=country, page=number, app=app))
         return self.request(url, self.parse_page,
-                            cb_kwargs={"app": app, "country": country, "number": number, "since": since, "newest": newest})
+                            cb_kwargs={"app": app, "country": country, "listing": listing, "number": number,
+                                       "pages": pages})
 
-    def parse_page(self, response, app: str, country: str, number: int, since: datetime, newest: float | None):
+    def parse_page(self, response, app: str, country: str, listing: Listing, number: int, pages: int):
         payload = self.load_json(response)
         if payload is None:
             return
         page = parse_reviews(payload, self.source.label, app, country, number)
+        since = self.since(listing.key)
         older = False
-        for post in self.page_posts(page, response):
+        fresh = []
+        for post in page.posts:
             if post.created_at <= since:
                 older = True
-                continue
-            newest = max(newest or 0.0, min(post.created_at.timestamp(), self.started.timestamp()))
-            yield post
-        if page.next is not None and not older and number < self.options.max_pages:
-            yield self.page(app, country, page.next, since, newest)
+            elif listing.before is None or self.cursor_time(post) <= float(listing.before):
+                fresh.append(post)  # newer ones were fetched by the run that left the gap
+        page.posts = fresh
+        oldest, newest = self.span(page.posts)
+        posts = self.page_posts(page, response)
+        resume = str(page.next) if page.next is not None else None
+        listing.page([post.id for post in posts], oldest or listing.before, newest, resume)
+        yield from posts
+        if page.next is not None and not older and pages < self.options.max_pages:
+            yield self.page(app, country, listing, page.next, pages + 1)
             return
-        if newest is not None:
-            yield Cursor(f"{app}/{country}", str(newest))
+        if page.next is not None and not older:
+            self.crawler.stats.inc_value("source/truncated")
+        elif fresh and not older and listing.key in self.cursors:
+            self.crawler.stats.inc_value("source/out_of_reach")
+            self.logger.warning("%s: %s: the feed ends at page %s before the cursor; older reviews are out of its reach",
+                                self.source.label, listing.key, number)
+        listing.finish(complete=page.next is None or older)

@@ -204,9 +204,13 @@ class SourceSpider(scrapy.Spider):
         """``post``'s time as a cursor: never past this run's start, so a post dated in the future cannot freeze a query."""
         return min(post.created_at.timestamp(), self.started.timestamp())
 
-    def span(self, posts: list[Post]) -> tuple[str | None, str | None]:
-        """The oldest and newest cursor time (whole seconds) of ``posts``, bad ones included, so the cursor passes them."""
-        stamps = [int(self.cursor_time(post)) for post in posts if isinstance(post.created_at, datetime)]
+    def span(self, posts: list[Post], whole: bool = True) -> tuple[str | None, str | None]:
+        """The oldest and newest cursor time of ``posts``, bad ones included, so the cursor passes them.
+
+        In whole seconds, unless the source's times are finer (``whole=False``).
+        """
+        stamps = [self.cursor_time(post) for post in posts if isinstance(post.created_at, datetime)]
+        stamps = [int(stamp) for stamp in stamps] if whole else stamps
         return (str(min(stamps)), str(max(stamps))) if stamps else (None, None)
 
     def progress(self, key: str, after: str | None = None, order=None, ceiling: str | None = None) -> Listing:

@@ -15,6 +15,12 @@ speak for the brand) and ``staff_is_brand`` (on the brand's own forum, staff
 answers are the brand's); a reply by either is reported under the brand's
 first handle too, so that the index sees "answered by the brand". Only the
 first chunk of a long topic (20 posts) is read.
+
+Both modes page by place (``page``). A listing stopped early (``max_pages``,
+``max_topics`` in ``latest`` mode, a failed page or topic, the crawl's time
+limit) keeps a gap whose ``resume`` is the page to go on from: the next run
+reads from there, leaving out what it fetched already, and then moves on to
+new posts (see :mod:`spiders.progress`).
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from listener.config import secret
 from listener.records import Post, parse_time, post_id
 from listener.threads import thread_facts, unchecked
-from spiders.base import Cursor, Page, SourceSpider, Terms, html_text
+from spiders.base import Page, SourceSpider, Terms, html_text
 from spiders.conversations import Gone, gone_status
+from spiders.progress import Listing
 from spiders.structured import block_text
 
 _QUOTES = re.compile(r'<aside class="quote[^"]*".*?</aside>', re.DOTALL)
@@ -235,13 +242,14 @@ class DiscourseSpider(SourceSpider):
     def searches(self):
         if self.options.mode == "latest":
             self.pending: set[int] = set()
-            self.listed = False
-            self.latest_newest: float | None = None
+            self.listed: bool | None = None  # whether the topic list was read to its end (or the cursor), once it was
             self.latest_incomplete = False
-            yield self.latest(0, self.since("latest"))
+            self.latest_listing = self.progress("latest")
+            yield self.latest(self.latest_listing, int(self.latest_listing.resume or 0), 1)
             return
         for query in self.queries():
-            yield self.search(query, 1, self.since(query), None)
+            listing = self.progress(query)
+            yield self.search(listing, int(listing.resume or 1), 1)
 
     def thread_requests(self, posts: list[Post]):
         """Each topic of the given posts read afresh, once, whatever ``max_topics`` says."""
@@ -255,34 +263,43 @@ class DiscourseSpider(SourceSpider):
 
     # -- search ----------------------------------------------------------------
 
-    def search(self, query: str, number: int, since: datetime, newest: float | None):
+    def search(self, listing: Listing, number: int, pages: int):
         # ``after:`` takes a day in the forum's time zone: ask from the day before, keep what is newer.
-        q = f"{query} after:{(since - timedelta(days=1)).date().isoformat()} order:latest"
+        since = self.since(listing.key)
+        q = f"{listing.key} after:{(since - timedelta(days=1)).date().isoformat()} order:latest"
+        # A page's topics go before the next page, so the cursor can follow the pages as they are done.
         return self.request(self.url("/search.json", {"q": q, "page": number}), self.parse_search_page,
-                            cb_kwargs={"query": query, "number": number, "since": since, "newest": newest})
+                            priority=-pages, cb_kwargs={"listing": listing, "number": number, "pages": pages})
 
-    def parse_search_page(self, response, query: str, number: int, since: datetime, newest: float | None):
+    def parse_search_page(self, response, listing: Listing, number: int, pages: int):
         payload = self.load_json(response)
         if payload is None:
             return
         page = parse_search(payload, self.source.label, self.base_url)
-        fresh: dict[str, list[Post]] = {}
+        since = self.since(listing.key)
         older = False
-        for post in self.page_posts(page, response):
+        fresh = []
+        for post in page.posts:
             if post.created_at <= since:
                 older = True  # newest first: the rest is older still
-                continue
-            newest = max(newest or 0.0, min(post.created_at.timestamp(), self.started.timestamp()))
-            fresh.setdefault(post.thread_id, []).append(post)
-        for posts in fresh.values():
-            yield from self.with_topic(posts, since)
-        if page.next and not older and number < self.options.max_pages:
-            yield self.search(query, number + 1, since, newest)
+            elif listing.before is None or self.cursor_time(post) <= float(listing.before):
+                fresh.append(post)  # newer ones were fetched by the run that left the gap
+        page.posts = fresh
+        oldest, newest = self.span(page.posts, whole=False)
+        posts = self.page_posts(page, response)
+        listing.page([post.id for post in posts if post.id not in self.emitted], oldest or listing.before, newest,
+                     str(number + 1) if page.next else None)
+        topics: dict[str, list[Post]] = {}
+        for post in posts:
+            topics.setdefault(post.thread_id, []).append(post)
+        for found in topics.values():
+            yield from self.with_topic(found, since)
+        if page.next and not older and pages < self.options.max_pages:
+            yield self.search(listing, number + 1, pages + 1)
             return
         if page.next and not older:
             self.crawler.stats.inc_value("source/truncated")
-        if newest is not None:
-            yield Cursor(query, str(newest))
+        listing.finish(complete=not (page.next and not older))
 
     def with_topic(self, posts: list[Post], since: datetime):
         """Posts found by a search, with full text and replies once their topic is read.
@@ -328,9 +345,12 @@ class DiscourseSpider(SourceSpider):
                     yield from self.once([unchecked(post, "lookup_failed" if payload is None else "not_checked")])
             return
         if payload is None:
-            self.latest_incomplete = True
-        yield from self.once(p for p in found.values() if p.created_at > since)
-        yield from self.topic_done(topic_id)
+            self.latest_incomplete = True  # the topic stays owed: the cursor stays behind its page
+        else:
+            posts = list(self.once(p for p in found.values() if p.created_at > since))
+            self.latest_listing.expand(f"topic {topic_id}", [post.id for post in posts])
+            yield from posts
+        self.topic_done(topic_id)
 
     def topic_failed(self, failure):
         wanted = failure.request.cb_kwargs["wanted"]
@@ -348,46 +368,58 @@ class DiscourseSpider(SourceSpider):
             yield from self.once(unchecked(p, "lookup_failed") for p in wanted)
             return
         self.latest_incomplete = True
-        yield from self.topic_done(topic_id)
+        self.topic_done(topic_id)
 
     # -- latest ----------------------------------------------------------------
 
-    def latest(self, number: int, since: datetime, newest: float | None = None):
+    def latest(self, listing: Listing, number: int, pages: int):
+        # A page's topics go before the next page, so the cursor can follow the pages as they are done.
         return self.request(self.url("/latest.json", {"page": number or None}), self.parse_latest_page,
-                            cb_kwargs={"number": number, "since": since, "newest": newest})
+                            priority=-pages, cb_kwargs={"listing": listing, "number": number, "pages": pages})
 
-    def parse_latest_page(self, response, number: int, since: datetime, newest: float | None):
+    def parse_latest_page(self, response, listing: Listing, number: int, pages: int):
         payload = self.load_json(response)
         if payload is None:
-            return  # no cursor: the next run starts where this one did
-        listing = parse_latest(payload)
-        for problem in listing.problems:
+            return  # the last checkpoint stands: the next run starts there
+        topics = parse_latest(payload)
+        for problem in topics.problems:
             self.problem("bad_item", response.url, problem)
-        older = False
-        for topic_id, bumped, pinned in listing.topics:
+        since = self.since(listing.key)
+        older = spent = False
+        asked: dict[int, float] = {}
+        for topic_id, bumped, pinned in topics.topics:
+            stamp = min(bumped.timestamp(), self.started.timestamp())
             if bumped <= since:
                 older = older or not pinned  # pinned topics stay on top whatever their age
                 continue
-            if topic_id in self.topics_asked or self.topics_left <= 0:
-                continue
-            newest = max(newest or 0.0, min(bumped.timestamp(), self.started.timestamp()))
+            if topic_id in self.topics_asked or (listing.before is not None and stamp > float(listing.before)):
+                continue  # read already, in this run or by the one that left the gap
+            if self.topics_left <= 0:
+                spent = True  # past max_topics: the next run reads this page again
+                break
             self.topics_asked.add(topic_id)
             self.topics_left -= 1
-            request = self.request(self.url(f"/t/{topic_id}.json"), self.parse_topic_page,
-                                   cb_kwargs={"wanted": None, "since": since}, errback=self.topic_failed,
-                                   meta={"topic": topic_id})
+            asked[topic_id] = stamp
+        oldest = str(min(asked.values())) if asked else listing.before
+        newest = str(max(asked.values())) if asked else None
+        resume = str(number) if spent else (str(topics.next) if topics.next is not None else None)
+        listing.page([f"topic {topic_id}" for topic_id in asked], oldest, newest, resume)
+        for topic_id in asked:
             self.pending.add(topic_id)
-            yield request
-        if listing.next is not None and not older and number + 1 < self.options.max_pages:
-            yield self.latest(listing.next, since, newest)
+            yield self.request(self.url(f"/t/{topic_id}.json"), self.parse_topic_page,
+                               cb_kwargs={"wanted": None, "since": since}, errback=self.topic_failed,
+                               meta={"topic": topic_id})
+        if topics.next is not None and not older and not spent and pages < self.options.max_pages:
+            yield self.latest(listing, topics.next, pages + 1)
             return
-        self.latest_newest = newest
-        self.listed = True
-        yield from self.topic_done(None)
+        complete = (topics.next is None or older) and not spent
+        if not complete:
+            self.crawler.stats.inc_value("source/truncated")
+        self.listed = complete
+        self.topic_done(None)
 
-    def topic_done(self, topic_id: int | None):
-        """The ``latest`` cursor, once every listed topic is read; held back if one failed."""
+    def topic_done(self, topic_id: int | None) -> None:
+        """The ``latest`` listing ends once every listed topic is read; one that failed keeps its checkpoint."""
         self.pending.discard(topic_id)
-        if self.listed and not self.pending and self.latest_newest is not None and not self.latest_incomplete:
-            self.latest_newest, newest = None, self.latest_newest
-            yield Cursor("latest", str(newest))
+        if self.listed is not None and not self.pending and not self.latest_incomplete:
+            self.latest_listing.finish(complete=self.listed)

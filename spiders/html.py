@@ -18,15 +18,17 @@ the thread and the others answer it, which gives ``reply_count`` and
 ``replied_by``; false for review pages), ``structured`` (default true),
 ``date_format`` (strptime, when dates are not ISO 8601 or RFC 2822),
 ``timezone`` (for dates without one; default UTC), ``max_pages`` (list pages
-followed per start URL, 5) and ``max_items`` (item pages per run, 100). The
-site has one cursor, ``posts``; posts without a readable date are reported and
-skipped, since a run could not tell them from old ones.
+followed per start URL and run, 5) and ``max_items`` (item pages per run, 100).
+Each list URL has a cursor (``posts`` when there is one); a walk cut short
+goes on from the list page where it stopped in the next run (see
+:class:`HTMLSpider`). Posts without a readable date are reported and skipped,
+since a run could not tell them from old ones.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from urllib.parse import quote_plus, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,9 +37,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from listener.records import Post, post_id
-from spiders.base import Cursor, Page, SourceSpider
+from spiders.base import Page, SourceSpider
+from spiders.conversations import gone_status
 from spiders.dispatch import RateLimitedError
 from spiders.limits import JSON_MAX_DEPTH
+from spiders.progress import Listing, lower_bound
 from spiders.robots import RobotsUnavailableError
 from spiders.structured import block_text, parse_date, schema_items, schema_posts, with_replies
 
@@ -180,12 +184,31 @@ def _selected_post(node, response, source: str, index: int, options: HTMLOptions
     )
 
 
-class HTMLSpider(SourceSpider):
-    """Walks list pages, then item pages, one request at a time (AutoThrottle sets the pace).
+@dataclass(eq=False)
+class Walk:
+    """One list URL followed through its ``next_page`` links: where it is and what its current list page held."""
 
-    The site has one cursor, ``posts``: the newest post time seen. It is
-    reported after the last page, and held back when a page could not be
-    fetched, so that the next run looks again at what that page held.
+    listing: Listing
+    start: str  # the list URL as configured
+    next: str | None  # the list page to read next; None once the list ended
+    pages: int = 0  # list pages read this run
+    spent: bool = False  # ``max_items`` stopped it inside a list page
+    failed: bool = False  # a page could not be fetched: the walk's last checkpoint stands
+    posts: int = 0  # posts on the current list page's items
+    fresh: int = 0  # of them, newer than the cursor
+
+
+class HTMLSpider(SourceSpider):
+    """Walks each list URL's pages, each list page's item pages before the next list page, one request at a time.
+
+    Each list URL has a cursor: ``posts`` for a site with one, ``posts <url>``
+    for each of several (a site's ``posts`` cursor from before carries over).
+    It is told as each list page's item pages are read. A walk stopped early
+    (``max_pages``, ``max_items``, a page that could not be fetched, the
+    crawl's time limit) keeps a gap whose ``resume`` is the list page to go on
+    from: the next run reads from there, and then moves on to new posts. A list
+    page whose items hold posts but none newer than the cursor ends a walk's
+    gap (the list is newest first).
     """
 
     kind = "html"
@@ -207,83 +230,120 @@ class HTMLSpider(SourceSpider):
         # A URL without a scheme is a path under base_url (which may have a path of its own).
         return [u if urlsplit(u).scheme else f"{self.base_url}/{u.lstrip('/')}" for u in urls]
 
+    def walk(self, url: str, alone: bool) -> Walk:
+        key = self.cursor_key if alone else f"{self.cursor_key} {url}"
+        if key not in self.cursors and lower_bound(self.cursors.get(self.cursor_key)) is not None:
+            self.cursors[key] = lower_bound(self.cursors[self.cursor_key])  # the site's one cursor from before
+        listing = self.progress(key)
+        return Walk(listing, url, listing.resume or url)
+
     async def start(self):
         relative = [u for u in [*self.options.start_urls, self.options.search_url or ""] if u and not urlsplit(u).scheme]
         if relative and not self.base_url:
             self.problem("config", None, f"{relative[0]!r} is relative: give an absolute URL or set base_url")
             return
-        self.lists: deque[tuple[str, int]] = deque((url, 0) for url in self.list_urls())
+        urls = list(dict.fromkeys(self.list_urls()))
         # Links are followed on the list pages' own sites only (a selector may catch an ad or a share link).
-        self.hosts = {urlsplit(url).hostname for url, _ in self.lists}
-        self.items: deque[str] = deque()
+        self.hosts = {urlsplit(url).hostname for url in urls}
+        self.walks: deque[Walk] = deque(self.walk(url, len(urls) == 1) for url in urls)
+        self.items: deque[tuple[str, Walk]] = deque()
         self.seen: set[str] = set()
-        self.newest: float | None = None
-        self.incomplete = False
-        self.since_time = self.since(self.cursor_key)
         for step in self.advance():
             yield step
 
     def advance(self):
-        """The next page to fetch or, when there is none, the cursor."""
-        if self.lists:
-            url, number = self.lists.popleft()
-            yield self.step(url, self.parse_list_page, number=number)
-        elif self.items:
-            yield self.step(self.items.popleft(), self.parse_item_page)
-        elif self.newest is not None and not self.incomplete:
-            yield Cursor(self.cursor_key, str(self.newest))
+        """The next page to fetch: the current list page's items, then the next list page, then the next list URL."""
+        if self.items:
+            link, walk = self.items.popleft()
+            yield self.step(link, self.parse_item_page, walk=walk, link=link)
+            return
+        while self.walks:
+            walk = self.walks[0]
+            if walk.next is not None and not walk.spent and walk.pages < self.options.max_pages:
+                yield self.step(walk.next, self.parse_list_page, walk=walk)
+                return
+            self.walks.popleft()
+            self.end(walk)
+
+    def end(self, walk: Walk) -> None:
+        if walk.next is not None and not walk.failed:
+            self.crawler.stats.inc_value("source/truncated")
+        if not walk.failed:
+            old = walk.posts > 0 and walk.fresh == 0  # its last list page reached the cursor
+            walk.listing.finish(complete=not walk.spent and (walk.next is None or old))
 
     def step(self, url: str, callback, **cb_kwargs):
         return self.request(url, callback, cb_kwargs=cb_kwargs, errback=self.step_failed, dont_filter=True)
 
     def step_failed(self, failure):
         self.on_failure(failure)
-        if failure.check(HttpError, RateLimitedError, RobotsUnavailableError) or not failure.check(IgnoreRequest):
-            self.incomplete = True  # robots.txt's rules are deliberate, a page we could not fetch is not
+        walk, link = failure.request.cb_kwargs["walk"], failure.request.cb_kwargs.get("link")
+        # robots.txt's rules are deliberate, a page we could not fetch is not
+        deliberate = failure.check(IgnoreRequest) and not failure.check(HttpError, RateLimitedError,
+                                                                        RobotsUnavailableError)
+        if link is None and walk.pages == 0 and walk.next != walk.start and gone_status(failure):
+            self.problem("gap", failure.request.url, f"{walk.listing.key}: the list page a gap goes on from is gone; "
+                                                     "reading the list from its start")
+            walk.next = walk.start
+        elif link is None:
+            walk.next = None  # a list page that failed: nothing says where the list goes on
+            walk.failed = walk.failed or not deliberate
+        elif deliberate:
+            walk.listing.expand(link, [])
+        else:
+            walk.failed = True
         yield from self.advance()
 
-    def parse_list_page(self, response, number: int):
+    def parse_list_page(self, response, walk: Walk):
+        walk.pages += 1
+        walk.posts = walk.fresh = 0
+        current = response.request.url if response.request else response.url
+        links, following = parse_list(response, self.options.item_links, self.options.next_page) \
+            if self.is_html(response) else ([], None)
+        if following and urlsplit(following).hostname not in self.hosts:
+            following = None
+        items = []
+        for link in links:
+            if link in self.seen:
+                continue
+            if urlsplit(link).hostname not in self.hosts:
+                self.crawler.stats.inc_value("source/offsite")
+                continue
+            if len(self.seen) >= self.options.max_items:
+                walk.spent = True  # the next run reads this list page again
+                break
+            self.seen.add(link)
+            items.append(link)
+        walk.next = current if walk.spent else following
+        walk.listing.page(items, walk.listing.before, None, walk.next)
+        for link in items:
+            if link == response.url:
+                yield from self.item_posts(response, walk, link)
+            else:
+                self.items.append((link, walk))
+        yield from self.advance()
+
+    def parse_item_page(self, response, walk: Walk, link: str):
         if self.is_html(response):
-            links, following = parse_list(response, self.options.item_links, self.options.next_page)
-            if following and urlsplit(following).hostname not in self.hosts:
-                following = None
-            if following and number + 1 < self.options.max_pages:
-                self.lists.appendleft((following, number + 1))
-            elif following:
-                self.crawler.stats.inc_value("source/truncated")
-            for link in links:
-                if link in self.seen:
-                    continue
-                if urlsplit(link).hostname not in self.hosts:
-                    self.crawler.stats.inc_value("source/offsite")
-                    continue
-                if len(self.seen) >= self.options.max_items:
-                    self.crawler.stats.inc_value("source/truncated")
-                    break
-                self.seen.add(link)
-                if link == response.url:
-                    yield from self.item_posts(response)
-                else:
-                    self.items.append(link)
+            yield from self.item_posts(response, walk, link)
+        else:
+            walk.listing.expand(link, [])
         yield from self.advance()
 
-    def parse_item_page(self, response):
-        if self.is_html(response):
-            yield from self.item_posts(response)
-        yield from self.advance()
-
-    def item_posts(self, response):
+    def item_posts(self, response, walk: Walk, link: str):
         try:
             page = parse_item(response, self.source.label, self.options, self.crawler.settings.getint("JSON_MAX_DEPTH"))
         except Exception as exc:  # noqa: BLE001 - one page nobody can read never ends the walk over the others
             self.problem("parse", response.url, f"{type(exc).__name__}: {exc}")
+            walk.listing.expand(link, [])
             return
-        for post in self.page_posts(page, response):
-            if post.created_at <= self.since_time:
-                continue
-            stamp = min(post.created_at.timestamp(), self.started.timestamp())
-            self.newest = stamp if self.newest is None else max(self.newest, stamp)
-            yield post
+        posts = self.page_posts(page, response)
+        since = self.since(walk.listing.key)
+        fresh = [post for post in posts if post.created_at > since]
+        walk.posts += len(posts)
+        walk.fresh += len(fresh)
+        walk.listing.expand(link, [post.id for post in fresh], *self.span(fresh, whole=False))
+        yield from fresh
 
     def is_html(self, response) -> bool:
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()

@@ -10,7 +10,10 @@ becomes ``newest``; posts newer than that come in the run after.
 A :class:`Listing` tells the cursor as each page's posts are delivered (a post
 waiting for its thread is not), so a crawl killed half-way keeps what it did.
 Cursor values are strings in the kind's own unit (seconds, ids); they are
-compared as numbers. A ``ceiling`` (the value of this run's start, for ids
+compared as numbers. A listing that cannot ask for "older than B" pages by
+place instead (a page number, a list page's URL, Reddit's ``after``): each page
+tells where the listing goes on after it, and the gap keeps that as ``resume``,
+where the next run starts. A ``ceiling`` (the value of this run's start, for ids
 that carry their time) caps a stored value from the future, so it cannot
 hide the posts that come after now.
 """
@@ -34,9 +37,13 @@ class Gap:
     after: str | None
     before: str
     newest: str
+    resume: str | None = None  # where the listing goes on, for one paged by place
 
     def value(self) -> str:
-        return json.dumps({"after": self.after, "before": self.before, "newest": self.newest})
+        data = {"after": self.after, "before": self.before, "newest": self.newest}
+        if self.resume is not None:
+            data["resume"] = self.resume
+        return json.dumps(data)
 
     @classmethod
     def parse(cls, value: str | None) -> Gap | None:
@@ -44,7 +51,7 @@ class Gap:
             return None
         try:
             data = json.loads(value)
-            return cls(_text(data.get("after")), str(data["before"]), str(data["newest"]))
+            return cls(_text(data.get("after")), str(data["before"]), str(data["newest"]), _text(data.get("resume")))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -65,6 +72,14 @@ def later(a: str | None, b: str | None, order: Callable[[str], Any] | None = Non
     return a if order(a) >= order(b) else b
 
 
+def earlier(a: str | None, b: str | None, order: Callable[[str], Any] | None = None) -> str | None:
+    """The earlier of two cursor values (None when neither is one)."""
+    if a is None or b is None:
+        return a if b is None else b
+    order = order or _number
+    return a if order(a) <= order(b) else b
+
+
 def _number(value: str) -> Decimal:
     try:
         return Decimal(value)
@@ -81,6 +96,7 @@ class _Page:
     oldest: str | None
     newest: str | None
     owed: set[str] = field(default_factory=set)
+    resume: str | None = None
 
 
 class Listing:
@@ -90,6 +106,8 @@ class Listing:
     :meth:`page` for each page before yielding its posts, :meth:`delivered`
     is called for every post that leaves the spider, and :meth:`finish` when
     the listing ends (``complete`` when it reached the old cursor or the end).
+    A page whose posts are known only later (a list of topics or of item
+    pages) owes placeholders, which :meth:`expand` turns into posts.
     """
 
     def __init__(self, key: str, cursor: str | None, emit: Callable[[str, str], None], after: str | None = None,
@@ -102,6 +120,7 @@ class Listing:
         self.after = self._capped(gap.after if gap else (lower_bound(cursor) if after is None else after))
         self.before = self._capped(gap.before) if gap else None  # the upper bound this run reads to, if any
         self.carried = self._capped(gap.newest) if gap else None  # the newest post earlier runs fetched
+        self.resume = gap.resume if gap else None  # where an earlier run stopped, for a listing paged by place
         self.pages: list[_Page] = []
         self.done = 0  # pages whose posts were all delivered
         self.complete: bool | None = None
@@ -114,9 +133,23 @@ class Listing:
         order = self.order or _number
         return self.ceiling if order(value) > order(self.ceiling) else value
 
-    def page(self, post_ids: list[str], oldest: str | None, newest: str | None) -> None:
-        """A page was read: ``post_ids`` are owed until delivered; ``oldest``/``newest`` bound it."""
-        self.pages.append(_Page(oldest, newest, set(post_ids)))
+    def page(self, post_ids: list[str], oldest: str | None, newest: str | None, resume: str | None = None) -> None:
+        """A page was read: ``post_ids`` are owed until delivered; ``oldest``/``newest`` bound it.
+
+        ``resume`` is where the listing goes on after this page, for a listing paged by place.
+        """
+        self.pages.append(_Page(oldest, newest, set(post_ids), resume))
+
+    def expand(self, placeholder: str, post_ids: list[str], oldest: str | None = None,
+               newest: str | None = None) -> None:
+        """What a page owed as ``placeholder`` holds ``post_ids``, between ``oldest`` and ``newest``; they are owed instead."""
+        for page in self.pages[self.done:]:
+            if placeholder in page.owed:
+                page.owed.discard(placeholder)
+                page.owed.update(post_ids)
+                page.oldest = earlier(page.oldest, oldest, self.order)
+                page.newest = later(page.newest, newest, self.order)
+        self._tell()
 
     def delivered(self, post_id: str) -> None:
         for page in self.pages[self.done:]:
@@ -148,7 +181,8 @@ class Listing:
             value = newest
         else:
             oldest = next((p.oldest for p in reversed(delivered) if p.oldest is not None), None)
-            value = None if oldest is None or newest is None else Gap(self.after, oldest, newest).value()
+            resume = delivered[-1].resume if delivered else None
+            value = None if oldest is None or newest is None else Gap(self.after, oldest, newest, resume).value()
         if value is not None and value != self.told:
             self.told = value
             self.emit(self.key, value)

@@ -3,7 +3,11 @@
 With ``LISTENER_REDDIT_CLIENT_ID`` and ``LISTENER_REDDIT_CLIENT_SECRET`` set,
 the spider gets an application-only OAuth token and reads ``oauth.reddit.com``;
 otherwise it reads the public ``.json`` listings. Listings are newest first:
-paging (``after``) stops at the first post older than the cursor. A post with
+paging (``after``) stops at the first post older than the cursor. A listing
+cut short (``max_pages``, a failed page, the crawl's time limit) keeps a gap
+whose ``resume`` is the ``after`` of the last page read: the next run goes on
+from there (see :mod:`spiders.progress`); if Reddit no longer knows that post,
+the run reports it and reads from the top, leaving out what it fetched. A post with
 comments gets one more request, ``/comments/<id>`` (up to 500 comments), whose
 comment tree (``parent_id`` of each comment) says who replied to what
 (:mod:`spiders.conversations`); a submission shown as ``[deleted]`` or
@@ -24,8 +28,9 @@ import scrapy
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.records import Post, post_id
-from spiders.base import Cursor, Page, SourceSpider, Terms
+from spiders.base import Page, SourceSpider, Terms
 from spiders.conversations import Conversation, ConversationLookups
+from spiders.progress import Listing
 from spiders.settings import PROJECT_URL
 
 PUBLIC_URL = "https://www.reddit.com"
@@ -194,33 +199,46 @@ class RedditSpider(ConversationLookups, SourceSpider):
             if self.options.new:
                 yield self.listing(f"r/{sub}/new", f"/r/{sub}/new", {})
 
-    def listing(self, key: str, path: str, params: dict, after: str | None = None, newest: float | None = None,
-                pages: int = 1):
+    def listing(self, key: str, path: str, params: dict, after: str | None = None,
+                progress: Listing | None = None, pages: int = 1):
+        progress = progress or self.progress(key)
+        if pages == 1:
+            after = progress.resume  # where an earlier run stopped
         url = self.api(path, {**params, "limit": self.options.limit, "after": after})
-        return self.request(url, self.parse_page, cb_kwargs={
-            "key": key, "path": path, "params": params, "newest": newest, "pages": pages})
+        # A page's threads go before the next page, so the cursor can follow the pages as they are done.
+        return self.request(url, self.parse_page, priority=-pages, cb_kwargs={
+            "path": path, "params": params, "after": after, "progress": progress, "pages": pages})
 
-    def parse_page(self, response, key: str, path: str, params: dict, newest: float | None, pages: int):
+    def parse_page(self, response, path: str, params: dict, after: str | None, progress: Listing, pages: int):
         payload = self.load_json(response)
         if payload is None:
             return
         page = parse_listing(payload, self.source.label)
-        since = self.since(key)
+        if after and after == progress.resume and pages == 1 and not page.posts and not page.next:
+            self.problem("gap", response.url, f"{progress.key}: the listing no longer goes on after {after}; "
+                                              "reading it from the top")
+            yield self.listing(progress.key, path, params, None, progress, pages + 1)
+            return
+        since = self.since(progress.key)
         reached_old = False
-        for post in self.page_posts(page, response):
+        fresh = []
+        for post in page.posts:
             if post.created_at <= since:
                 reached_old = True
-                continue
-            stamp = self.cursor_time(post)  # a clock ahead must not skip posts
-            newest = stamp if newest is None else max(newest, stamp)
+            elif progress.before is None or self.cursor_time(post) <= float(progress.before):
+                fresh.append(post)  # newer ones were fetched by the run that left the gap
+        page.posts = fresh
+        oldest, newest = self.span(page.posts)
+        posts = self.page_posts(page, response)
+        progress.page([post.id for post in posts], oldest or progress.before, newest, page.next)
+        for post in posts:
             yield from self.with_thread(post)
         if page.next and not reached_old and pages < self.options.max_pages:
-            yield self.listing(key, path, params, page.next, newest, pages + 1)
+            yield self.listing(progress.key, path, params, page.next, progress, pages + 1)
             return
         if page.next and not reached_old:
             self.crawler.stats.inc_value("source/truncated")
-        if newest is not None:
-            yield Cursor(key, f"{newest:.0f}")
+        progress.finish(complete=not (page.next and not reached_old))
 
     def conversation_url(self, key: str) -> str:
         return self.api(f"/comments/{key.split(':', 1)[1].removeprefix('t3_')}", {"limit": 500})

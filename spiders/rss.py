@@ -8,7 +8,9 @@ that wrap every link in a redirect (``/url?...&url=<target>``) get the target.
 Option: ``feeds``, a list of feed URLs (a path without a scheme goes under
 ``base_url``). Each feed has its own cursor, keyed by the feed as configured.
 Entries without a date are reported and skipped. Feeds carry no replies, so
-the reply state of their posts stays unknown.
+the reply state of their posts stays unknown. A feed is one page of its latest
+entries and cannot page back: entries pushed out of it before a run reads it
+are out of reach.
 """
 
 from __future__ import annotations

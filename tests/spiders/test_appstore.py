@@ -6,6 +6,8 @@ from listener.config import Config
 from listener.errors import ConfigError
 from listener.threads import reply_state
 from spiders.appstore import AppStoreSpider, parse_reviews
+from spiders.progress import Gap
+from tests.spiders.bursts import KILLED, Burst, appstore_routes, burst_runs, ids
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
 
@@ -118,3 +120,44 @@ def test_html_page_with_status_200_is_counted_and_other_apps_continue():
         result = run(local_source("appstore", server.url, apps=["999", APP]))
     assert len(result.posts) == 4
     assert result.stats["source/errors/not_json"] == 1
+
+
+# -- bursts ---------------------------------------------------------------------
+
+def test_a_burst_beyond_max_pages_is_fetched_by_the_next_run_and_then_only_new_reviews():
+    burst = Burst(55)
+    with LocalServer(appstore_routes(burst, APP)) as server:
+        source = local_source("appstore", server.url, apps=[APP], max_pages=3)
+        first, second, third, new = burst_runs(burst, lambda cursors: run(source, cursors))
+    assert len(first.posts) == 30 and Gap.parse(first.cursors[f"{APP}/es"]).resume == "4"
+    assert server.paths()[3] == reviews(APP, page=4)  # run 2 goes on where run 1 stopped
+    assert len(ids(first, second)) == len(set(ids(first, second))) == 55
+    assert second.cursors[f"{APP}/es"] == str(burst.time(55))
+    assert sorted(ids(third)) == sorted(f"appstore:r{n}" for n in new)
+
+
+def test_reviews_that_arrive_between_the_runs_of_a_gap_come_once_in_the_run_after():
+    burst = Burst(55)
+    with LocalServer(appstore_routes(burst, APP)) as server:
+        source = local_source("appstore", server.url, apps=[APP], max_pages=3)
+        first = run(source)
+        new = burst.add(3)  # page 4 now starts with reviews run 1 read
+        second = run(source, first.cursors)
+        third = run(source, second.cursors)
+    assert "appstore:r27" not in ids(second) and "appstore:r1" in ids(second)
+    assert set(ids(first, second, third)) == {f"appstore:r{n}" for n in burst.numbers}
+    assert sorted(ids(third)) == sorted(f"appstore:r{n}" for n in new)
+
+
+def test_a_crawl_killed_mid_listing_keeps_the_cursor_of_the_pages_it_delivered():
+    burst = Burst(55)
+    burst.stalled = 3
+    with LocalServer(appstore_routes(burst, APP)) as server:
+        source = local_source("appstore", server.url, apps=[APP], max_pages=10)
+        killed = run(source, **KILLED)
+        burst.stalled = None
+        rest = run(source, killed.cursors)
+    assert any("killed after" in error for error in killed.errors)
+    assert len(killed.posts) == 20 and Gap.parse(killed.cursors[f"{APP}/es"]).resume == "3"
+    assert len(ids(killed, rest)) == len(set(ids(killed, rest))) == 55
+    assert rest.cursors[f"{APP}/es"] == str(burst.time(55))

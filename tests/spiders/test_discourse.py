@@ -6,6 +6,8 @@ from listener.config import Config, EntityConfig
 from listener.records import parse_time
 from listener.threads import answer_state
 from spiders.discourse import Brand, parse_latest, parse_search, parse_topic
+from spiders.progress import Gap
+from tests.spiders.bursts import KILLED, Burst, burst_runs, discourse_routes, ids
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
 
@@ -245,3 +247,46 @@ def test_api_key_is_sent_from_the_named_environment_variables(monkeypatch):
                          api_username_env="FORUM_USER"))
     assert server.requests[0].headers["Api-Key"] == "k-123"
     assert server.requests[0].headers["Api-Username"] == "listener"
+
+
+# -- bursts ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode, key, asked", [("search", "cinesa", "search.json"), ("latest", "latest", "latest.json")])
+def test_a_burst_beyond_max_pages_is_fetched_by_the_next_run_and_then_only_new_posts(mode, key, asked):
+    burst = Burst(55)
+    with LocalServer(discourse_routes(burst)) as server:
+        source = local_source("discourse", server.url, mode=mode, queries=["cinesa"], max_pages=3, max_topics=100)
+        first, second, third, new = burst_runs(burst, lambda cursors: run(source, cursors))
+    resume = Gap.parse(first.cursors[key]).resume
+    assert len(first.posts) == 30 and resume == ("4" if mode == "search" else "3")
+    pages = [r.param("page") for r in server.requests if r.path == f"/{asked}"]
+    assert pages[3] == resume  # run 2 goes on where run 1 stopped
+    assert len(ids(first, second)) == len(set(ids(first, second))) == 55
+    assert float(second.cursors[key]) == burst.time(55)
+    assert sorted(ids(third)) == sorted(f"discourse:{n}/1" for n in new)
+
+
+def test_latest_stopped_by_max_topics_reads_the_rest_of_its_page_in_the_next_run():
+    burst = Burst(25)
+    with LocalServer(discourse_routes(burst)) as server:
+        source = local_source("discourse", server.url, mode="latest", max_topics=14)
+        first, second, third, new = burst_runs(burst, lambda cursors: run(source, cursors))
+    assert len(first.posts) == 14 and Gap.parse(first.cursors["latest"]).resume == "1"  # page 1 again: half read
+    assert set(ids(first, second)) == {f"discourse:{n}/1" for n in range(1, 26)}
+    assert "discourse:13/1" not in ids(second)  # read by run 1 (the oldest it read, 12, may come twice)
+    assert sorted(ids(third)) == sorted(f"discourse:{n}/1" for n in new)
+
+
+@pytest.mark.parametrize("mode, key", [("search", "cinesa"), ("latest", "latest")])
+def test_a_crawl_killed_mid_listing_keeps_the_cursor_of_the_pages_it_delivered(mode, key):
+    burst = Burst(55)
+    burst.stalled = 3
+    with LocalServer(discourse_routes(burst)) as server:
+        source = local_source("discourse", server.url, mode=mode, queries=["cinesa"], max_pages=10, max_topics=100)
+        killed = run(source, **KILLED)
+        burst.stalled = None
+        rest = run(source, killed.cursors)
+    assert any("killed after" in error for error in killed.errors)
+    assert len(killed.posts) == 20 and Gap.parse(killed.cursors[key]).resume == ("3" if mode == "search" else "2")
+    assert len(ids(killed, rest)) == len(set(ids(killed, rest))) == 55
+    assert float(rest.cursors[key]) == burst.time(55)

@@ -6,6 +6,8 @@ from scrapy.http import HtmlResponse
 from listener.config import Config, EntityConfig
 from listener.errors import ConfigError
 from spiders.html import HTMLOptions, HTMLSpider, parse_item, parse_list
+from spiders.progress import Gap
+from tests.spiders.bursts import HTML_FORUM, KILLED, Burst, burst_runs, html_routes, ids
 from tests.spiders.helpers import fixture_bytes, local_source, run
 from tests.spiders.server import LocalServer, Reply
 
@@ -257,3 +259,52 @@ def test_max_items_caps_the_item_pages_fetched():
         result = run(local_source("html", server.url, **FORUM, max_items=1), **QUICK)
     assert [p for p in server.paths() if p.startswith("/t/")] == ["/t/101-cinesa-la-maquinista-sonido"]
     assert result.stats["source/truncated"] >= 1
+
+
+# -- bursts ---------------------------------------------------------------------
+
+def test_a_burst_beyond_max_pages_is_fetched_by_the_next_run_and_then_only_new_posts():
+    burst = Burst(55)
+    with LocalServer(html_routes(burst)) as server:
+        source = local_source("html", server.url, **HTML_FORUM, max_pages=3)
+        first, second, third, new = burst_runs(burst, lambda cursors: run(source, cursors, **QUICK))
+    assert len(first.posts) == 30 and Gap.parse(first.cursors["posts"]).resume == f"{server.url}/f/burst?page=4"
+    lists = [r.param("page") for r in server.requests if r.path == "/f/burst"]
+    assert lists[:4] == [None, "2", "3", "4"]  # run 2 goes on where run 1 stopped
+    assert len(ids(first, second)) == len(set(ids(first, second))) == 55
+    assert float(second.cursors["posts"]) == burst.time(55)
+    assert sorted(p.author for p in third.posts) == sorted(f"user{n}" for n in new)
+
+
+def test_a_crawl_killed_mid_listing_keeps_the_cursor_of_the_pages_it_delivered():
+    burst = Burst(55)
+    burst.stalled = 3
+    with LocalServer(html_routes(burst)) as server:
+        source = local_source("html", server.url, **HTML_FORUM, max_pages=10)
+        killed = run(source, **QUICK, **KILLED)
+        burst.stalled = None
+        rest = run(source, killed.cursors, **QUICK)
+    assert any("killed after" in error for error in killed.errors)
+    assert len(killed.posts) == 20 and Gap.parse(killed.cursors["posts"]).resume == f"{server.url}/f/burst?page=3"
+    assert len(ids(killed, rest)) == len(set(ids(killed, rest))) == 55
+    assert float(rest.cursors["posts"]) == burst.time(55)
+
+
+def test_each_list_url_of_a_site_keeps_its_own_cursor_and_an_old_site_cursor_carries_over():
+    burst = Burst(12)
+    options = {**HTML_FORUM, "start_urls": ["/f/burst", "/f/burst?page=2"], "max_pages": 1}
+    with LocalServer(html_routes(burst)) as server:
+        result = run(local_source("html", server.url, **options), {"posts": str(burst.time(1))}, **QUICK)
+    assert Gap.parse(result.cursors[f"posts {server.url}/f/burst"]).resume == f"{server.url}/f/burst?page=2"
+    assert float(result.cursors[f"posts {server.url}/f/burst?page=2"]) == burst.time(2)
+    assert sorted(p.author for p in result.posts) == sorted(f"user{n}" for n in range(2, 13))  # 1 was fetched
+
+
+def test_a_gap_whose_list_page_is_gone_is_read_from_the_list_start_and_said():
+    burst = Burst(15)
+    with LocalServer(html_routes(burst)) as server:
+        gap = Gap(str(burst.time(0)), str(burst.time(5)), str(burst.time(15)), f"{server.url}/f/archived?page=2")
+        result = run(local_source("html", server.url, **HTML_FORUM), {"posts": gap.value()}, **QUICK)
+    assert any("the list page a gap goes on from is gone" in error for error in result.errors)
+    assert {p.author for p in result.posts} == {f"user{n}" for n in range(1, 16)}
+    assert float(result.cursors["posts"]) == burst.time(15)

@@ -51,3 +51,30 @@ def test_a_post_that_never_comes_is_passed_once_the_crawl_finished():
     progress.finish(complete=True)
     assert told == []
     assert progress.settle() == 1 and told[-1] == "200"
+
+
+def test_a_listing_paged_by_place_keeps_where_it_goes_on_and_the_next_run_starts_there():
+    progress, told = listing(after="100")
+    progress.page(["a"], "190", "200", resume="2")
+    progress.page(["b"], "150", "180", resume="3")
+    progress.delivered("a")
+    progress.delivered("b")
+    progress.finish(complete=False)
+    assert Gap.parse(told[-1]) == Gap("100", "150", "200", "3")
+    again, _ = listing(told[-1])
+    assert (again.after, again.before, again.resume) == ("100", "150", "3")
+
+
+def test_a_gap_without_a_place_reads_as_before():
+    assert Gap.parse('{"after": "1", "before": "2", "newest": "3"}').resume is None
+    assert "resume" not in Gap("1", "2", "3").value()
+
+
+def test_a_placeholder_is_owed_until_the_posts_it_holds_are_delivered():
+    progress, told = listing(after="100")
+    progress.page(["topic 7"], None, None, resume="1")
+    progress.expand("topic 7", ["a", "b"], "120", "160")
+    progress.delivered("a")
+    assert told == []
+    progress.delivered("b")
+    assert Gap.parse(told[-1]) == Gap("100", "120", "160", "1")

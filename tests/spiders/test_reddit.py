@@ -2,8 +2,10 @@ import base64
 
 from listener.config import Config, EntityConfig
 from listener.threads import reply_state, thread_facts
+from spiders.progress import Gap
 from spiders.reddit import parse_conversation, parse_listing
 from spiders.settings import PROJECT_URL
+from tests.spiders.bursts import KILLED, Burst, burst_runs, ids, reddit_new
 from tests.spiders.helpers import fixture, local_source, run
 from tests.spiders.server import LocalServer, Reply
 
@@ -124,3 +126,51 @@ def test_subreddits_get_search_and_new_listings():
     sub_search = next(r for r in server.requests if r.path == "/r/cinesa/search.json")
     assert sub_search.param("restrict_sr") == "1" and sub_search.param("sort") == "new"
     assert "r/cinesa/new" in result.cursors
+
+
+# -- bursts ---------------------------------------------------------------------
+
+NEW = "r/cinesa/new"
+
+
+def _burst_source(url, **options):
+    return local_source("reddit", url, subreddits=["cinesa"], search=False, threads=False, limit=10, **options)
+
+
+def test_a_burst_beyond_max_pages_is_fetched_by_the_next_run_and_then_only_new_posts():
+    burst = Burst(55)
+    with LocalServer({"/r/cinesa/new.json": reddit_new(burst)}) as server:
+        source = _burst_source(server.url, max_pages=3)
+        first, second, third, new = burst_runs(burst, lambda cursors: run(source, cursors))
+    assert len(first.posts) == 30 and Gap.parse(first.cursors[NEW]).resume == "t3_p26"
+    assert server.requests[3].param("after") == "t3_p26"  # run 2 goes on where run 1 stopped
+    assert len(ids(first, second)) == len(set(ids(first, second))) == 55
+    assert second.cursors[NEW] == str(burst.time(55))
+    assert sorted(ids(third)) == sorted(f"reddit:t3_p{n}" for n in new)
+
+
+def test_a_crawl_killed_mid_listing_keeps_the_cursor_of_the_pages_it_delivered():
+    burst = Burst(55)
+    burst.stalled = 3
+    with LocalServer({"/r/cinesa/new.json": reddit_new(burst)}) as server:
+        source = _burst_source(server.url, max_pages=10)
+        killed = run(source, **KILLED)
+        burst.stalled = None
+        rest = run(source, killed.cursors)
+    assert any("killed after" in error for error in killed.errors)
+    assert len(killed.posts) == 20 and Gap.parse(killed.cursors[NEW]).resume == "t3_p36"
+    assert len(ids(killed, rest)) == len(set(ids(killed, rest))) == 55
+    assert rest.cursors[NEW] == str(burst.time(55))
+
+
+def test_a_gap_whose_post_is_gone_is_read_again_from_the_top_and_said():
+    burst = Burst(55)
+    with LocalServer({"/r/cinesa/new.json": reddit_new(burst)}) as server:
+        source = _burst_source(server.url, max_pages=3)
+        runs = [run(source)]
+        burst.numbers.remove(26)  # the post the gap goes on after
+        while len(runs) < 6 and Gap.parse(runs[-1].cursors[NEW]):
+            runs.append(run(source, runs[-1].cursors))
+    assert any("no longer goes on after t3_p26" in error for error in runs[1].errors)
+    assert sorted(ids(*runs)) == sorted(f"reddit:t3_p{n}" for n in range(1, 56))  # each once
+    assert runs[-1].cursors[NEW] == str(burst.time(55))
