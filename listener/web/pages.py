@@ -6,10 +6,12 @@ from __future__ import annotations
 import secrets
 from datetime import date
 from importlib import resources
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import QueryParams
 
 from listener.errors import ConflictError, ListenerError, TransitionError
 from listener.feedback import BOOLEAN_LABELS, LabelError
@@ -116,6 +118,24 @@ def filter_options(web) -> dict:
     }
 
 
+TODAY_FACETS = ("source", "intent")
+
+
+def todays_counts(web, user: str) -> dict:
+    """The inbox's posts of today (the team's day) per source and per intent, each with the link that lists them."""
+    today = web.now().astimezone(ZoneInfo(web.zone)).date().isoformat()
+    day = read_selection(QueryParams({"since": today, "until": today}), user, INBOX_SORTS, "priority", inbox=True)
+    result = web.backend.search(day.query(web.zone, limit=0, facets=TODAY_FACETS, surface=True))
+
+    def link(name: str, value: str) -> str:
+        return "/inbox?" + urlencode({name: value, "since": today, "until": today})
+
+    return {
+        "day": today, "total": result.total, "all": "/inbox?" + urlencode({"since": today, "until": today}),
+        "facets": {name: [(value, count, link(name, value)) for value, count in result.facets.get(name, [])] for name in TODAY_FACETS},
+    }
+
+
 @router.get("/inbox")
 def inbox(request: Request):
     web, session = web_of(request), session_of(request)
@@ -126,7 +146,7 @@ def inbox(request: Request):
     rows = [(hit, sla_view(hit, web.config.schedule, now)) for hit in result.hits]
     return web.render(
         request, "inbox.html", rows=rows, total=result.total, selection=selection, options=filter_options(web),
-        sorts=INBOX_SORTS, limit=limit, post_url=post_url, can_work=session.role in AGENTS,
+        sorts=INBOX_SORTS, limit=limit, post_url=post_url, can_work=session.role in AGENTS, today=todays_counts(web, session.user),
     )
 
 

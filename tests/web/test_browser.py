@@ -96,7 +96,7 @@ def test_an_agent_works_a_post_from_the_inbox_to_answered(browser, site, shot):
     shot(page, site, "1-inbox")
 
     page.get_by_label("Brand or competitor").select_option("Yelmo Cines")
-    page.get_by_label("Intent").select_option("complaint")
+    page.locator("form.filters").get_by_label("Intent").select_option("complaint")
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(r"entity=Yelmo"))
     expect(rows).to_have_count(3)
@@ -390,4 +390,36 @@ def test_rates_show_with_their_n_when_enough_posts_back_them(browser, any_n_site
     expect(yelmo.nth(4)).to_have_text("50% n=6")
     expect(yelmo.nth(6)).to_have_text("80% n=5")
     expect(yelmo.nth(7)).to_have_text("30m n=1")
+    page.context.close()
+
+
+@pytest.fixture
+def midnight_site(backend):
+    """Two more posts: one at 00:30 in Madrid today (23:30 UTC the day before), one at 23:30 in Madrid yesterday."""
+    from tests.web.corpus import item
+
+    backend.upsert([item(960, "¿Cinesa abre en Navidad?", -570, source="youtube"),
+                    item(961, "¿Cinesa abre en Reyes?", -630, source="tiktok")])
+    backend.refresh()
+    yield from serve(backend)
+
+
+def test_the_inbox_counts_todays_posts_per_source_and_intent_each_a_link_to_them(browser, midnight_site, shot):
+    site = midnight_site
+    page = logged_in(browser, site, "ana")
+    sources = page.get_by_role("list", name="By source")
+    expect(sources.get_by_role("link")).to_have_text(["twitter 8", "forum 1", "mastodon 1", "reddit 1", "youtube 1"])
+    intents = page.get_by_role("list", name="By intent")
+    expect(intents.get_by_role("link", name="complaint 5")).to_be_visible()
+    expect(intents.get_by_role("link", name="question 4")).to_be_visible()
+    expect(page.locator(".today h2")).to_contain_text("2026-11-20 · 12 to answer")  # the team's day: Madrid's
+    shot(page, site, "counts")
+
+    intents.get_by_role("link", name="complaint 5").click()
+    expect(page).to_have_url(re.compile(r"intent=complaint&since=2026-11-20&until=2026-11-20"))
+    expect(page.locator("h1")).to_have_text("Inbox 5 posts")
+    expect(page.locator(".rows .row")).to_have_count(5)
+    page.get_by_role("list", name="By source").get_by_role("link", name="youtube 1").click()
+    expect(page.locator(".rows .row")).to_have_count(1)
+    expect(page.locator(".rows")).to_contain_text("abre en Navidad")
     page.context.close()
