@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
@@ -32,28 +31,12 @@ from listener.records import Analysis, Post
 from nlp.attributes import attach_text, register, state
 from nlp.components import author, brands, customer, greeting, intents, lead, learned, sector  # noqa: F401  (factories)
 from nlp.language import LanguageDetector, load_identifier
+from nlp.text import MAX_CHARS, analysed_text  # noqa: F401  (MAX_CHARS: the limit, for callers)
 
 logger = logging.getLogger(__name__)
 
 OTHER = "other"
 SPACY_CODE = {OTHER: "xx"}
-# Longer posts are cut here: nothing a person writes needs more to be understood.
-MAX_CHARS = 100_000
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def analysed_text(post: Post) -> str:
-    """The text the analysis reads; mention offsets point into it (title, a blank line, then the text)."""
-    text = post.text or ""
-    if post.title:
-        text = f"{post.title}\n\n{text}"
-    text = text[:MAX_CHARS]
-    if not text.isascii():
-        # A lone surrogate (half of a broken emoji) cannot be encoded: it becomes U+FFFD, one character for one.
-        text = LONE_SURROGATE.sub("\ufffd", text)
-    return text
-
-
 def build_pipeline(language: str, config: Config, reading: str = "combined", models: str | None = None) -> Language:
     """The blank pipeline of ``language`` with every listener component configured from ``config``.
 

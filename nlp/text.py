@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from listener.records import Post
 
 WORD = re.compile(r"[^\W_]+(?:['’·][^\W_]+)*")
 HASHTAG = re.compile(r"(?<![\w#])#([^\W_][\w]*)")
@@ -53,6 +57,23 @@ class CharacterTable(dict):
         char = chr(code)
         kept = self[code] = char if self.keep(char) else self.other
         return kept
+
+
+# Longer posts are cut here: nothing a person writes needs more to be understood.
+MAX_CHARS = 100_000
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def analysed_text(post: Post) -> str:
+    """The text the analysis reads; mention offsets point into it (title, a blank line, then the text)."""
+    text = post.text or ""
+    if post.title:
+        text = f"{post.title}\n\n{text}"
+    text = text[:MAX_CHARS]
+    if not text.isascii():
+        # A lone surrogate (half of a broken emoji) cannot be encoded: it becomes U+FFFD, one character for one.
+        text = LONE_SURROGATE.sub("\ufffd", text)
+    return text
 
 
 # ``text.translate(LETTERS).split()``: the runs of letters of a text.

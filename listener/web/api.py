@@ -216,14 +216,14 @@ class EntityGapOut(BaseModel):
     name: str
     role: str
     posts: int
-    share_of_voice: float
-    complaints: int
-    complaint_rate: float | None
+    share_of_voice: float | None = Field(description="Null when all mentions in the window are fewer than `min_n`.")
+    complaints: int = Field(description="Complaints about it: a complaint naming several companies counts for the one it is about.")
+    complaint_rate: float | None = Field(description="Null under `min_n` posts.")
     posts_with_known_reply_state: int
     unanswered: int
-    unanswered_rate: float | None
+    unanswered_rate: float | None = Field(description="Null under `min_n` posts with a known reply state.")
     posts_with_reply_time: int
-    median_first_reply_seconds: float | None
+    median_first_reply_seconds: float | None = Field(description="Null under `min_n` timed replies.")
 
 
 class FlowOut(BaseModel):
@@ -253,6 +253,8 @@ class GapsOut(BaseModel):
     churn_flows: list[FlowOut]
     churn_unclear_direction: list[FlowOut]
     complaint_clusters: dict[str, list[ClusterOut]]
+    min_n: int = Field(description="The fewest posts a rate, share or median rests on (`web.gap_min_n`); under it, null.")
+    unclear_complaints: int = Field(description="Complaints naming several companies without telling which; counted for each.")
     truncated: bool = Field(description=f"A scan stopped at {SCAN_LIMIT} posts; medians, flows and clusters cover those.")
 
 
@@ -448,7 +450,7 @@ def _get(web, post_id: str):
 def _report(request: Request, since: date | None, until: date | None, interval: str | None):
     web = web_of(request)
     start, end = window(web.zone, web.now(), web.settings.gap_days, since, until)
-    return gap_report(web.backend, web.config, start, end, interval)
+    return gap_report(web.backend, web.config, start, end, interval, web.settings.gap_min_n)
 
 
 Interval = Annotated[Literal["hour", "day", "week", "month"] | None, Query(description="Default: from the span of the posts.")]
@@ -476,6 +478,8 @@ def gaps(request: Request, since: Day = None, until: Day = None, interval: Inter
             name: [{"label": c.label, "count": c.count, "post_ids": [h.id for h in c.examples]} for c in clusters]
             for name, clusters in report.clusters.items()
         },
+        "min_n": report.min_n,
+        "unclear_complaints": report.unclear_complaints,
         "truncated": report.truncated,
     }
 

@@ -141,7 +141,9 @@ def template_environment() -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.install_null_translations(newstyle=True)
     environment.filters["isolate"] = views.isolate
     environment.globals.update(
         age=views.age, duration=views.duration, handle=views.handle, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT, answer_label=views.answer_label, label_text=views.label_text,

@@ -1,7 +1,8 @@
 """Charts as inline SVG, drawn on the server: no scripts, readable without JavaScript.
 
-Every mark carries a ``<title>`` (a tooltip and a screen-reader label), and
-each chart's page also shows its numbers in a table.
+Every chart is an image to assistive technology (``role="img"``) whose
+``aria-label`` says what it shows in figures; every mark carries a ``<title>``
+(a tooltip), and each chart's page shows its numbers in a table beside it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def share_chart(timeline: list[tuple[datetime, dict[str, int]]], names: list[str
     if not timeline:
         body.append(_text(left + plot_w / 2, top + plot_h / 2, "No posts in this window", "middle"))
         return _svg(width, height, "Share of voice over time: no data", body)
+    totals = {name: sum(counts.get(name, 0) for _, counts in timeline) for name in names}
+    everything = sum(totals.values())
+    overall = ", ".join(f"{name} {totals[name]} ({100 * totals[name] / everything:.0f}%)" for name in names) if everything else "no mentions"
+    label = (f"Share of voice per entity over time, {len(timeline)} {interval} buckets from {timeline[0][0].strftime(LABEL_FORMATS[interval])} "
+             f"to {timeline[-1][0].strftime(LABEL_FORMATS[interval])}; mentions in all: {overall}")
     step = plot_w / len(timeline)
     every = max(1, len(timeline) // 8)
     fmt = LABEL_FORMATS[interval]
@@ -63,11 +69,11 @@ def share_chart(timeline: list[tuple[datetime, dict[str, int]]], names: list[str
             )
         if i % every == 0:
             body.append(_text(left + i * step + step / 2, height - bottom + 16, start.strftime(fmt), "middle"))
-    return _svg(width, height, "Share of voice per entity over time", body)
+    return _svg(width, height, label, body)
 
 
 def bar_chart(title: str, rows: list[tuple[str, float | None, str]], palette: dict[str, str], maximum: float | None = None) -> Markup:
-    """Horizontal bars: ``(name, value, shown text)``; a ``None`` value reads "no data"."""
+    """Horizontal bars: ``(name, value, shown text)``; a ``None`` value draws no bar and reads its text, or "no data"."""
     label_w, row_h, width = 100, 26, 340
     height = row_h * max(len(rows), 1) + 8
     top = max((v for _, v, _ in rows if v is not None), default=0)
@@ -77,7 +83,7 @@ def bar_chart(title: str, rows: list[tuple[str, float | None, str]], palette: di
         y = 4 + i * row_h
         body.append(_text(label_w - 6, y + 16, name, "end"))
         if value is None:
-            body.append(_text(label_w + 4, y + 16, "no data", cls="label muted"))
+            body.append(_text(label_w + 4, y + 16, shown or "no data", cls="label muted"))
             continue
         w = (width - label_w - 90) * (value / scale if scale else 0)
         body.append(
@@ -85,7 +91,8 @@ def bar_chart(title: str, rows: list[tuple[str, float | None, str]], palette: di
             f"<title>{escape(name)}: {escape(shown)}</title></rect>"
         )
         body.append(_text(label_w + w + 6, y + 16, shown))
-    return _svg(width, height, title, body)
+    summary = "; ".join(f"{name}: {shown or 'no data'}" for name, _, shown in rows)
+    return _svg(width, height, f"{title}. {summary}" if rows else title, body)
 
 
 def flow_chart(flows, palette: dict[str, str]) -> Markup:
@@ -127,4 +134,5 @@ def flow_chart(flows, palette: dict[str, str]) -> Markup:
         for node, (y0, y1) in spots.items():
             body.append(f'<rect x="{x - 3 if anchor == "end" else x}" y="{y0:.1f}" width="3" height="{y1 - y0:.1f}" fill="{palette.get(node, PALETTE[-1])}"/>')
             body.append(_text(x + dx, (y0 + y1) / 2 + 4, node, anchor))
-    return _svg(width, height, "Churn flows between the brand and competitors", body)
+    summary = "; ".join(f"{f.source} to {f.target}: {f.count} post{'' if f.count == 1 else 's'}" for f in flows)
+    return _svg(width, height, f"Churn flows between the brand and competitors. {summary}", body)

@@ -78,8 +78,9 @@ def gaps_csv(report: GapReport, delimiter: str = ",") -> Iterator[str]:
 
 def timeline_csv(report: GapReport, delimiter: str = ",") -> Iterator[str]:
     rows = (
-        [format_time(start), name, counts.get(name, 0), counts.get(name, 0) / sum(counts.values()) if counts else 0.0]
+        [format_time(start), name, counts.get(name, 0), counts.get(name, 0) / total if total else 0.0]
         for start, counts in report.timeline
+        for total in [sum(counts.values())]
         for name in [e.name for e in report.entities]
     )
     return _rows(["bucket_start", "entity", "posts", "share_of_voice"], rows, delimiter)

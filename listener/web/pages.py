@@ -6,10 +6,12 @@ from __future__ import annotations
 import secrets
 from datetime import date
 from importlib import resources
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import QueryParams
 
 from listener.errors import ConflictError, ListenerError, TransitionError
 from listener.feedback import BOOLEAN_LABELS, LabelError
@@ -17,7 +19,7 @@ from listener.index.base import INTERVALS
 from listener.records import ANSWER_STATES, CUSTOMER_STATUSES, INTENTS, STATUSES
 from listener.sending import SendFailedError, new_key
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
-from listener.web.charts import bar_chart, colors, flow_chart, share_chart
+from listener.web.charts import LABEL_FORMATS, bar_chart, colors, flow_chart, share_chart
 from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, FilterError, read_date, read_selection, window
 from listener.web.gaps import gap_report
 from listener.web.precision import precision_report
@@ -116,6 +118,24 @@ def filter_options(web) -> dict:
     }
 
 
+TODAY_FACETS = ("source", "intent")
+
+
+def todays_counts(web, user: str) -> dict:
+    """The inbox's posts of today (the team's day) per source and per intent, each with the link that lists them."""
+    today = web.now().astimezone(ZoneInfo(web.zone)).date().isoformat()
+    day = read_selection(QueryParams({"since": today, "until": today}), user, INBOX_SORTS, "priority", inbox=True)
+    result = web.backend.search(day.query(web.zone, limit=0, facets=TODAY_FACETS, surface=True))
+
+    def link(name: str, value: str) -> str:
+        return "/inbox?" + urlencode({name: value, "since": today, "until": today})
+
+    return {
+        "day": today, "total": result.total, "all": "/inbox?" + urlencode({"since": today, "until": today}),
+        "facets": {name: [(value, count, link(name, value)) for value, count in result.facets.get(name, [])] for name in TODAY_FACETS},
+    }
+
+
 @router.get("/inbox")
 def inbox(request: Request):
     web, session = web_of(request), session_of(request)
@@ -126,7 +146,7 @@ def inbox(request: Request):
     rows = [(hit, sla_view(hit, web.config.schedule, now)) for hit in result.hits]
     return web.render(
         request, "inbox.html", rows=rows, total=result.total, selection=selection, options=filter_options(web),
-        sorts=INBOX_SORTS, limit=limit, post_url=post_url, can_work=session.role in AGENTS,
+        sorts=INBOX_SORTS, limit=limit, post_url=post_url, can_work=session.role in AGENTS, today=todays_counts(web, session.user),
     )
 
 
@@ -276,11 +296,11 @@ def gaps(request: Request, session=Depends(require(ANALYSTS))):
     if interval not in (None, *INTERVALS):
         raise FilterError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
     since, until = window(web.zone, web.now(), web.settings.gap_days, since_day, until_day)
-    report = gap_report(web.backend, web.config, since, until, interval)
+    report = gap_report(web.backend, web.config, since, until, interval, web.settings.gap_min_n)
     palette = colors([e.name for e in report.entities])
     return web.render(
         request, "gaps.html", report=report, charts=gap_charts(report, palette), palette=palette, post_url=post_url,
-        since_day=since_day, until_day=until_day, interval=interval, export=request.url.query,
+        since_day=since_day, until_day=until_day, interval=interval, export=request.url.query, bucket_format=LABEL_FORMATS[report.interval],
     )
 
 
@@ -293,11 +313,13 @@ def precision(request: Request, session=Depends(require(ANALYSTS))):
 
 def gap_charts(report, palette: dict[str, str]) -> dict:
     def rate(value: float | None, part: int, whole: int) -> tuple[float | None, str]:
-        return (None, "") if value is None else (100 * value, f"{100 * value:.0f}% ({part}/{whole})")
+        if value is None:
+            return None, f"n={whole}, too few for a rate" if whole else "no posts"
+        return 100 * value, f"{100 * value:.0f}% ({part}/{whole})"
 
     def minutes(e) -> tuple[float | None, str]:
         if e.median_first_reply is None:
-            return None, ""
+            return None, f"n={e.timed_replies}, too few for a median" if e.timed_replies else "no timed replies"
         return e.median_first_reply.total_seconds() / 60, f"{duration(e.median_first_reply)} (n={e.timed_replies})"
 
     entities = report.entities

@@ -43,6 +43,10 @@ class WebSettings(BaseModel):
     session_hours: float = Field(12, gt=0, le=24 * 30, description="How long a login lasts.")
     page_size: int = Field(25, ge=1, le=500, description="Posts per page in the inbox and search.")
     gap_days: int = Field(30, ge=1, le=3650, description="Default window of the competitor page, in days.")
+    gap_min_n: int = Field(
+        10, ge=1, le=100_000, description="The competitor page shows a rate, share or median only when it rests on at least "
+        "this many posts; under it, only the count (n=3).",
+    )
     reply_templates: str | None = Field(
         None, description=f"The sector's reply templates: a built-in set ({', '.join(SECTORS)}) or a file, relative to this "
         "configuration file unless absolute."

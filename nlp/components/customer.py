@@ -18,7 +18,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from listener.records import Mention
+from nlp.about import complained_of, distance
 from nlp.attributes import phrases, reading, register
 from nlp.lexicons import Lexicon
 
@@ -49,17 +49,17 @@ class CustomerClassifier:
         deciding = "prospect" in found
         if cues and mentions:
             # Each cue speaks of the company nearest to it; one that speaks of the brand makes a customer.
-            spoken_of = [min(mentions, key=lambda m: _distance(m, start, end)) for start, end in cues]
+            spoken_of = [min(mentions, key=lambda m: distance(m, start, end)) for start, end in cues]
             brand = next((m for m in spoken_of if m.role == "brand"), None)
             if brand is not None:
                 return "customer", brand.entity
-            nearest = min(mentions, key=lambda m: min(_distance(m, start, end) for start, end in cues))
+            nearest = min(mentions, key=lambda m: min(distance(m, start, end) for start, end in cues))
             if intents & (ASKING | UNHAPPY):
                 return "prospect", nearest.entity
             return "unknown", nearest.entity
         if mentions and "complaint" in intents and "experience" in found:
             # A complaint told from the author's own experience comes from a customer of the company it is about.
-            about = _complained_of(mentions, found.get("complaint", ()))
+            about = complained_of(mentions, found.get("complaint", ()))
             if about is not None and about.role == "brand":
                 return "customer", about.entity
         if current.sector and (intents & ASKING or deciding):
@@ -67,24 +67,6 @@ class CustomerClassifier:
         if any(m.role == "competitor" for m in mentions) and intents & UNHAPPY:
             return "prospect", None
         return "unknown", None
-
-
-def _complained_of(mentions: tuple[Mention, ...], complaints: list[tuple[int, int]]) -> Mention | None:
-    """The mention a complaint is about: the one nearest a complaint phrase, or the only company named."""
-    if complaints:
-        return min(mentions, key=lambda m: min(_distance(m, start, end) for start, end in complaints))
-    if len({m.entity for m in mentions}) == 1:
-        return mentions[0]
-    return None
-
-
-def _distance(mention: Mention, start: int, end: int) -> int:
-    """Characters between a mention and a cue; a mention inside the cue counts from the cue's end."""
-    if mention.end <= start:
-        return start - mention.end
-    if mention.start >= end:
-        return mention.start - end
-    return end - mention.end
 
 
 @Language.factory("listener_customer")

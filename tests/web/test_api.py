@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import pytest
 
-from tests.web.helpers import PASSWORD, log_in
-from tests.web.corpus import BLUESKY_ID
+from listener.records import Mention
+from listener.web import create_app
+from tests.web.helpers import PASSWORD, USERS, log_in
+from tests.web.corpus import BLUESKY_ID, NOW, config, item
 
 # -- public and session --------------------------------------------------------------
 
@@ -303,8 +306,14 @@ def test_a_csrf_token_of_another_session_is_refused(app, agent):
 # -- analysts ---------------------------------------------------------------------------------
 
 
-def test_gaps_report_per_entity(analyst):
-    body = analyst.get("/api/gaps").json()
+@pytest.fixture
+def any_n_analyst(backend):
+    """An analyst of a team that shows rates whatever their n."""
+    return log_in(create_app(config(gap_min_n=1), backend, users=USERS, now=lambda: NOW), "marta")
+
+
+def test_gaps_report_per_entity(any_n_analyst):
+    body = any_n_analyst.get("/api/gaps").json()
     entities = {e["name"]: e for e in body["entities"]}
     assert list(entities) == ["Cinesa", "Yelmo Cines", "Kinépolis"]
     yelmo = entities["Yelmo Cines"]
@@ -313,6 +322,39 @@ def test_gaps_report_per_entity(analyst):
     assert yelmo["median_first_reply_seconds"] == 1800
     assert entities["Kinépolis"]["median_first_reply_seconds"] == 7200
     assert sum(e["share_of_voice"] for e in body["entities"]) == pytest.approx(1)
+    # "Adiós Cinesa, me voy a Kinépolis": the complaint is about Cinesa, which the author leaves.
+    assert (entities["Cinesa"]["complaints"], entities["Kinépolis"]["complaints"]) == (2, 0)
+    assert body["unclear_complaints"] == 0
+
+
+def test_gaps_leave_out_rates_under_the_minimum_n_and_keep_the_counts(analyst):
+    body = analyst.get("/api/gaps").json()
+    assert body["min_n"] == 10
+    yelmo = next(e for e in body["entities"] if e["name"] == "Yelmo Cines")
+    assert (yelmo["posts"], yelmo["complaints"], yelmo["posts_with_known_reply_state"], yelmo["posts_with_reply_time"]) == (6, 3, 5, 1)
+    assert yelmo["complaint_rate"] is None and yelmo["unanswered_rate"] is None and yelmo["median_first_reply_seconds"] is None
+    assert yelmo["share_of_voice"] == pytest.approx(6 / 17)  # 17 mentions in all: enough for a share
+
+
+def test_a_complaint_naming_two_competitors_counts_for_the_one_it_is_about(backend, any_n_analyst):
+    text = "Me cambio de Yelmo a Kinépolis, Yelmo no funciona nunca"
+    post = item(900, text, 45, intents=("complaint", "churn"))
+    second = Mention("Yelmo Cines", "competitor", "Yelmo", text.rindex("Yelmo"), text.rindex("Yelmo") + 5, "name")
+    backend.upsert([replace(post, analysis=replace(post.analysis, mentions=(*post.analysis.mentions, second)))])
+    backend.refresh()
+    entities = {e["name"]: e for e in any_n_analyst.get("/api/gaps").json()["entities"]}
+    assert entities["Yelmo Cines"]["complaints"] == 4 and entities["Kinépolis"]["complaints"] == 0
+    clusters = any_n_analyst.get("/api/gaps").json()["complaint_clusters"]
+    assert "Kinépolis" not in clusters
+    assert any("twitter:900" in c["post_ids"] for c in clusters["Yelmo Cines"])
+
+
+def test_gaps_series_has_every_day_of_the_window_empty_ones_at_zero(analyst):
+    body = analyst.get("/api/gaps", params={"interval": "day", "since": "2026-11-18", "until": "2026-11-22"}).json()
+    # Madrid's 18 Nov starts at 23:00 UTC on the 17th; UTC day buckets from the 17th to the 22nd.
+    assert [p["start"][:10] for p in body["timeline"]] == ["2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22"]
+    assert body["timeline"][0]["counts"] == {"Cinesa": 0, "Yelmo Cines": 0, "Kinépolis": 0}
+    assert body["timeline"][3]["counts"] == {"Cinesa": 9, "Yelmo Cines": 6, "Kinépolis": 2}
 
 
 def test_gaps_report_share_of_voice_over_time(analyst):
@@ -320,7 +362,8 @@ def test_gaps_report_share_of_voice_over_time(analyst):
     assert body["interval"] == "hour"
     assert [p["start"] for p in body["timeline"]] == ["2026-11-20T09:00:00Z", "2026-11-20T10:00:00Z"]
     assert body["timeline"][0]["counts"] == {"Cinesa": 3, "Kinépolis": 1, "Yelmo Cines": 3}
-    assert analyst.get("/api/gaps", params={"interval": "day"}).json()["timeline"][0]["counts"]["Cinesa"] == 9
+    by_day = {p["start"]: p["counts"] for p in analyst.get("/api/gaps", params={"interval": "day"}).json()["timeline"]}
+    assert by_day["2026-11-20T00:00:00Z"]["Cinesa"] == 9 and by_day["2026-11-19T00:00:00Z"]["Cinesa"] == 0
 
 
 def test_gaps_report_churn_flows_and_complaint_clusters(analyst):
@@ -347,8 +390,8 @@ def read_csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.text)))
 
 
-def test_gaps_csv(analyst):
-    rows = read_csv(analyst.get("/api/export/gaps.csv"))
+def test_gaps_csv(any_n_analyst):
+    rows = read_csv(any_n_analyst.get("/api/export/gaps.csv"))
     assert [r["entity"] for r in rows] == ["Cinesa", "Yelmo Cines", "Kinépolis"]
     assert rows[1]["complaint_rate"] == "0.5" and rows[1]["median_first_reply_minutes"] == "30.0"
 
@@ -356,6 +399,8 @@ def test_gaps_csv(analyst):
 def test_share_of_voice_csv(analyst):
     rows = read_csv(analyst.get("/api/export/share-of-voice.csv"))
     assert rows[0] == {"bucket_start": "2026-11-20T09:00:00Z", "entity": "Cinesa", "posts": "3", "share_of_voice": "0.4286"}
+    empty = read_csv(analyst.get("/api/export/share-of-voice.csv", params={"interval": "day", "since": "2026-11-19", "until": "2026-11-20"}))
+    assert {"bucket_start": "2026-11-19T00:00:00Z", "entity": "Kinépolis", "posts": "0", "share_of_voice": "0.0"} in empty
 
 
 def test_posts_csv_exports_every_match_and_defuses_formulas(analyst):

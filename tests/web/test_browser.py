@@ -61,7 +61,7 @@ def shot(request):
 
 def log_in(browser, site: Site, user: str, **options):
     """A browser logged in through the login form."""
-    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900}, **options)
+    context = browser.new_context(base_url=site.url, **{"viewport": {"width": 1280, "height": 900}, **options})
     page = context.new_page()
     page.goto("/inbox")
     expect(page).to_have_url(re.compile(r"/login"))
@@ -76,7 +76,7 @@ def logged_in(browser, site: Site, user: str, path: str = "/inbox", **options):
     """A browser with a session made on the server: for tests about what comes after logging in."""
     web = site.app.state.web
     session = web.sessions.create(user, web.users.get(user).role)
-    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900}, **options)
+    context = browser.new_context(base_url=site.url, **{"viewport": {"width": 1280, "height": 900}, **options})
     context.add_cookies([{"name": web.session_cookie, "value": session.token, "domain": "127.0.0.1", "path": "/", "secure": True, "httpOnly": True}])
     page = context.new_page()
     page.goto(path)
@@ -96,7 +96,7 @@ def test_an_agent_works_a_post_from_the_inbox_to_answered(browser, site, shot):
     shot(page, site, "1-inbox")
 
     page.get_by_label("Brand or competitor").select_option("Yelmo Cines")
-    page.get_by_label("Intent").select_option("complaint")
+    page.locator("form.filters").get_by_label("Intent").select_option("complaint")
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(r"entity=Yelmo"))
     expect(rows).to_have_count(3)
@@ -321,3 +321,105 @@ def test_a_throttled_login_says_when_to_try_again(browser, sqlite_site):
     expect(page.get_by_role("alert")).to_contain_text("Too many failed attempts")
     assert all(c["name"].endswith("login") for c in context.cookies())
     context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+PAGES = ["/inbox", "/posts/twitter:1", "/posts/reddit:3", "/posts/nowhere", "/search?q=app", "/gaps", "/gaps?interval=day", "/precision"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_fits_a_phone_screen(browser, sqlite_site, shot, path):
+    page = logged_in(browser, sqlite_site, "root", path, viewport=PHONE)
+    expect(page.locator("main > *").first).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    shot(page, sqlite_site, re.sub(r"\W+", "-", path).strip("-"))
+    assert width <= 390, f"{path} is {width} px wide on a 390 px screen"
+    page.context.close()
+
+
+def test_the_login_page_fits_a_phone_screen(browser, sqlite_site):
+    context = browser.new_context(base_url=sqlite_site.url, viewport=PHONE)
+    page = context.new_page()
+    page.goto("/login")
+    expect(page.get_by_label("Name")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_each_competitor_chart_is_labelled_and_has_a_table_with_its_numbers(browser, sqlite_site, shot):
+    page = logged_in(browser, sqlite_site, "marta", "/gaps")
+    charts = page.locator("svg.chart[role=img]")
+    expect(charts).to_have_count(5)
+    for label in [charts.nth(i).get_attribute("aria-label") for i in range(5)]:
+        assert re.search(r"\d", label), label  # a summary in figures, not only a title
+    share = page.get_by_role("img", name=re.compile("^Share of voice per entity over time"))
+    expect(share).to_have_attribute("aria-label", re.compile(r"Cinesa 9 \(53%\), Yelmo Cines 6 \(35%\), Kinépolis 2 \(12%\)"))
+    series = page.get_by_role("region", name="Share of voice over time, as a table").locator("tbody tr")
+    expect(series).to_have_count(2)
+    expect(series.first.locator("td")).to_have_text(["3", "3", "1", "7"])
+
+    # 6 posts name Yelmo: under the minimum n of 10, the n shows and the rate does not, in the chart and its table.
+    complaints = page.locator("figure").filter(has=page.get_by_role("img", name=re.compile("^Complaint rate")))
+    expect(complaints.get_by_role("img")).to_have_attribute("aria-label", re.compile("Yelmo Cines: n=6, too few for a rate"))
+    expect(complaints.locator("tbody tr").filter(has_text="Yelmo Cines").locator("td")).to_have_text(["3", "n=6"])
+    expect(page.locator("table.figures tbody tr").filter(has_text="Yelmo Cines").locator("td").nth(4)).to_have_text("n=6")
+    flows = page.locator("section:has(#churn)")
+    expect(flows.get_by_role("img")).to_have_attribute("aria-label", re.compile("Yelmo Cines to Cinesa: 1 post"))
+    expect(flows.locator("table").first.locator("tbody tr")).to_have_count(2)
+
+    page.goto("/gaps?interval=day&since=2026-11-18&until=2026-11-22")
+    days = page.get_by_role("region", name="Share of voice over time, as a table").locator("tbody tr")
+    expect(days).to_have_count(6)  # UTC days 17 to 22 Nov: every one, empty ones at 0
+    expect(days.nth(1).locator("td")).to_have_text(["0", "0", "0", "0"])
+    expect(days.nth(3).locator("td")).to_have_text(["9", "6", "2", "17"])
+    shot(page, sqlite_site, "days")
+    page.context.close()
+
+
+@pytest.fixture
+def any_n_site(sqlite_backend):
+    app = create_app(config(gap_min_n=1), sqlite_backend, users=USERS, now=lambda: NOW)
+    with running(app) as url:
+        yield Site(url, app, sqlite_backend.name)
+
+
+def test_rates_show_with_their_n_when_enough_posts_back_them(browser, any_n_site):
+    page = logged_in(browser, any_n_site, "marta", "/gaps")
+    yelmo = page.locator("table.figures tbody tr").filter(has_text="Yelmo Cines").locator("td")
+    expect(yelmo.nth(2)).to_have_text("35% n=17")  # share of voice, of all 17 mentions
+    expect(yelmo.nth(4)).to_have_text("50% n=6")
+    expect(yelmo.nth(6)).to_have_text("80% n=5")
+    expect(yelmo.nth(7)).to_have_text("30m n=1")
+    page.context.close()
+
+
+@pytest.fixture
+def midnight_site(backend):
+    """Two more posts: one at 00:30 in Madrid today (23:30 UTC the day before), one at 23:30 in Madrid yesterday."""
+    from tests.web.corpus import item
+
+    backend.upsert([item(960, "¿Cinesa abre en Navidad?", -570, source="youtube"),
+                    item(961, "¿Cinesa abre en Reyes?", -630, source="tiktok")])
+    backend.refresh()
+    yield from serve(backend)
+
+
+def test_the_inbox_counts_todays_posts_per_source_and_intent_each_a_link_to_them(browser, midnight_site, shot):
+    site = midnight_site
+    page = logged_in(browser, site, "ana")
+    sources = page.get_by_role("list", name="By source")
+    expect(sources.get_by_role("link")).to_have_text(["twitter 8", "forum 1", "mastodon 1", "reddit 1", "youtube 1"])
+    intents = page.get_by_role("list", name="By intent")
+    expect(intents.get_by_role("link", name="complaint 5")).to_be_visible()
+    expect(intents.get_by_role("link", name="question 4")).to_be_visible()
+    expect(page.locator(".today h2")).to_contain_text("2026-11-20 · 12 to answer")  # the team's day: Madrid's
+    shot(page, site, "counts")
+
+    intents.get_by_role("link", name="complaint 5").click()
+    expect(page).to_have_url(re.compile(r"intent=complaint&since=2026-11-20&until=2026-11-20"))
+    expect(page.locator("h1")).to_have_text("Inbox 5 posts")
+    expect(page.locator(".rows .row")).to_have_count(5)
+    page.get_by_role("list", name="By source").get_by_role("link", name="youtube 1").click()
+    expect(page.locator(".rows .row")).to_have_count(1)
+    expect(page.locator(".rows")).to_contain_text("abre en Navidad")
+    page.context.close()

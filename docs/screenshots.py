@@ -1,0 +1,92 @@
+"""Screenshots of the web app on the demo corpus, at desktop and phone width.
+
+    .venv/bin/python docs/screenshots.py [--out docs/screenshots]
+
+Runs ``listener demo --no-serve`` into a temporary data directory (real crawls
+of the bundled replay server, real NLP, SQLite), serves the web app on a free
+loopback port, logs in through the login form as the demo admin in Debian's
+Chromium (``LISTENER_CHROMIUM``, default /usr/bin/chromium) and saves full-page
+PNGs of the inbox, a post with its reply draft, the settings page (when the app
+has one) and the competitor page, each 1280 and 390 px wide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from listener.demo import run_demo  # noqa: E402
+from listener.index.sqlite import SQLiteBackend  # noqa: E402
+from listener.web import create_app, running  # noqa: E402
+from listener.web.app import users_path  # noqa: E402
+from listener.web.server import create_demo_users  # noqa: E402
+from listener.web.settings import web_settings  # noqa: E402
+
+CHROMIUM = os.environ.get("LISTENER_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="where the PNGs go")
+    out = parser.parse_args().out
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("docs/screenshots.py needs the playwright package (pip install playwright)", file=sys.stderr)
+        return 2
+    if not Path(CHROMIUM).exists():
+        print(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set LISTENER_CHROMIUM)", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="listener-screenshots-") as tmp:
+        config = run_demo(Path(tmp) / "demo", echo=lambda line: None)
+        settings = web_settings(config)
+        users = {role: (name, password) for name, role, password in create_demo_users(users_path(config, settings))}
+        with SQLiteBackend(config.data_path(config.index.path)) as backend, running(create_app(config, backend)) as url, \
+                sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for kind, width in WIDTHS.items():
+                for saved in shoot(browser, url, users["admin"], width, out, kind):
+                    print(saved)
+            browser.close()
+    return 0
+
+
+def shoot(browser, url: str, user: tuple[str, str], width: int, out: Path, kind: str):
+    context = browser.new_context(base_url=url, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Name").fill(user[0])
+    page.get_by_label("Password").fill(user[1])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/inbox")
+
+    def save(name: str) -> Path:
+        path = out / f"{name}-{kind}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    yield save("inbox")
+    page.locator(".rows .row a.text").first.click()
+    page.locator("#reply").wait_for()
+    yield save("post")
+    if page.goto("/settings").status != 404:
+        yield save("settings")
+    else:
+        print("no /settings page in this app: skipped", file=sys.stderr)
+    page.goto("/gaps")
+    yield save("gaps")
+    context.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
