@@ -108,5 +108,5 @@ def _describe(error: dict) -> tuple[str, str]:
     if error["type"] == "extra_forbidden":
         return key, f"unknown key {key!r} (valid keys: {', '.join(sorted(WebSettings.model_fields))})"
     reason = error["msg"].removeprefix("Value error, ")
-    found = "" if "found" in reason else f", found {error.get('input')!r}"
+    found = "" if "found" in reason or isinstance(error.get("input"), (dict, list)) else f", found {error.get('input')!r}"
     return key, f"{reason}{found}"
