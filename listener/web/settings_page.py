@@ -345,7 +345,12 @@ async def save_settings(request: Request, session=Depends(require(ADMINS))):
         except ConfigError as error:
             attach(form, error, positions)
             return _render(request, draft, form, status=422)
-        web.config_file.write(text)
+        try:
+            web.config_file.write(text)
+        except OSError as exc:
+            form.general.append(f"Cannot write {web.config_file.path} ({exc.strerror or exc}); the app keeps the "
+                                "configuration it had. Check the file's permissions and the free space.")
+            return _render(request, draft, form, status=503)
         web.apply_config(config, settings)
     logger.info("web: %s changed %s: %s", session.user, web.config_file.path, ", ".join(changed))
     session.flash(f"Saved to {web.config_file.path} and applied: {', '.join(changed)}.", "ok")
