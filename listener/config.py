@@ -93,6 +93,13 @@ class EntityConfig(Section):
     context: list[str] = []
     exclude: list[str] = []
 
+    @field_validator("name")
+    @classmethod
+    def _name_is_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("expected the name people know it by, found an empty one")
+        return value
+
     @field_validator("handles")
     @classmethod
     def _handles_start_with_at(cls, values: list[str]) -> list[str]:
@@ -331,12 +338,14 @@ def parse_config(text: str, origin: str = "<config>") -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, root, origin)) from None
+        problems = _describe(exc, root, origin)
+        raise ConfigError("; ".join(text for _, _, text in problems), problems=[(key, reason) for key, reason, _ in problems]) from None
     return config.model_copy(update={"origin": origin})
 
 
-def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> str:
-    messages = []
+def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> list[tuple[str, str, str]]:
+    """Each mistake as ``(key, what is wrong, the whole message with file and line)``."""
+    problems = []
     for error in exc.errors():
         loc = [part for part in error["loc"] if not _is_union_tag(part)]
         line = line_of(root, loc)
@@ -344,19 +353,21 @@ def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> str:
         where = f"{origin}, line {line}" if line else origin
         found = error.get("input")
         if error["type"] == "extra_forbidden":
-            text = f"{where}: unknown key {key!r}"
+            reason = f"unknown key {key!r}"
             parent = _model_for(loc[:-1])
             if parent is not None:
-                text += f" (valid keys: {', '.join(sorted(parent.model_fields))})"
+                reason += f" (valid keys: {', '.join(sorted(parent.model_fields))})"
+            text = f"{where}: {reason}"
         elif error["type"] == "missing":
-            text = f"{where}: {key}: missing required key"
+            reason = "missing required key"
+            text = f"{where}: {key}: {reason}"
         else:
             reason = error["msg"].removeprefix("Value error, ")
-            text = f"{where}: {key}: {reason}"
             if "found" not in reason:
-                text += f", found {found!r}"
-        messages.append(text)
-    return "; ".join(messages)
+                reason += f", found {found!r}"
+            text = f"{where}: {key}: {reason}"
+        problems.append((key, reason, text))
+    return problems
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -13,7 +13,14 @@ class ListenerError(Exception):
 
 
 class ConfigError(ListenerError):
+    """A configuration that cannot be used. ``problems`` lists its mistakes one by one, each as the key
+    it is about, written as in the file (``sources[0].interval``), and what is wrong with it."""
+
     hint = "Fix the configuration file; `listener init` writes a valid example."
+
+    def __init__(self, message: str, hint: str | None = None, problems: tuple[tuple[str, str], ...] = ()):
+        super().__init__(message, hint)
+        self.problems = tuple(problems)
 
 
 class InputError(ListenerError):

@@ -58,5 +58,9 @@ def housekeeping() -> None:
     _current().housekeeping()
 
 
+def config() -> None:
+    _current().check_config()
+
+
 def retention() -> None:
     _current().apply_retention()

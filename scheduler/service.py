@@ -10,7 +10,10 @@ file so that jobs survive restarts:
 - ``spikes``: alerts for many people reporting the same problem;
 - ``digest``: the daily digest, at ``alerts.digest.at`` local time;
 - ``housekeeping``: pruning old run records and alert keys;
-- ``retention``: with ``index.retention`` set, erasing posts published longer ago, daily.
+- ``retention``: with ``index.retention`` set, erasing posts published longer ago, daily;
+- ``config``: with a configuration file, reading it again when it changed (the web app's settings page
+  writes it): the brand, competitors and sector for the analysis, the sources' queries and intervals,
+  the schedule and the alerts apply without a restart; the data directory and index need one.
 
 Every job coalesces (a stopped scheduler catches up once, not once per missed
 interval), never runs twice at once (``max_instances=1``), and may start up
@@ -35,7 +38,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from listener import redaction
-from listener.config import Config
+from listener.config import Config, load_config
+from listener.errors import ConfigError
 from listener.erasure import erase_older_than
 from listener.index import open_backend
 from listener.pipeline import Pipeline
@@ -71,6 +75,7 @@ class Ticks:
     housekeeping: float = 3600.0
     retention: float = 86400.0
     heartbeat: float = 300.0
+    config: float = 30.0
 
 
 def _utcnow() -> datetime:
@@ -97,6 +102,7 @@ class ListenerService:
         redaction.watch_config(config)
         redaction.install()
         self.settings = alerts_config(config)
+        self._own_channels = channels is None
         self.channels = build_channels(self.settings) if channels is None else list(channels)
         self.crawler = crawler or spiders_crawler(settings=_crawl_log_settings())
         self.refresher = refresher or SpidersRefresher()
@@ -108,6 +114,7 @@ class ListenerService:
         self.scheduler: BackgroundScheduler | None = None
         self._lock = RunLock(config.data_path("scheduler.lock"))
         self._pipeline: Pipeline | None = None
+        self._config_stamp = _stamp(config.origin)
 
     # -- wiring -------------------------------------------------------------
 
@@ -117,6 +124,10 @@ class ListenerService:
         if self._pipeline is None:  # the analyzer is slow to load: once per service
             self._pipeline = Pipeline(self.config, self.backend, self.analyzer)
         self._pipeline.backend = self.backend
+        self._wire()
+
+    def _wire(self) -> None:
+        """The parts that read the configuration, over the open index and state."""
         self.notifier = Notifier(self.channels, self.state, self.counters)
         self.rechecker = AnswerRechecker(self.config, self.backend, self.state, self.refresher, self.counters, self.clock)
         self.prospects = ProspectWatch(self.notifier, self.settings.prospects, self.clock)
@@ -128,6 +139,40 @@ class ListenerService:
         self.sla = SlaWatch(self.config, self.backend, self.notifier, self.settings.sla, self.clock)
         self.spikes = SpikeWatch(self.config, self.backend, self.notifier, self.settings.spikes, self.clock)
         self.digest = DigestJob(self.config, self.backend, self.notifier, self.settings, self.clock)
+
+    def reload_config(self) -> bool:
+        """Apply the configuration file again if it changed since it was read; True when it was applied.
+
+        A file that no longer loads is logged and the configuration read before is
+        kept. The analyzer is rebuilt only when what it matches changed (the brand,
+        competitors, sector or languages); a change of ``data_dir`` or ``index`` is
+        logged and waits for a restart."""
+        origin, stamp = self.config.origin, _stamp(self.config.origin)
+        if origin is None or stamp == self._config_stamp:
+            return False
+        self._config_stamp = stamp
+        try:
+            config = load_config(origin)
+            settings = alerts_config(config)
+            channels = build_channels(settings) if self._own_channels else self.channels
+        except ConfigError as exc:
+            logger.error("configuration not applied, the one read before is kept: %s", exc)
+            return False
+        if (config.data_dir, config.index) != (self.config.data_dir, self.config.index):
+            logger.warning("configuration: data_dir and index changes apply at the next start")
+            config = config.model_copy(update={"data_dir": self.config.data_dir, "index": self.config.index})
+        redaction.watch_config(config)
+        analyzer = self._pipeline.analyzer
+        matched = ("brand", "competitors", "sector", "languages")
+        if hasattr(analyzer, "with_config") and any(getattr(config, k) != getattr(self.config, k) for k in matched):
+            analyzer = analyzer.with_config(config)
+        self.config, self.settings, self.channels = config, settings, channels
+        self._pipeline = Pipeline(config, self.backend, analyzer)
+        self._wire()
+        if self.scheduler is not None:
+            self._sync_jobs()
+        logger.info("configuration applied again from %s", origin)
+        return True
 
     def _close(self) -> None:
         self.backend.close()
@@ -156,6 +201,8 @@ class ListenerService:
             specs.append(dict(id="digest", name="digest", func="scheduler.jobs:digest", args=[],
                               trigger=CronTrigger(hour=int(hour), minute=int(minute), timezone=self.config.schedule.timezone)))
         specs.append(every("housekeeping", self.ticks.housekeeping))
+        if self.config.origin:
+            specs.append(every("config", self.ticks.config))
         if self.config.index.retention:
             specs.append(every("retention", self.ticks.retention))
         return specs
@@ -323,6 +370,9 @@ class ListenerService:
 
         return self._guarded("retention", erase)
 
+    def check_config(self):
+        return self._guarded("config", self.reload_config)
+
     def heartbeat(self) -> None:
         snapshot = self.counters.snapshot()
         logger.info("counters: %s", " ".join(f"{k}={v}" for k, v in snapshot.items()) or "none yet",
@@ -368,6 +418,17 @@ def _same_schedule(job, spec: dict) -> bool:
     if isinstance(new, IntervalTrigger):
         return old.interval == new.interval
     return str(old) == str(new) and str(old.timezone) == str(new.timezone)
+
+
+def _stamp(path: str | None) -> tuple | None:
+    """What changes when the file is written, replaced or removed."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("missing",)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _short(seconds: float) -> str:

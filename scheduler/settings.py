@@ -20,6 +20,7 @@ are named by environment variable, never written in the file.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
 import yaml
@@ -40,11 +41,24 @@ def _duration(value: Any) -> float:
     return parse_duration(value)
 
 
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(value: str | None) -> str | None:
+    """The name of the variable holding a secret; a URL or password here would put the secret in the file."""
+    if value is not None and not ENV_NAME.match(value):
+        raise ValueError("expected the name of an environment variable such as LISTENER_SLACK_WEBHOOK_URL; the value "
+                         "found is not one (not repeated here, as it may be the secret itself)")
+    return value
+
+
 class _UrlChannel(_Section):
     name: str | None = None
     url_env: str
     events: list[Event] = list(EVENTS)
     timeout: float = Field(10.0, gt=0)
+
+    _env = field_validator("url_env")(classmethod(lambda cls, value: _env_name(value)))
 
     def url(self) -> str:
         value = secret(self.url_env)
@@ -87,6 +101,8 @@ class EmailChannelConfig(_Section):
     password_env: str | None = None
     events: list[Event] = list(EVENTS)
     timeout: float = Field(10.0, gt=0)
+
+    _env = field_validator("username_env", "password_env")(classmethod(lambda cls, value: _env_name(value)))
 
     @property
     def label(self) -> str:
@@ -161,13 +177,15 @@ def alerts_config(config: Config) -> AlertsConfig:
     try:
         return AlertsConfig.model_validate(config.alerts)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, config.origin)) from None
+        problems = _describe(exc, config.origin)
+        raise ConfigError("; ".join(text for _, _, text in problems), problems=[(key, reason) for key, reason, _ in problems]) from None
 
 
-def _describe(exc: ValidationError, origin: str | None) -> str:
+def _describe(exc: ValidationError, origin: str | None) -> list[tuple[str, str, str]]:
+    """Each mistake as ``(key, what is wrong, the whole message with file and line)``."""
     root = _yaml_root(origin)
     where_file = origin or "the configuration"
-    messages = []
+    problems = []
     for error in exc.errors():
         loc = ["alerts", *_without_tags(error["loc"])]
         key = _format_loc(loc)
@@ -176,17 +194,18 @@ def _describe(exc: ValidationError, origin: str | None) -> str:
         if error["type"] == "extra_forbidden":
             model = _model_for(list(error["loc"][:-1]))
             valid = f" (valid keys: {', '.join(sorted(model.model_fields))})" if model else ""
-            messages.append(f"{where}: unknown key {key!r}{valid}")
-        elif error["type"] == "missing":
-            messages.append(f"{where}: {key}: missing required key")
+            problems.append((key, f"unknown key {key!r}{valid}", f"{where}: unknown key {key!r}{valid}"))
+            continue
+        if error["type"] == "missing":
+            reason = "missing required key"
         elif error["type"] == "union_tag_invalid" or error["type"] == "union_tag_not_found":
             found = error.get("input", {}).get("kind") if isinstance(error.get("input"), dict) else None
-            messages.append(f"{where}: {key}.kind: expected one of {', '.join(CHANNEL_KINDS)}, found {found!r}")
+            key, reason = f"{key}.kind", f"expected one of {', '.join(CHANNEL_KINDS)}, found {found!r}"
         else:
             reason = error["msg"].removeprefix("Value error, ")
-            found = "" if "found" in reason else f", found {error.get('input')!r}"
-            messages.append(f"{where}: {key}: {reason}{found}")
-    return "; ".join(messages)
+            reason += "" if "found" in reason else f", found {error.get('input')!r}"
+        problems.append((key, reason, f"{where}: {key}: {reason}"))
+    return problems
 
 
 def _without_tags(loc: tuple) -> list:

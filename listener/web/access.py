@@ -1,4 +1,4 @@
-"""Who may do what. Agents work posts, analysts read and export, admins do both."""
+"""Who may do what. Agents work posts, analysts read and export, admins do both and change the settings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from listener.web.sessions import Session
 
 AGENTS = ("agent", "admin")
 ANALYSTS = ("analyst", "admin")
-ROLE_NAMES = {AGENTS: "agents and admins", ANALYSTS: "analysts and admins"}
+ADMINS = ("admin",)
+ROLE_NAMES = {AGENTS: "agents and admins", ANALYSTS: "analysts and admins", ADMINS: "admins"}
 
 
 def session_of(request: Request) -> Session:

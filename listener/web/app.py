@@ -21,7 +21,9 @@ from listener.errors import BackendError, ConflictError, ListenerError, NotFound
 from listener.feedback import LabelError
 from listener.index.base import BaseBackend, QueryError, SearchQuery
 from listener.sending import NotSendableError, Outbox, Sender
-from listener.web import api, pages, views
+from listener import redaction
+from listener.web import api, pages, settings_page, views
+from listener.web.config_file import ConfigFile
 from listener.web.filters import FilterError
 from listener.web.replies import ReplyDrafter
 from listener.web.security import SecurityMiddleware, cookie_names
@@ -44,8 +46,11 @@ USERS_CHECK_SECONDS = 5.0  # how often the users file is looked at; a removed us
 class WebContext:
     """What every request handler shares: configuration, index, users, sessions, templates."""
 
-    def __init__(self, config, backend: BaseBackend, settings: WebSettings, users: Users, now=None):
+    def __init__(self, config, backend: BaseBackend, settings: WebSettings, users: Users, now=None,
+                 config_file: ConfigFile | None = None):
         self.config = config
+        self.config_file = config_file
+        self.config_lock = threading.Lock()  # one settings change at a time: read, check, write, apply
         self.backend = backend
         self.settings = settings
         self.users = users
@@ -74,6 +79,15 @@ class WebContext:
         if gone:
             ended = self.sessions.revoke(gone)
             logger.info("web: %d session(s) ended for users removed or changed: %s", ended, ", ".join(sorted(gone)))
+
+    def apply_config(self, config, settings: WebSettings) -> None:
+        """Serve from now on with ``config`` (already checked): its entities, sources, schedule and reply templates."""
+        redaction.watch_config(config)
+        self.drafter = ReplyDrafter(settings, config.brand.name)
+        self.config, self.settings, self.zone = config, settings, config.schedule.timezone
+        self.work.schedule, self.work.entities = config.schedule, self.entity_names
+        self._sources = (0.0, [])
+        logger.info("web: configuration applied from %s", config.origin)
 
     def reload_users_soon(self) -> None:
         """Look at the users file on the next request, whatever the interval (SIGHUP). Safe in a signal handler."""
@@ -158,12 +172,14 @@ def users_path(config, settings: WebSettings) -> Path | None:
     return path if path.is_absolute() else config.data_path(settings.users_file)
 
 
-def create_app(config, backend: BaseBackend, settings: WebSettings | None = None, users: Users | None = None, now=None) -> FastAPI:
-    """The ASGI app. ``settings`` default to the config's ``web:`` section, ``users`` to its users file and variable."""
+def create_app(config, backend: BaseBackend, settings: WebSettings | None = None, users: Users | None = None, now=None,
+               config_file: str | Path | None = None) -> FastAPI:
+    """The ASGI app. ``settings`` default to the config's ``web:`` section, ``users`` to its users file and variable.
+    With ``config_file`` (the file ``config`` was read from), admins can change it from the settings page."""
     settings = settings or web_settings(config)
     if users is None:
         users = Users.load(users_path(config, settings), settings.users_env)
-    web = WebContext(config, backend, settings, users, now=now)
+    web = WebContext(config, backend, settings, users, now=now, config_file=ConfigFile(config_file) if config_file else None)
     app = FastAPI(
         title="listener",
         summary="The team inbox and analysts' view over the listener index.",
@@ -176,6 +192,7 @@ def create_app(config, backend: BaseBackend, settings: WebSettings | None = None
     app.state.web = web
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(settings_page.router)
     app.mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")
     app.add_middleware(
         SecurityMiddleware, sessions=web.sessions, secure=settings.secure_cookies,

@@ -25,7 +25,7 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     web_settings(config)  # a configuration mistake is reported before the index is opened
     with open_backend(config) as backend:
         try:
-            run(config, backend, host=host, port=port, echo=click.echo)
+            run(config, backend, host=host, port=port, echo=click.echo, config_file=config.origin)
         except KeyboardInterrupt:
             pass
 

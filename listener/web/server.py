@@ -49,8 +49,9 @@ def _server(app) -> uvicorn.Server:
 
 
 def serve(config, backend, host: str | None = None, port: int | None = None, users: Users | None = None,
-          echo: Callable[[str], None] = print) -> None:
-    """Serve the web app until interrupted. ``host`` and ``port`` override the config's ``web:`` section."""
+          echo: Callable[[str], None] = print, config_file: str | Path | None = None) -> None:
+    """Serve the web app until interrupted. ``host`` and ``port`` override the config's ``web:`` section;
+    ``config_file``, the file ``config`` was read from, is what the settings page changes."""
     settings = web_settings(config)
     if users is None:
         users = Users.load(users_path(config, settings), settings.users_env)
@@ -60,7 +61,7 @@ def serve(config, backend, host: str | None = None, port: int | None = None, use
             f"no one can log in: there are no users in {where} or ${settings.users_env}",
             hint="Add one with `listener user add NAME --role admin` (roles: " + ", ".join(ROLES) + ").",
         )
-    app = create_app(config, backend, settings=settings, users=users)
+    app = create_app(config, backend, settings=settings, users=users, config_file=config_file)
     sock = bind(host or settings.host, settings.port if port is None else port)
     url = url_of(sock)
     if settings.secure_cookies and not sock.getsockname()[0].startswith(("127.", "::1")):

@@ -92,7 +92,9 @@ def web_settings(config) -> WebSettings:
     try:
         settings = WebSettings.model_validate(config.web or {})
     except ValidationError as exc:
-        raise ConfigError("; ".join(_describe(error, origin) for error in exc.errors())) from None
+        problems = [_describe(error) for error in exc.errors()]
+        raise ConfigError("; ".join(f"{origin}: {reason if reason.startswith('unknown key') else f'{key}: {reason}'}"
+                                    for key, reason in problems), problems=problems) from None
     if settings.reply_templates and settings.reply_templates not in SECTORS:
         path = Path(settings.reply_templates).expanduser()
         if not path.is_absolute() and config.origin:
@@ -104,10 +106,11 @@ def web_settings(config) -> WebSettings:
     return settings
 
 
-def _describe(error: dict, origin: str) -> str:
+def _describe(error: dict) -> tuple[str, str]:
+    """``(key, what is wrong)`` for one mistake in the section."""
     key = ".".join(["web", *(str(part) for part in error["loc"])])
     if error["type"] == "extra_forbidden":
-        return f"{origin}: unknown key {key!r} (valid keys: {', '.join(sorted(WebSettings.model_fields))})"
+        return key, f"unknown key {key!r} (valid keys: {', '.join(sorted(WebSettings.model_fields))})"
     reason = error["msg"].removeprefix("Value error, ")
-    found = "" if "found" in reason else f", found {error.get('input')!r}"
-    return f"{origin}: {key}: {reason}{found}"
+    found = "" if "found" in reason or isinstance(error.get("input"), (dict, list)) else f", found {error.get('input')!r}"
+    return key, f"{reason}{found}"

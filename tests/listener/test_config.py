@@ -47,6 +47,16 @@ def test_missing_required_key_is_named():
         parse_config("competitors:\n  - {aliases: [x]}\n")
 
 
+def test_an_empty_name_is_refused_and_each_mistake_is_listed_by_key():
+    with pytest.raises(ConfigError) as error:
+        parse_config("brand: {name: '  '}\nsources:\n  - {kind: rss, interval: abc}\n", "c.yaml")
+    assert "c.yaml, line 1: brand.name: expected the name people know it by, found an empty one" in str(error.value)
+    assert error.value.problems == (
+        ("brand.name", "expected the name people know it by, found an empty one"),
+        ("sources[0].interval", "expected a duration like 30s, 5m, 1h or 2d, found 'abc'"),
+    )
+
+
 def test_invalid_yaml_names_the_line():
     with pytest.raises(ConfigError, match=r"line 2: not valid YAML"):
         parse_config("brand:\n\tname: x\n")

@@ -44,6 +44,16 @@ def test_a_bad_value_says_what_was_found(tmp_path):
         alerts_config(config)
 
 
+def test_a_secret_written_where_its_variable_belongs_is_refused_without_repeating_it(tmp_path):
+    config = config_file(tmp_path, "alerts:\n  channels:\n    - {kind: slack, url_env: 'https://hooks.slack.com/services/T0/B0/s3cr3t'}\n"
+                                   "    - {kind: email, sender: a@example.org, to: [b@example.org], password_env: hunter2!}\n")
+    with pytest.raises(ConfigError) as error:
+        alerts_config(config)
+    assert [key for key, _ in error.value.problems] == ["alerts.channels[0].url_env", "alerts.channels[1].password_env"]
+    assert "line 3: alerts.channels[0].url_env: expected the name of an environment variable" in str(error.value)
+    assert "s3cr3t" not in str(error.value) and "hunter2" not in str(error.value)
+
+
 def test_ssl_and_starttls_together_are_rejected(tmp_path):
     config = config_file(tmp_path, "alerts:\n  channels:\n    - {kind: email, sender: a@b.c, to: [t@b.c], ssl: true, starttls: true}\n")
     with pytest.raises(ConfigError, match="ssl and starttls exclude each other"):
