@@ -324,7 +324,8 @@ def test_a_throttled_login_says_when_to_try_again(browser, sqlite_site):
 
 
 PHONE = {"width": 390, "height": 844}
-PAGES = ["/inbox", "/posts/twitter:1", "/posts/reddit:3", "/posts/nowhere", "/search?q=app", "/gaps", "/gaps?interval=day", "/precision"]
+PAGES = ["/inbox", "/posts/twitter:1", "/posts/reddit:3", "/posts/nowhere", "/search?q=app", "/gaps", "/gaps?interval=day", "/precision",
+         "/settings"]
 
 
 @pytest.mark.parametrize("path", PAGES)
