@@ -253,6 +253,36 @@ def inbox(config_path: str | None, filters: tuple[str, ...], limit: int, as_json
 
 @main.command()
 @config_option
+@click.option("--delete-old", is_flag=True, help="Delete the old indices once the aliases point at the new ones.")
+def reindex(config_path: str | None, delete_old: bool) -> None:
+    """Rebuild the Elasticsearch index with the current mapping and settings, while it stays in use.
+
+    Every backing index is copied into a new one, what changed meanwhile is
+    copied again, and the read and write aliases move to the new indices in one
+    atomic step. The old indices are kept, read-only, unless --delete-old.
+    """
+    from listener.index import open_backend
+
+    config = resolve_config(config_path)
+    with open_backend(config) as backend:
+        report = backend.reindex(delete_old=delete_old, progress=lambda step: click.echo(f"  {step}", err=True))
+    click.echo(report.summary())
+
+
+@main.command()
+@config_option
+def rollover(config_path: str | None) -> None:
+    """Start a new Elasticsearch write index if the current one reached index.rollover's age or size."""
+    from listener.index import open_backend
+
+    config = resolve_config(config_path)
+    with open_backend(config) as backend:
+        new = backend.rollover()
+    click.echo(f"New posts now go to {new}." if new else "No rollover due: the write index is within index.rollover.")
+
+
+@main.command()
+@config_option
 @click.argument("query", default="")
 @filter_option
 @click.option("--facet", "facets", multiple=True, metavar="FIELD", help="Count posts per value of FIELD (repeatable).")

@@ -233,6 +233,39 @@ class ScheduleConfig(Section):
         return value
 
 
+SIZE = re.compile(r"^\s*\d+(?:\.\d+)?\s*(b|kb|mb|gb|tb)\s*$", re.IGNORECASE)
+
+
+class RolloverConfig(Section):
+    """When Elasticsearch's write index is closed and a new one started (any condition met)."""
+
+    max_age: str | None = "30d"
+    max_docs: int | None = Field(default=None, ge=1)
+    max_primary_shard_size: str | None = "50gb"
+
+    @field_validator("max_age")
+    @classmethod
+    def _age(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_age(value)
+        return value
+
+    @field_validator("max_primary_shard_size")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None and not SIZE.match(value):
+            raise ValueError(f"expected a size like 50gb or 500mb, found {value!r}")
+        return value
+
+    @property
+    def conditions(self) -> dict:
+        """Elasticsearch's rollover conditions; ``min_docs`` keeps an empty index from rolling over."""
+        conditions = {"max_age": self.max_age, "max_docs": self.max_docs,
+                      "max_primary_shard_size": self.max_primary_shard_size.replace(" ", "").lower() if self.max_primary_shard_size else None}
+        conditions = {name: value for name, value in conditions.items() if value is not None}
+        return {**conditions, "min_docs": 1} if conditions else {}
+
+
 class IndexConfig(Section):
     backend: str = "sqlite"
     # SQLite: the database file, relative to data_dir unless absolute.
@@ -243,6 +276,10 @@ class IndexConfig(Section):
     username_env: str = "LISTENER_ES_USERNAME"
     password_env: str = "LISTENER_ES_PASSWORD"
     api_key_env: str = "LISTENER_ES_API_KEY"
+    # Elasticsearch: primary shards and replicas of each new index (replicas unset: 0 or 1, as nodes allow).
+    shards: int = Field(default=1, ge=1, le=1024)
+    replicas: int | None = Field(default=None, ge=0, le=32)
+    rollover: RolloverConfig = RolloverConfig()
     # An age like 400d: posts published longer ago are erased daily by ``listener run`` (none: kept).
     retention: str | None = None
 

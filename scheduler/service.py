@@ -9,7 +9,8 @@ file so that jobs survive restarts:
 - ``sla``: alerts for posts past their response time;
 - ``spikes``: alerts for many people reporting the same problem;
 - ``digest``: the daily digest, at ``alerts.digest.at`` local time;
-- ``housekeeping``: pruning old run records and alert keys;
+- ``housekeeping``: pruning old run records and alert keys; on Elasticsearch, a
+  rollover to a new write index once ``index.rollover``'s age or size is reached;
 - ``retention``: with ``index.retention`` set, erasing posts published longer ago, daily;
 - ``config``: with a configuration file, reading it again when it changed (the web app's settings page
   writes it): the brand, competitors and sector for the analysis, the sources' queries and intervals,
@@ -355,6 +356,9 @@ class ListenerService:
             runs = self.state.prune_runs(KEEP_RUNS)
             keys = self.state.prune_alerts(self.clock() - max(KEEP_ALERT_KEYS, timedelta(seconds=2 * self.settings.sla.lookback)))
             logger.info("housekeeping: %d old run records and %d old alert keys removed", runs, keys)
+            rolled = self.backend.rollover()
+            if rolled:
+                logger.info("housekeeping: new posts now go to the index %s", rolled)
 
         return self._guarded("housekeeping", prune)
 

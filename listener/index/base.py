@@ -199,6 +199,14 @@ class BaseBackend(ABC):
     def refresh(self) -> None:
         """Make recent writes visible to search (a no-op where they already are)."""
 
+    def rollover(self) -> str | None:
+        """Start a new write index if the current one is due (Elasticsearch); returns its name, or None."""
+        return None
+
+    def reindex(self, delete_old: bool = False, progress=lambda step: None):
+        """Rebuild the index with the current mapping and settings while it stays in use (Elasticsearch)."""
+        raise ListenerError(f"the {self.name} index has no mapping to rebuild: reindex is for Elasticsearch")
+
     def close(self) -> None:
         """Release connections."""
 

@@ -1,8 +1,10 @@
 """The Elasticsearch backend, for teams and for analysts' searches.
 
-Posts live in a versioned index (``<alias>-v<N>``) behind an alias; a new
-schema version is built beside the old one, filled with ``_reindex`` and put
-live by swapping the alias in one atomic call.
+Posts live in numbered indices behind a read alias (``<alias>``) and a write
+alias (``<alias>-write``), made from an index template, rolled over when old
+or big enough and rebuilt by a reindex that moves both aliases in one atomic
+call (see :mod:`listener.index.es_layout`). A post stays in the index that
+first took it: re-crawls, the team's edits and erasures find it there by id.
 
 Feedback is kept in the post's document, outside what a re-crawl writes, and
 added by a read and a write conditional on the document's sequence number, so
@@ -28,6 +30,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsearch, NotFoundError, TransportError
@@ -37,9 +40,10 @@ from listener import errors
 from listener.config import secret
 from listener.errors import BackendError
 from listener.index.base import BaseBackend, SearchQuery, SearchResult, WriteResult
+from listener.index.es_layout import Layout, ReindexReport
 from listener.index.es_schema import SCHEMA_VERSION, index_body
 from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow, format_time
-from listener.suppression import handle_key
+from listener.suppression import Handles, handle_key
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ SORTS = {
 CALENDAR_INTERVALS = {"hour": "1h", "day": "1d", "week": "1w", "month": "1M"}
 RECORD_FIELDS = ["post", "analysis", "answer_state", "workflow", "feedback"]
 FEEDBACK_ATTEMPTS = 5
+MOVED_ATTEMPTS = 3  # a workflow write that found its post's old index read-only or gone after a reindex
 MAX_ID_BYTES = 512  # Elasticsearch's limit on _id
 BULK_DOCS = 500
 BULK_BYTES = 5 * 1024 * 1024
@@ -74,12 +79,16 @@ class ElasticsearchBackend(BaseBackend):
     name = "elasticsearch"
 
     def __init__(self, client: Elasticsearch, alias: str = "listener-posts", *, bulk_docs: int = BULK_DOCS,
-                 bulk_bytes: int = BULK_BYTES, backoff: float = 1.0):
+                 bulk_bytes: int = BULK_BYTES, backoff: float = 1.0,
+                 shards: int = 1, replicas: int | None = None, rollover: dict | None = None):
         self.es = client
         self.alias = alias
         self.bulk_docs = bulk_docs
         self.bulk_bytes = bulk_bytes
         self.backoff = backoff
+        self.shards, self.replicas = shards, replicas
+        self.rollover_conditions = rollover or {}
+        self.layout = Layout(client, alias)
 
     @classmethod
     def from_config(cls, config) -> ElasticsearchBackend:
@@ -90,53 +99,46 @@ class ElasticsearchBackend(BaseBackend):
             options["api_key"] = api_key
         elif username and password:
             options["basic_auth"] = (username, password)
-        return cls(Elasticsearch(config.index.url, **options), alias=config.index.index)
+        index = config.index
+        return cls(Elasticsearch(index.url, **options), alias=index.index, shards=index.shards,
+                   replicas=index.replicas, rollover=index.rollover.conditions)
 
     @property
-    def current_index(self) -> str:
-        return f"{self.alias}-v{SCHEMA_VERSION}"
+    def write_alias(self) -> str:
+        return self.layout.write_alias
+
+    def indices(self) -> list[str]:
+        """Every index holding posts of this alias, behind the aliases or kept after a reindex."""
+        return self.layout.indices()
 
     # -- schema ----------------------------------------------------------
 
     def ensure_schema(self) -> None:
-        """Create the index and alias, or migrate an older schema version in place."""
+        """Put the index template in place and the aliases on their indices, adopting or rebuilding older ones."""
+        with self._setup_errors():
+            body = index_body(self._flavour(), self.shards, self.replicas)
+            self.layout.put_template(body)
+            self.layout.settle(SCHEMA_VERSION, {k: v for k, v in body["settings"].items() if k.endswith("_replicas")})
+
+    def rollover(self) -> str | None:
+        """Start a new write index if the current one meets ``index.rollover``; returns its name, or None."""
+        with self._setup_errors():
+            return self.layout.rollover(self.rollover_conditions)
+
+    def reindex(self, delete_old: bool = False, progress=lambda step: None) -> ReindexReport:
+        """Rebuild every backing index with the current mapping and settings, then move both aliases at once."""
+        with self._setup_errors():
+            self.layout.put_template(index_body(self._flavour(), self.shards, self.replicas))
+            return self.layout.reindex(delete_old=delete_old, progress=progress)
+
+    @contextmanager
+    def _setup_errors(self) -> Iterator[None]:
         try:
-            live = self._aliased_indices()
-            if live == [self.current_index]:
-                return
-            if not self.es.indices.exists(index=self.current_index):
-                self.es.indices.create(index=self.current_index, **index_body(self._flavour()))
-            if live:
-                self._migrate(live)
-            else:
-                self.es.indices.put_alias(index=self.current_index, name=self.alias)
+            yield
         except TransportError as exc:
             raise BackendError(f"Elasticsearch at {self._where()} is unreachable: {exc}") from None
         except ApiError as exc:
-            raise BackendError(f"Elasticsearch refused the index setup for {self.alias!r}: {exc}") from None
-
-    def _aliased_indices(self) -> list[str]:
-        try:
-            return sorted(self.es.indices.get_alias(name=self.alias).body)
-        except NotFoundError:
-            return []
-
-    def _migrate(self, old: list[str]) -> None:
-        # Copied through the client (scroll + bulk), so it works on nodes
-        # without the reindex module too. Writes during the copy go to the
-        # old index and are picked up by the next crawl's upsert.
-        logger.info("elasticsearch: migrating %s to %s", ", ".join(old), self.current_index)
-        copies = (
-            {"_op_type": "index", "_index": self.current_index, "_id": hit["_id"], "_source": hit["_source"]}
-            for hit in scan(self.es, index=",".join(old), query={"query": {"match_all": {}}})
-        )
-        for ok, info in streaming_bulk(self.es, copies, raise_on_error=False, max_retries=3):
-            if not ok:
-                raise BackendError(f"migration to {self.current_index} failed on a document: {info}")
-        self.es.indices.refresh(index=self.current_index)
-        actions = [{"remove": {"index": name, "alias": self.alias}} for name in old]
-        actions.append({"add": {"index": self.current_index, "alias": self.alias}})
-        self.es.indices.update_aliases(actions=actions)
+            raise BackendError(f"Elasticsearch refused the index setup for {self.alias!r}: {_reason(exc.body, exc)}") from None
 
     def _flavour(self) -> str:
         """``plugin`` when the node has the listener-analysis filters, else ``standard``."""
@@ -182,14 +184,14 @@ class ElasticsearchBackend(BaseBackend):
     def _upsert_operation(self, item: IndexedPost) -> bytes:
         """The two NDJSON lines of the post's bulk update, as they are sent."""
         fields = crawl_fields(item)
-        action = {"update": {"_index": self.alias, "_id": doc_id(item.id)}}
+        action = {"update": {"_index": self.write_alias, "_id": doc_id(item.id)}}
         body = {"doc": fields, "upsert": {**fields, **workflow_fields(Workflow())}}
         return (json.dumps(action) + "\n" + json.dumps(body, ensure_ascii=False) + "\n").encode("utf-8")
 
     def _write(self, chunk: list[tuple[str, bytes]]) -> WriteResult:
         """Send one bulk, retrying only what may succeed later."""
         result = WriteResult()
-        pending = chunk
+        pending = self._placed(chunk)
         for attempt in range(BULK_ATTEMPTS):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -237,39 +239,79 @@ class ElasticsearchBackend(BaseBackend):
                 yield operation, None, ""
             else:
                 yield operation, outcome.get("status", 500), _reason(outcome.get("error"), outcome)
-    def _replace_workflow(self, post_id: str, expected_version: int, workflow: Workflow) -> bool:
+    # -- where a post lives --------------------------------------------------
+
+    def _placed(self, chunk: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """The bulk, each post already in a backing index written there, the others to the write alias.
+
+        One search by id over the read alias; a post written moments ago and
+        not yet searchable is in the write index, where the alias finds it.
+        """
+        hits = self.es.search(index=self.alias, query={"ids": {"values": [doc_id(post_id) for post_id, _ in chunk]}},
+                              size=2 * len(chunk), source=False, filter_path="hits.hits._id,hits.hits._index")
+        where = {hit["_id"]: hit["_index"] for hit in hits.body.get("hits", {}).get("hits", [])}
+        if not where:
+            return chunk
+        placed = []
+        for post_id, operation in chunk:
+            index = where.get(doc_id(post_id))
+            if index is not None:
+                _, _, body = operation.partition(b"\n")
+                operation = json.dumps({"update": {"_index": index, "_id": doc_id(post_id)}}).encode("utf-8") + b"\n" + body
+            placed.append((post_id, operation))
+        return placed
+
+    def _located(self, post_id: str, **fields) -> dict | None:
+        """The post's document as ``get`` returns it (``_index``, ``_seq_no``, ``_primary_term``), read in real time."""
         try:
-            current = self.es.get(index=self.alias, id=doc_id(post_id), source_includes=["version"])
+            return self.es.get(index=self.write_alias, id=doc_id(post_id), **fields).body
         except NotFoundError:
-            return False
-        if current["_source"].get("version", 0) != expected_version:
-            return False
+            pass
+        hits = self.es.search(index=self.alias, query={"ids": {"values": [doc_id(post_id)]}}, size=1, source=False,
+                              filter_path="hits.hits._index")
+        found = hits.body.get("hits", {}).get("hits", [])
+        if not found:
+            return None
         try:
-            self.es.update(
-                index=self.alias,
-                id=doc_id(post_id),
-                doc=workflow_fields(workflow),
-                if_seq_no=current["_seq_no"],
-                if_primary_term=current["_primary_term"],
-                refresh=True,
-            )
-        except ConflictError:
-            return False
-        return True
+            return self.es.get(index=found[0]["_index"], id=doc_id(post_id), **fields).body
+        except NotFoundError:
+            return None
+
+    def _replace_workflow(self, post_id: str, expected_version: int, workflow: Workflow) -> bool:
+        for _ in range(MOVED_ATTEMPTS):
+            current = self._located(post_id, source_includes=["version"])
+            if current is None or current["_source"].get("version", 0) != expected_version:
+                return False
+            try:
+                self.es.update(
+                    index=current["_index"],
+                    id=doc_id(post_id),
+                    doc=workflow_fields(workflow),
+                    if_seq_no=current["_seq_no"],
+                    if_primary_term=current["_primary_term"],
+                    refresh=True,
+                )
+            except ConflictError:
+                return False
+            except ApiError as exc:
+                if not _moved(exc):
+                    raise
+                continue  # a reindex moved it: find it again
+            return True
+        return False
 
     def add_feedback(self, post_id: str, feedback: Feedback) -> bool:
         record = feedback.to_dict()
         for _ in range(FEEDBACK_ATTEMPTS):
-            try:
-                current = self.es.get(index=self.alias, id=doc_id(post_id), source_includes=["feedback"])
-            except NotFoundError:
-                raise errors.NotFoundError(f"no post with id {post_id!r}") from None
+            current = self._located(post_id, source_includes=["feedback"])
+            if current is None:
+                raise errors.NotFoundError(f"no post with id {post_id!r}")
             stored = current["_source"].get("feedback") or []
             if any(Feedback.from_dict(item) == feedback for item in stored):
                 return False
             try:
                 self.es.update(
-                    index=self.alias,
+                    index=current["_index"],
                     id=doc_id(post_id),
                     doc=feedback_fields([*stored, record]),
                     if_seq_no=current["_seq_no"],
@@ -277,6 +319,10 @@ class ElasticsearchBackend(BaseBackend):
                 )
             except ConflictError:
                 continue  # changed since it was read: read it again
+            except ApiError as exc:
+                if not _moved(exc):
+                    raise
+                continue  # a reindex moved it: find it again
             return True
         raise BackendError(f"could not add feedback to {post_id}: it changed {FEEDBACK_ATTEMPTS} times while being written")
 
@@ -287,28 +333,46 @@ class ElasticsearchBackend(BaseBackend):
         hits = scan(self.es, index=self.alias, query=query, source_includes=["id", "author"])
         return [hit["_source"]["id"] for hit in hits if handle_key(hit["_source"].get("author") or "") == key]
 
-    def mentioning(self, handle: str) -> Iterator[IndexedPost]:
+    def mentioning(self, handle: str, index: str | None = None) -> Iterator[IndexedPost]:
+        """Posts of the read alias (or of ``index``) that may mention ``handle``."""
         key = handle_key(handle)
+        index = index or self.alias
         words = {"multi_match": {"query": key, "fields": ["text", "title"], "operator": "and"}}
-        ids = {hit["_id"] for hit in scan(self.es, index=self.alias, query={"query": words}, _source=False)}
+        where = {hit["_id"]: hit["_index"] for hit in scan(self.es, index=index, query={"query": words}, _source=False)}
         # Repliers and notes are stored, not indexed: read just those fields of every post.
-        small = scan(self.es, index=self.alias, query={"query": {"match_all": {}}}, size=1000,
+        small = scan(self.es, index=index, query={"query": {"match_all": {}}}, size=1000,
                      source_includes=["post.replied_by", "workflow.notes.text", "workflow.reply_draft"])
-        ids |= {hit["_id"] for hit in small if key in json.dumps(hit.get("_source") or {}, ensure_ascii=False).casefold()}
-        ordered = sorted(ids)
+        where |= {hit["_id"]: hit["_index"] for hit in small
+                  if key in json.dumps(hit.get("_source") or {}, ensure_ascii=False).casefold()}
+        ordered = sorted(where)
         for start in range(0, len(ordered), 500):
-            response = self.es.mget(index=self.alias, ids=ordered[start:start + 500], source_includes=RECORD_FIELDS)
+            docs = [{"_index": where[i], "_id": i} for i in ordered[start:start + 500]]
+            response = self.es.mget(docs=docs, source_includes=RECORD_FIELDS)
             yield from (load(hit["_source"]) for hit in response["docs"] if hit.get("found"))
 
+    def redact_mentions(self, handle: str) -> int:
+        changed = super().redact_mentions(handle)
+        # Old indices kept by a reindex are outside the aliases: their copies are rewritten in place.
+        kept = sorted(set(self.indices()) - set(self.layout.read_indices()))
+        handles = Handles.of(handle)
+        with self.layout.writable(kept):
+            for index in kept:
+                rewrites = ({"_op_type": "index", "_index": index, "_id": doc_id(new.id), "_source": stored_fields(new)}
+                            for doc in list(self.mentioning(handle, index)) if (new := handles.redact_document(doc)) is not doc)
+                for ok, info in streaming_bulk(self.es, rewrites, raise_on_error=False, max_retries=3, refresh=True):
+                    if not ok:
+                        raise BackendError(f"could not redact {info['index'].get('_id')} in {index}: {info['index'].get('error')}")
+        return changed
+
     def purge(self, patience: float = PURGE_PATIENCE) -> None:
-        """Expunge deleted and replaced documents from every segment of the live index.
+        """Expunge deleted and replaced documents from every segment of every index of the alias.
 
         Elasticsearch keeps them (soft deletes) while a shard's retention lease
         may still need them, until the lease moves past them (about 30 s);
         then a force merge with ``only_expunge_deletes`` rewrites the segments
         that hold any, the threshold lowered from 10 % to 0 so that one is enough.
         """
-        index = ",".join(self._aliased_indices()) or self.current_index
+        index = ",".join(self.indices())
         self.es.indices.put_settings(index=index, settings={"index.merge.policy.expunge_deletes_allowed": 0})
         self.es.indices.flush(index=index)
         written = {shard: max(seq for seq, _ in copies) for shard, copies in self._shard_seq_nos(index).items()}
@@ -335,14 +399,26 @@ class ElasticsearchBackend(BaseBackend):
         }
 
     def delete(self, post_ids: Iterable[str]) -> int:
-        # The alias names one index at a time, so deletes can go through it.
-        return self._erase({"_op_type": "delete", "_index": self.alias, "_id": doc_id(post_id)} for post_id in post_ids)
+        """Delete every copy: from the write index by id (in real time), and wherever a search by id finds one,
+        in older backing indices and those kept after a reindex."""
+        ids = sorted({doc_id(post_id) for post_id in post_ids})
+        if not ids:
+            return 0
+        names = self.indices()
+        self.es.indices.refresh(index=",".join(names))
+        targets = {(self.write_alias, i) for i in ids}
+        for start in range(0, len(ids), 1000):
+            query = {"query": {"ids": {"values": ids[start:start + 1000]}}}
+            targets |= {(hit["_index"], hit["_id"]) for hit in scan(self.es, index=",".join(names), query=query, _source=False)}
+        with self.layout.writable(sorted({index for index, _ in targets} - {self.write_alias})):
+            return len(self._erase({"_op_type": "delete", "_index": index, "_id": i} for index, i in sorted(targets)))
 
-    def _erase(self, actions: Iterable[dict]) -> int:
-        deleted = 0
+    def _erase(self, actions: Iterable[dict]) -> set[str]:
+        """The ids of the documents deleted."""
+        deleted = set()
         for ok, info in streaming_bulk(self.es, actions, raise_on_error=False, max_retries=3, refresh=True):
             if ok:
-                deleted += 1
+                deleted.add(info["delete"]["_id"])
             elif info["delete"].get("status") != 404:  # already gone is what was asked
                 logger.error("elasticsearch: could not erase %s: %s", info["delete"].get("_id"), info["delete"].get("error"))
         return deleted
@@ -350,11 +426,8 @@ class ElasticsearchBackend(BaseBackend):
     # -- reads -----------------------------------------------------------
 
     def get(self, post_id: str) -> IndexedPost | None:
-        try:
-            hit = self.es.get(index=self.alias, id=doc_id(post_id))
-        except NotFoundError:
-            return None
-        return load(hit["_source"])
+        hit = self._located(post_id)
+        return load(hit["_source"]) if hit else None
 
     def count(self, query: SearchQuery | None = None) -> int:
         return self.es.count(index=self.alias, query=build_query(query or SearchQuery()))["count"]
@@ -409,6 +482,12 @@ class ElasticsearchBackend(BaseBackend):
         return sorted(rows, key=lambda row: (row[0], row[1] or ""))
 
 
+def _moved(exc: ApiError) -> bool:
+    """The index a post was found in is read-only or gone: a reindex moved the aliases meanwhile."""
+    kind = _reason(exc.body, exc)
+    return kind.startswith(("cluster_block_exception", "index_not_found_exception"))
+
+
 def _reason(error: object, fallback: object) -> str:
     """One line from an Elasticsearch error: its type and reason, and the cause's."""
     if isinstance(error, dict) and "error" in error and isinstance(error["error"], dict):
@@ -460,6 +539,11 @@ def workflow_fields(workflow: Workflow) -> dict:
         "version": workflow.version,
         "workflow": workflow.to_dict(),
     }
+
+
+def stored_fields(item: IndexedPost) -> dict:
+    """The whole document of a post, workflow and feedback included."""
+    return {**crawl_fields(item), **workflow_fields(item.workflow), **feedback_fields([f.to_dict() for f in item.feedback])}
 
 
 def feedback_fields(records: list[dict]) -> dict:

@@ -71,6 +71,8 @@ KEYWORD = {"type": "keyword"}
 
 MAPPINGS = {
     "dynamic": "strict",
+    # Which schema an index was built with (:func:`schema_of` reads it back).
+    "_meta": {"schema_version": SCHEMA_VERSION},
     "properties": {
         "id": KEYWORD,
         "source": KEYWORD,
@@ -101,12 +103,20 @@ MAPPINGS = {
 }
 
 
-def index_body(flavour: str) -> dict:
-    return {
-        "settings": {
-            "number_of_shards": 1,
-            "auto_expand_replicas": "0-1",
-            "analysis": analysis_settings(flavour),
-        },
-        "mappings": MAPPINGS,
-    }
+def index_settings(flavour: str, shards: int = 1, replicas: int | None = None) -> dict:
+    """Settings of a new index; without ``replicas``, one replica where a second node can hold it."""
+    copies = {"auto_expand_replicas": "0-1"} if replicas is None else {"number_of_replicas": replicas}
+    return {"number_of_shards": shards, **copies, "analysis": analysis_settings(flavour)}
+
+
+def index_body(flavour: str, shards: int = 1, replicas: int | None = None) -> dict:
+    return {"settings": index_settings(flavour, shards, replicas), "mappings": MAPPINGS}
+
+
+def schema_of(name: str, mapping: dict) -> int:
+    """The schema version of index ``name`` from its mapping's ``_meta``, else its ``-v<N>`` name, else 0."""
+    version = (mapping.get("_meta") or {}).get("schema_version")
+    if isinstance(version, int):
+        return version
+    head, _, tail = name.rpartition("-v")
+    return int(tail) if head and tail.isdigit() else 0

@@ -2,6 +2,8 @@ import uuid
 
 import pytest
 
+from elasticsearch import NotFoundError
+
 from listener.index.base import SearchQuery
 from listener.index.elasticsearch import ElasticsearchBackend, crawl_fields, workflow_fields
 from listener.index.es_schema import SCHEMA_VERSION
@@ -27,9 +29,15 @@ def alias():
 
 
 def drop(client, alias):
-    names = list(client.indices.get(index=f"{alias}-v*", expand_wildcards="all").body)
+    """Remove the alias's indices (numbered, versioned or plain) and its index template."""
+    names = list(client.indices.get(index=f"{alias}-0*,{alias}-v*,{alias}", expand_wildcards="all",
+                                    ignore_unavailable=True, allow_no_indices=True).body)
     if names:
         client.indices.delete(index=",".join(names))
+    try:
+        client.indices.delete_index_template(name=alias)
+    except NotFoundError:
+        pass
 
 
 @pytest.fixture
@@ -44,8 +52,11 @@ class TestElasticsearchBackend(BackendContract):
     """The whole contract suite, against a real Elasticsearch node."""
 
 
-def test_index_lives_behind_an_alias_on_a_versioned_index(backend, client, alias):
-    assert list(client.indices.get_alias(name=alias).body) == [f"{alias}-v{SCHEMA_VERSION}"]
+def test_the_first_index_lives_behind_a_read_and_a_write_alias(backend, client, alias):
+    assert list(client.indices.get_alias(name=alias).body) == [f"{alias}-000001"]
+    assert list(client.indices.get_alias(name=f"{alias}-write").body) == [f"{alias}-000001"]
+    mapping = client.indices.get_mapping(index=f"{alias}-000001")[f"{alias}-000001"]["mappings"]
+    assert mapping["_meta"] == {"schema_version": SCHEMA_VERSION}
 
 
 def test_ensure_schema_twice_changes_nothing(backend, client, alias):
@@ -64,7 +75,8 @@ def test_an_older_schema_is_migrated_and_the_alias_swapped(client, alias):
     client.index(index=old, id=item.id, document={**crawl_fields(item), **workflow_fields(Workflow())}, refresh=True)
     try:
         legacy.ensure_schema()
-        assert list(client.indices.get_alias(name=alias).body) == [f"{alias}-v{SCHEMA_VERSION}"]
+        assert list(client.indices.get_alias(name=alias).body) == [f"{alias}-000001"]
+        assert list(client.indices.get_alias(name=f"{alias}-write").body) == [f"{alias}-000001"]
         assert legacy.get(item.id).post.text == "publicación antigua"
         assert legacy.search(SearchQuery(text="publicacion")).total == 1
     finally:

@@ -109,3 +109,23 @@ def test_an_empty_list_of_elasticsearch_nodes_is_refused_by_its_key():
     with pytest.raises(ConfigError) as error:
         parse_config("index:\n  backend: elasticsearch\n  url: []\n", "c.yaml")
     assert "index.url" in str(error.value) and "empty list" in str(error.value)
+
+
+def test_elasticsearch_shards_replicas_and_rollover_come_from_the_index_section():
+    config = parse_config("index: {shards: 3, replicas: 1, rollover: {max_age: 7d, max_docs: 1000000, max_primary_shard_size: 20GB}}\n")
+    assert (config.index.shards, config.index.replicas) == (3, 1)
+    assert config.index.rollover.conditions == {"max_age": "7d", "max_docs": 1000000, "max_primary_shard_size": "20gb", "min_docs": 1}
+    assert parse_config("").index.rollover.conditions == {"max_age": "30d", "max_primary_shard_size": "50gb", "min_docs": 1}
+    assert parse_config("index: {rollover: {max_age: null, max_primary_shard_size: null}}\n").index.rollover.conditions == {}
+
+
+@pytest.mark.parametrize("section, named", [
+    ("{shards: 0}", "index.shards"),
+    ("{replicas: -1}", "index.replicas"),
+    ("{rollover: {max_age: 30}}", "index.rollover.max_age"),
+    ("{rollover: {max_primary_shard_size: big}}", "index.rollover.max_primary_shard_size"),
+    ("{rollover: {max_docs: 0}}", "index.rollover.max_docs"),
+])
+def test_bad_shards_replicas_or_rollover_are_named(section, named):
+    with pytest.raises(ConfigError, match=rf"c.yaml, line 1: {named}"):
+        parse_config(f"index: {section}\n", "c.yaml")

@@ -202,9 +202,10 @@ def test_on_elasticsearch_the_authors_text_is_gone_from_the_index_files(runner, 
         for name, content in (_shard_files(client, index) or {}).items():
             assert SECRET.encode() not in content and HANDLE.lower().encode() not in content.lower(), name
     finally:
-        names = list(client.indices.get(index=f"{alias}-v*", expand_wildcards="all").body)
+        names = list(client.indices.get(index=f"{alias}-0*", expand_wildcards="all").body)
         if names:
             client.indices.delete(index=",".join(names))
+        client.indices.delete_index_template(name=alias)
         client.close()
 
 

@@ -256,8 +256,8 @@ def any_backend(request, tmp_path):
     backend.ensure_schema()
     yield backend
     if request.param == "elasticsearch":
-        names = list(backend.es.indices.get(index=f"{backend.alias}-v*", expand_wildcards="all").body)
-        backend.es.indices.delete(index=",".join(names))
+        backend.es.indices.delete(index=",".join(backend.indices()))
+        backend.es.indices.delete_index_template(name=backend.alias)
     backend.close()
 
 

@@ -24,7 +24,8 @@ def es_backend(es_url):
     backend = ElasticsearchBackend(client, alias=f"web-{uuid.uuid4().hex[:8]}")
     backend.ensure_schema()
     yield backend
-    client.indices.delete(index=backend.current_index)
+    client.indices.delete(index=",".join(backend.indices()))
+    client.indices.delete_index_template(name=backend.alias)
     client.close()
 
 
