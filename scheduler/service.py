@@ -43,7 +43,7 @@ from listener.state import StateStore
 from scheduler import jobs
 from scheduler.alerts import Channel, Notifier
 from scheduler.channels import build_channels
-from scheduler.crawling import CrawlJob, Crawler, RunOutcome, SourceRunner, crawl_jobs, spiders_crawler
+from scheduler.crawling import CrawlJob, Crawler, RunOutcome, SourceRunner, configured_crawler, crawl_jobs
 from scheduler.digest import DigestJob
 from scheduler.jobstore import SQLiteJobStore
 from scheduler.lock import RunLock
@@ -98,7 +98,7 @@ class ListenerService:
         redaction.install()
         self.settings = alerts_config(config)
         self.channels = build_channels(self.settings) if channels is None else list(channels)
-        self.crawler = crawler or spiders_crawler(settings=_crawl_log_settings())
+        self.crawler = crawler or configured_crawler(config, settings=_crawl_log_settings())
         self.refresher = refresher or SpidersRefresher()
         self.analyzer = analyzer
         self.ticks = ticks
