@@ -102,6 +102,16 @@ def test_a_leader_whose_lease_was_taken_over_knows_it_lost(leases):
     assert second.leader()["token"] == second.me["token"]
 
 
+def test_a_leader_that_could_not_renew_leads_again_when_nobody_took_over(leases):
+    lease = leases()
+    lease.acquire()
+    lease._stop.set()
+    lease._renewer.join()
+    lease.lost.set()  # as after renewals that failed for one and a half intervals
+    assert lease.wait(threading.Event())
+    assert lease.held and lease.leader()["token"] == lease.me["token"]
+
+
 def test_a_released_lease_is_taken_at_once(leases):
     first, second = leases(interval=60), leases(interval=60)
     first.acquire()

@@ -101,3 +101,11 @@ def test_a_crawl_past_its_timeout_is_cancelled_and_its_cursor_kept(tmp_path, wor
     assert any("cancelled after 0.5s" in error for error in failed.errors)
     assert cursors(config, "hn") == {}
     assert workers[0].jobs()["running"] == []  # the crawl was stopped, not left running
+
+
+def test_a_worker_address_without_its_scheme_is_refused_naming_it():
+    from listener.config import parse_config
+    from listener.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"schedule\.workers\.scrapyd.*http://crawler1:6800.*'crawler1:6800'"):
+        parse_config("schedule:\n  workers:\n    scrapyd: [crawler1:6800]\n", "listener.yaml")
