@@ -1,6 +1,7 @@
 """One leading ``listener run`` across machines: a lease held in Elasticsearch.
 
-The leader holds one document, ``leader`` in the index ``<index.index>-leader``.
+The leader holds one document, ``leader`` in the index ``listener-lease-<index.index>``
+(a name no pattern for the posts' own indices matches).
 It is created with ``op_type=create``, which only one process can do, and
 renewed every ``schedule.lease.interval`` with ``if_seq_no``/``if_primary_term``,
 which fails once another process has taken it over. The other runs wait: one
@@ -39,6 +40,10 @@ def run_lease(config) -> RunLock | ElasticsearchLease:
     return RunLock(config.data_path("scheduler.lock"))
 
 
+def lease_index(alias: str) -> str:
+    return f"listener-lease-{alias}"
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -69,7 +74,7 @@ class ElasticsearchLease:
         from listener.index.elasticsearch import ElasticsearchBackend
 
         client = ElasticsearchBackend.from_config(config).es
-        return cls(client, f"{config.index.index}-leader", config.schedule.lease.interval)
+        return cls(client, lease_index(config.index.index), config.schedule.lease.interval)
 
     @property
     def held(self) -> bool:
@@ -133,22 +138,22 @@ class ElasticsearchLease:
         return {**self.me, "since": since or _now(), "renewed": _now(), "interval": self.interval}
 
     def _create(self) -> bool:
-        sent = self.clock()
+        sent, document = self.clock(), self._document()
         try:
-            answer = self.client.index(index=self.index, id=DOC_ID, document=self._document(), op_type="create")
+            answer = self.client.index(index=self.index, id=DOC_ID, document=document, op_type="create")
         except ConflictError:
             return False
-        self._lead(answer, sent)
+        self._lead(answer, sent, document["since"])
         return True
 
     def _take_over(self, version: tuple[int, int]) -> bool:
-        sent = self.clock()
+        sent, document = self.clock(), self._document()
         try:
-            answer = self.client.index(index=self.index, id=DOC_ID, document=self._document(),
+            answer = self.client.index(index=self.index, id=DOC_ID, document=document,
                                        if_seq_no=version[0], if_primary_term=version[1])
         except ConflictError:  # another waiting run was first, or the leader renewed after all
             return False
-        self._lead(answer, sent)
+        self._lead(answer, sent, document["since"])
         return True
 
     def _read(self) -> tuple[dict, tuple[int, int]] | None:
@@ -160,18 +165,15 @@ class ElasticsearchLease:
 
     def leader(self) -> dict | None:
         """Who leads: ``host``, ``pid``, ``since`` and ``renewed`` (their clock), or None."""
-        try:
-            found = self._read()
-        except NotFoundError:  # no lease index yet
-            return None
+        found = self._read()  # None too when there is no lease index yet
         return found[0] if found else None
 
     # -- holding it -----------------------------------------------------------
 
-    def _lead(self, answer, sent: float) -> None:
+    def _lead(self, answer, sent: float, since: str) -> None:
         self._held = (answer["_seq_no"], answer["_primary_term"])
         self._renewed_at = sent
-        self._since = _now()
+        self._since = since
         self.lost.clear()
         self._stop.clear()
         self._renewer = threading.Thread(target=self._keep, name="lease", daemon=True)
@@ -183,7 +185,7 @@ class ElasticsearchLease:
             sent = self.clock()
             try:
                 answer = self._renewals.index(index=self.index, id=DOC_ID, document=self._document(self._since),
-                                           if_seq_no=self._held[0], if_primary_term=self._held[1])
+                                              if_seq_no=self._held[0], if_primary_term=self._held[1])
             except ConflictError:
                 return self._lose("another listener run has taken the lead over")
             except (TransportError, ApiError) as exc:

@@ -24,7 +24,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from listener.config import Config
 from scheduler import commands
-from scheduler.lease import ElasticsearchLease
+from scheduler.lease import ElasticsearchLease, lease_index
 from scheduler.lock import AlreadyRunningError
 from tests.scheduler.feeds import AlgoliaFeed, hackernews_source
 from tests.scheduler.helpers import wait_until
@@ -39,7 +39,7 @@ def alias(es_url):
     name = f"test-leader-{uuid.uuid4().hex[:8]}"
     yield name
     with Elasticsearch(es_url) as client:
-        for index in client.indices.get(index=f"{name}*", expand_wildcards="all"):
+        for index in client.indices.get(index=f"{name}*,{lease_index(name)}*", expand_wildcards="all"):
             client.indices.delete(index=index)
 
 
@@ -48,7 +48,7 @@ def leases(es_url, alias):
     made = []
 
     def lease(interval: float = 2.0) -> ElasticsearchLease:
-        made.append(ElasticsearchLease(Elasticsearch(es_url), f"{alias}-leader", interval))
+        made.append(ElasticsearchLease(Elasticsearch(es_url), lease_index(alias), interval))
         return made[-1]
 
     yield lease
