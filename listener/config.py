@@ -193,6 +193,39 @@ class ServiceHours(Section):
     _clock = field_validator("start", "end")(classmethod(lambda cls, value: check_clock(value)))
 
 
+class WorkersConfig(Section):
+    """Where crawls run: scrapyd daemons, or (none listed) subprocesses of ``listener run``."""
+
+    scrapyd: list[str] = []
+    # The scrapyd project that runs ``spiders.settings`` (``[settings] listener = spiders.settings``).
+    project: str = "listener"
+    # Where a crawl writes what it found, at the same path on every worker and the scheduler
+    # (shared storage); relative to data_dir unless absolute.
+    events_dir: str = "crawls"
+    # Seconds between two looks at a worker's jobs, and before a crawl is cancelled.
+    poll: float = Field(1.0, gt=0)
+    timeout: float = Field(600.0, gt=0)
+
+    _durations = field_validator("poll", "timeout", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
+
+    @field_validator("scrapyd")
+    @classmethod
+    def _urls(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.match(r"^https?://[^/\s]+", value):
+                raise ValueError(f"expected a scrapyd address like http://crawler1:6800, found {value!r}")
+        return [value.rstrip("/") for value in values]
+
+
+class LeaseConfig(Section):
+    """With Elasticsearch, one ``listener run`` leads; the others wait and take over."""
+
+    # Seconds between the leader's renewals; a lease not renewed for two of them has expired.
+    interval: float = Field(10.0, gt=0)
+
+    _interval = field_validator("interval", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
+
+
 class ScheduleConfig(Section):
     timezone: str = "Europe/Madrid"
     service_hours: ServiceHours = ServiceHours()
@@ -204,6 +237,8 @@ class ScheduleConfig(Section):
     recheck_max_age: float = Field(7 * 86400.0, gt=0)
     # Thread look-ups per re-check round; the cheapest go first, the rest wait for the next round.
     recheck_lookups: int = Field(200, ge=1)
+    workers: WorkersConfig = WorkersConfig()
+    lease: LeaseConfig = LeaseConfig()
 
     _max_age = field_validator("recheck_max_age", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
 

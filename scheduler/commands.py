@@ -88,7 +88,7 @@ def _span(delta: timedelta) -> str:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 def status(config_path: str | None, as_json: bool) -> None:
-    """Per source: last run, lag, posts fetched, errors and next run; and which model reads posts."""
+    """Per source: last run, lag, posts fetched, errors and next run; which model reads posts; which run leads."""
     from listener.learning import model_in_use
     from listener.state import open_state
     from scheduler.status import job_statuses
@@ -103,6 +103,7 @@ def status(config_path: str | None, as_json: bool) -> None:
             click.echo(json.dumps(row.to_dict()))
         return
     click.echo(f"Reading with: {model_in_use(config)}")
+    click.echo(f"Leader: {_leader(config)}")
     if not rows:
         click.echo("No sources configured.")
         return
@@ -117,6 +118,20 @@ def status(config_path: str | None, as_json: bool) -> None:
         if row.last_error:
             click.echo(f"    last error {_ago(row.last_error_at, now)}: {row.last_error_words}")
     click.echo(f"Answer re-checks pending: {pending}")
+
+
+def _leader(config) -> str:
+    """Which ``listener run`` schedules: host, pid and since when (the lease, or the lock file)."""
+    from scheduler.lease import run_lease
+
+    try:
+        leader = run_lease(config).leader()
+    except Exception as exc:  # noqa: BLE001 - status still shows the sources
+        return f"unknown ({type(exc).__name__}: {exc})"
+    if leader is None:
+        return "none (no `listener run` is running)"
+    renewed = f", renewed {leader['renewed']}" if leader.get("renewed") else ""
+    return f"{leader['host']} (pid {leader['pid']}) since {leader['since']}{renewed}"
 
 
 @click.group()

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A crawl is a subprocess; past this it is killed and the run fails (its cursors stay put).
+# A local crawl is a subprocess; past this it is killed and the run fails (its cursors stay put).
 CRAWL_TIMEOUT = 600.0
 
 # (config, source, cursors) -> CrawlResult; tests pass a local one.
@@ -46,6 +46,15 @@ def spiders_crawler(timeout: float = CRAWL_TIMEOUT, settings: dict | None = None
         return spiders.crawl(config, source, cursors, settings=settings, timeout=timeout)
 
     return crawl
+
+
+def configured_crawler(config: Config, settings: dict | None = None) -> Crawler:
+    """Crawls on the scrapyd workers of ``schedule.workers``, else in local subprocesses."""
+    if config.schedule.workers.scrapyd:
+        from scheduler.workers import ScrapydCrawler
+
+        return ScrapydCrawler.from_config(config, settings=settings)
+    return spiders_crawler(settings=settings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,12 @@ Every job coalesces (a stopped scheduler catches up once, not once per missed
 interval), never runs twice at once (``max_instances=1``), and may start up
 to a day late. SIGTERM or SIGINT stops gracefully: running crawls finish,
 their posts are indexed and their cursors saved; a second signal exits at once.
+
+Only one ``listener run`` schedules: with SQLite, a file lock in the data
+directory; with Elasticsearch, a lease in the index (:mod:`scheduler.lease`),
+so that a second run on another machine waits and takes over when the leader
+dies. A run that loses the lease pauses its jobs, lets running ones finish,
+and waits to lead again.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -48,10 +55,10 @@ from listener.state import StateStore
 from scheduler import jobs
 from scheduler.alerts import Channel, Notifier
 from scheduler.channels import build_channels
-from scheduler.crawling import CrawlJob, Crawler, RunOutcome, SourceRunner, crawl_jobs, spiders_crawler
+from scheduler.crawling import CrawlJob, Crawler, RunOutcome, SourceRunner, configured_crawler, crawl_jobs
 from scheduler.digest import DigestJob
 from scheduler.jobstore import SQLiteJobStore
-from scheduler.lock import RunLock
+from scheduler.lease import run_lease
 from scheduler.prospects import ProspectWatch
 from scheduler.rechecks import AnswerRechecker, SpidersRefresher, ThreadRefresher
 from scheduler.settings import alerts_config
@@ -105,7 +112,7 @@ class ListenerService:
         self.settings = alerts_config(config)
         self._own_channels = channels is None
         self.channels = build_channels(self.settings) if channels is None else list(channels)
-        self.crawler = crawler or spiders_crawler(settings=_crawl_log_settings())
+        self.crawler = crawler or configured_crawler(config, settings=_crawl_log_settings())
         self.refresher = refresher or SpidersRefresher()
         self.analyzer = analyzer
         self.ticks = ticks
@@ -113,7 +120,8 @@ class ListenerService:
         self.clock = clock
         self.counters = Counters()
         self.scheduler: BackgroundScheduler | None = None
-        self._lock = RunLock(config.data_path("scheduler.lock"))
+        self._lock = run_lease(config)
+        self._lock.on_lost = self._stop_leading
         self._pipeline: Pipeline | None = None
         self._config_stamp = _stamp(config.origin)
 
@@ -230,7 +238,8 @@ class ListenerService:
     # -- lifecycle ----------------------------------------------------------
 
     def start(self) -> None:
-        self._lock.acquire()
+        if not self._lock.held:
+            self._lock.acquire()
         try:
             self._open()
             jobs.bind(self)
@@ -300,14 +309,25 @@ class ListenerService:
         previous = {}
         if threading.current_thread() is threading.main_thread():
             previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        # With a lease, a lost lead is noticed within a quarter of its interval.
+        tick = min(self.ticks.heartbeat, getattr(self._lock, "interval", self.ticks.heartbeat) / 4)
         try:
-            self.start()
-            while not stop.wait(self.ticks.heartbeat):
-                self.heartbeat()
-            self.stop(wait=True)
+            while not stop.is_set() and self._lock.wait(stop):
+                self.start()
+                beat = time.monotonic()
+                while not stop.wait(tick) and not self._lock.lost.is_set():
+                    if time.monotonic() - beat >= self.ticks.heartbeat:
+                        self.heartbeat()
+                        beat = time.monotonic()
+                self.stop(wait=True)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def _stop_leading(self, reason: str) -> None:
+        """Another run leads now: start no more jobs (``run_forever`` then stops these and waits)."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.pause()
 
     def run_once(self) -> list[RunOutcome]:
         """Every crawl once, then every check once, without a scheduler (``listener run --once``).

@@ -173,6 +173,10 @@ class SourceSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        if isinstance(kwargs.get("request"), str):  # a scrapyd job (spiders.jobs)
+            from spiders.jobs import from_request
+
+            kwargs.update(from_request(kwargs.pop("request")))
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider._on_item_out, signal=signals.item_scraped)

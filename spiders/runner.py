@@ -175,7 +175,7 @@ def _crawl_spawned(request: dict, result: CrawlResult, timeout: float | None) ->
         timer.daemon = True
         timer.start()
     try:
-        _collect(process.stdout, result)
+        collect(process.stdout, result)
         process.wait()
     finally:
         if timer:
@@ -200,7 +200,7 @@ def _crawl_forked(zygote: _Zygote, request: dict, result: CrawlResult, timeout: 
             timer.daemon = True
             timer.start()
         try:
-            code = _collect(stream, result)
+            code = collect(stream, result)
         finally:
             if timer:
                 timer.cancel()
@@ -265,7 +265,7 @@ def _warm_zygote() -> _Zygote | None:
         return _zygote
 
 
-def _collect(lines, result: CrawlResult) -> int | None:
+def collect(lines, result: CrawlResult) -> int | None:
     """Apply a crawl's events to ``result``; return its exit code if it reported one."""
     code = None
     for line in lines:
@@ -320,20 +320,14 @@ def _child() -> int:
 
 def run_request(request: dict, emit) -> int:
     """Run one crawl request in this process, reporting through ``emit``; 0 when it ran."""
-    from listener import redaction
-
     label = request["source"].get("name") or request["source"]["kind"]
     finished = []
-    # No credential in this crawl's log lines or errors (the source's own *_env included).
-    redaction.watch(value for key, value in request["source"].items() if key.endswith("_env") and isinstance(value, str))
-    redaction.install()
+    redacted = redacting(request["source"], emit)
 
     def watched(**event) -> None:
         if "stats" in event:
             finished.append(True)
-        if "error" in event:
-            event["error"] = redaction.redact(str(event["error"]))
-        emit(**event)
+        redacted(**event)
 
     try:
         _run(request, watched)
@@ -347,31 +341,60 @@ def run_request(request: dict, emit) -> int:
     return 0
 
 
+def redacting(source: dict, emit):
+    """``emit`` with no credential in the errors (the source's own ``*_env`` included), nor in the log."""
+    from listener import redaction
+
+    redaction.watch(value for key, value in source.items() if key.endswith("_env") and isinstance(value, str))
+    redaction.install()
+
+    def redacted(**event) -> None:
+        if "error" in event:
+            event["error"] = redaction.redact(str(event["error"]))
+        emit(**event)
+
+    return redacted
+
+
 def _run(request: dict, emit) -> None:
-    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
     from spiders import settings as default_settings
-    from spiders.base import Cursor, source_error
-    from spiders.conversations import Gone
-    from spiders.admission import checked, post_rejected
-    from spiders.progress import cursor_reached
 
     config = Config.model_validate(request["config"])
     source = SourceConfig.model_validate(request["source"])
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.update(request["settings"], priority="cmdline")
-    if source.user_agent:
-        settings.set("USER_AGENT", source.user_agent, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_class(source))
-    if source.contact and not source.user_agent:  # the kind's own format (Reddit's) keeps its shape
-        crawler.settings.set("USER_AGENT", with_contact(crawler.settings["USER_AGENT"], source.contact),
-                             priority="cmdline")
+    crawler.settings.update(agent_settings(source, crawler.settings["USER_AGENT"]), priority="cmdline")
     recheck = request.get("recheck")
     posts = None if recheck is None else [Post.from_dict(post) for post in recheck]
+    connect_events(crawler, source, emit, recheck=posts is not None)
+    process.crawl(crawler, config=config, source=source, cursors=request["cursors"], recheck=posts)
+    process.start()
+
+
+def agent_settings(source: SourceConfig, agent: str) -> dict[str, str]:
+    """The USER_AGENT of ``source`` over ``agent`` (the kind's own): its ``user_agent``, or ``contact`` added."""
+    if source.user_agent:
+        return {"USER_AGENT": source.user_agent}
+    if source.contact:  # the kind's own format (Reddit's) keeps its shape
+        return {"USER_AGENT": with_contact(agent, source.contact)}
+    return {}
+
+
+def connect_events(crawler, source: SourceConfig, emit, *, recheck: bool = False) -> None:
+    """Report what ``crawler`` finds through ``emit``: posts, cursors (none in a recheck), deleted
+    posts, rejected items and errors as they come, the stats last."""
+    from scrapy import signals
+
+    from spiders.admission import checked, post_rejected
+    from spiders.base import Cursor, source_error
+    from spiders.conversations import Gone
+    from spiders.progress import cursor_reached
 
     def scraped(item, **_):
         if isinstance(item, Gone):
@@ -390,7 +413,7 @@ def _run(request: dict, emit) -> None:
         emit(rejected={"origin": origin, "reason": reason, "record": record})
 
     def moved(cursor, **_):
-        if posts is None:  # a recheck never moves cursors
+        if not recheck:
             emit(cursor=[cursor.key, cursor.value])
 
     def closed(spider, reason, **_):
@@ -398,11 +421,8 @@ def _run(request: dict, emit) -> None:
         stats["finish_reason"] = reason
         emit(stats=json.loads(json.dumps(stats, default=str)))
 
-    crawler.signals.connect(scraped, signal=signals.item_scraped)
+    crawler.signals.connect(scraped, signal=signals.item_scraped, weak=False)
     crawler.signals.connect(moved, signal=cursor_reached, weak=False)
     crawler.signals.connect(rejected, signal=post_rejected, weak=False)
     crawler.signals.connect(lambda message, **_: emit(error=message), signal=source_error, weak=False)
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
-    process.crawl(crawler, config=config, source=source, cursors=request["cursors"], recheck=posts)
-    process.start()
-

@@ -58,6 +58,12 @@ DOWNLOAD_HANDLERS = {
 }
 
 COOKIES_ENABLED = False
+
+# `scrapy crawl KIND` (a scrapyd job) finds the spider by its kind; with
+# LISTENER_EVENTS set, the crawl writes its events there (spiders.jobs).
+SPIDER_LOADER_CLASS = "spiders.jobs.KindLoader"
+EXTENSIONS = {"spiders.jobs.EventFile": 0}
+LISTENER_EVENTS = None
 # No consoles into a crawl: Scrapy's remote-control server runs code it is sent.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -159,3 +159,19 @@ def test_run_once_exits_1_naming_the_source_that_is_down_and_indexes_the_others(
     assert "crawl hn " not in result.stderr
     with SQLiteBackend(tmp_path / "data" / "listener.db") as backend:
         assert sorted(doc.id for doc in backend.scan(SearchQuery())) == sorted(posts)
+
+
+def test_status_shows_the_run_that_holds_the_lock(cli, config_path, tmp_path):
+    import os
+    import socket
+
+    from scheduler.lock import RunLock
+
+    assert "Leader: none (no `listener run` is running)" in cli("status", "--config", str(config_path)).output
+    lock = RunLock(tmp_path / "data" / "scheduler.lock")
+    lock.acquire()
+    try:
+        output = cli("status", "--config", str(config_path)).output
+    finally:
+        lock.release()
+    assert f"Leader: {socket.gethostname()} (pid {os.getpid()}) since " in output
