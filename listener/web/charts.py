@@ -6,12 +6,16 @@ each chart's page also shows its numbers in a table.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
+from babel.dates import format_datetime
+from babel.numbers import format_percent
 from markupsafe import Markup, escape
 
+from listener.web.i18n import current_language, gettext, ngettext
+
 PALETTE = ("#d1495b", "#00798c", "#edae49", "#66a182", "#8d6a9f", "#2e4057", "#c6794a", "#7a9e9f")
-LABEL_FORMATS = {"hour": "%d %b %H:00", "day": "%d %b", "week": "%d %b", "month": "%b %Y"}
+LABEL_FORMATS = {"hour": "dd LLL HH:00", "day": "dd LLL", "week": "dd LLL", "month": "LLL yyyy"}  # Babel patterns, day first, UTC
 
 
 def colors(names: list[str]) -> dict[str, str]:
@@ -42,11 +46,15 @@ def share_chart(timeline: list[tuple[datetime, dict[str, int]]], names: list[str
         body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         body.append(_text(left - 4, y + 4, f"{pct}%", "end"))
     if not timeline:
-        body.append(_text(left + plot_w / 2, top + plot_h / 2, "No posts in this window", "middle"))
-        return _svg(width, height, "Share of voice over time: no data", body)
+        body.append(_text(left + plot_w / 2, top + plot_h / 2, gettext("No posts in this window"), "middle"))
+        return _svg(width, height, gettext("Share of voice over time: no data"), body)
     step = plot_w / len(timeline)
     every = max(1, len(timeline) // 8)
     fmt = LABEL_FORMATS[interval]
+
+    def bucket(start: datetime) -> str:
+        return format_datetime(start, fmt, tzinfo=timezone.utc, locale=current_language())
+
     for i, (start, counts) in enumerate(timeline):
         total = sum(counts.get(n, 0) for n in names)
         y = top + plot_h
@@ -56,14 +64,16 @@ def share_chart(timeline: list[tuple[datetime, dict[str, int]]], names: list[str
                 continue
             h = plot_h * count / total
             y -= h
-            tip = f"{name}, {start.strftime(fmt)}: {count} of {total} ({100 * count / total:.0f}%)"
+            tip = gettext("%(name)s, %(bucket)s: %(count)d of %(total)d (%(share)s)") % {
+                "name": name, "bucket": bucket(start), "count": count, "total": total, "share": format_percent(count / total, locale=current_language()),
+            }
             body.append(
                 f'<rect x="{left + i * step + 1:.1f}" y="{y:.1f}" width="{max(step - 2, 1):.1f}" height="{h:.1f}" '
                 f'fill="{palette[name]}"><title>{escape(tip)}</title></rect>'
             )
         if i % every == 0:
-            body.append(_text(left + i * step + step / 2, height - bottom + 16, start.strftime(fmt), "middle"))
-    return _svg(width, height, "Share of voice per entity over time", body)
+            body.append(_text(left + i * step + step / 2, height - bottom + 16, bucket(start), "middle"))
+    return _svg(width, height, gettext("Share of voice per entity over time"), body)
 
 
 def bar_chart(title: str, rows: list[tuple[str, float | None, str]], palette: dict[str, str], maximum: float | None = None) -> Markup:
@@ -77,7 +87,7 @@ def bar_chart(title: str, rows: list[tuple[str, float | None, str]], palette: di
         y = 4 + i * row_h
         body.append(_text(label_w - 6, y + 16, name, "end"))
         if value is None:
-            body.append(_text(label_w + 4, y + 16, "no data", cls="label muted"))
+            body.append(_text(label_w + 4, y + 16, gettext("no data"), cls="label muted"))
             continue
         w = (width - label_w - 90) * (value / scale if scale else 0)
         body.append(
@@ -118,7 +128,7 @@ def flow_chart(flows, palette: dict[str, str]) -> Markup:
         used_left[flow.source] += w
         used_right[flow.target] += w
         mid = (x1 + x2) / 2
-        tip = f"{flow.source} → {flow.target}: {flow.count} post(s)"
+        tip = f"{flow.source} → {flow.target}: " + ngettext("%(num)d post", "%(num)d posts", flow.count) % {"num": flow.count}
         body.append(
             f'<path d="M{x1},{ya:.1f} C{mid},{ya:.1f} {mid},{yb:.1f} {x2},{yb:.1f}" stroke="{palette.get(flow.source, PALETTE[-1])}" '
             f'stroke-width="{w:.1f}" fill="none" class="flow"><title>{escape(tip)}</title></path>'
@@ -127,4 +137,4 @@ def flow_chart(flows, palette: dict[str, str]) -> Markup:
         for node, (y0, y1) in spots.items():
             body.append(f'<rect x="{x - 3 if anchor == "end" else x}" y="{y0:.1f}" width="3" height="{y1 - y0:.1f}" fill="{palette.get(node, PALETTE[-1])}"/>')
             body.append(_text(x + dx, (y0 + y1) / 2 + 4, node, anchor))
-    return _svg(width, height, "Churn flows between the brand and competitors", body)
+    return _svg(width, height, gettext("Churn flows between the brand and competitors"), body)
