@@ -153,7 +153,7 @@ def template_environment(language: str = i18n.DEFAULT_LANGUAGE) -> Environment:
     environment.filters.update(isolate=views.isolate, bdi=views.bdi)
     environment.globals.update(
         age=views.age, duration=views.duration, handle=views.handle, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT, answer_label=views.answer_label, label_text=views.label_text,
-        term=views.term, percent=views.percent, day_field=views.day_field, js_messages=i18n.js_messages,
+        term=views.term, reasons_text=views.reasons_text, send_reason_text=views.send_reason_text, percent=views.percent, day_field=views.day_field, js_messages=i18n.js_messages,
     )
     return environment
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from listener.index.base import SearchQuery
 from listener.records import WAITING_FOR_BRAND
 from listener.web.i18n import gettext as _, parse_day
+from listener.web.views import term
 from listener.workflow import OPEN_STATUSES
 
 FILTER_FIELDS = ("entity", "source", "language", "intent", "customer_status", "answer_state", "status", "assignee")
@@ -109,4 +110,4 @@ def read_date(params, name: str) -> date | None:
     try:
         return parse_day(value)
     except ValueError:
-        raise FilterError(_("%(name)s must be a day like 20/11/2026, not %(value)r") % {"name": name, "value": value}) from None
+        raise FilterError(_("%(name)s must be a day like 20/11/2026, not %(value)r") % {"name": term(name), "value": value}) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,7 +23,7 @@ SOON = timedelta(minutes=15)
 
 __all__ = [
     "LabelRow", "SlaView", "age", "answer_label", "bdi", "day_field", "duration", "handle", "label_rows", "label_text", "local_time",
-    "native_id", "percent", "post_json", "safe_url", "sla_view", "term",
+    "native_id", "percent", "post_json", "reasons_text", "safe_url", "send_reason_text", "sla_view", "term",
 ]
 
 # The values a page shows (intents, statuses, roles, label and facet names...), as a person reads them.
@@ -37,6 +38,7 @@ TERMS = {
     "language": N_("language"), "entity": N_("entity"), "source": N_("source"), "intent": N_("intent"),
     "answer_state": N_("answer state"), "status": N_("status"), "assignee": N_("assignee"),
     "hour": N_("hour"), "day": N_("day"), "week": N_("week"), "month": N_("month"),
+    "since": N_("since"), "until": N_("until"),
     "relevance": N_("relevance"), "newest": N_("newest"), "oldest": N_("oldest"), "score": N_("score"),
     "our_complaint": N_("our complaint"), "our_churn": N_("our churn"), "welcome": N_("welcome"), "rival_unhappy": N_("rival unhappy"),
     "recommendation": N_("recommendation"), "answer": N_("answer"), "default": N_("default"),
@@ -49,6 +51,64 @@ UNKNOWN_TEXTS = {
     "not_checked": N_("not checked yet"), "no_thread_source": N_("the source shows no replies"),
     "lookup_failed": N_("thread look-up failed"), "budget_exhausted": N_("left out by the look-up budget"),
 }
+
+
+# Why a post surfaced, as the analysis wrote it (nlp/components/lead.py), and how a page says it: the names stay.
+REASONS = [
+    (re.compile(pattern), message) for pattern, message in (
+        (r"^posted by (?P<name>.+) itself$", N_("posted by %(name)s itself")),
+        (r"^looks like spam or a promotion$", N_("looks like spam or a promotion")),
+        (r"^not about the brand, its competitors or the sector$", N_("not about the brand, its competitors or the sector")),
+        (r"^does not tag (?P<name>.+), so the team may not have seen it$", N_("does not tag %(name)s, so the team may not have seen it")),
+        (r"^mentions (?P<name>.+) \(competitor\)$", N_("mentions %(name)s (competitor)")),
+        (r"^mentions (?P<name>.+)$", N_("mentions %(name)s")),
+        (r"^talks about the sector without naming a company$", N_("talks about the sector without naming a company")),
+        (r"^asks a question$", N_("asks a question")),
+        (r"^asks for a recommendation$", N_("asks for a recommendation")),
+        (r"^complains$", N_("complains")),
+        (r"^is leaving or switching company$", N_("is leaving or switching company")),
+        (r"^praises$", N_("praises")),
+        (r"^is not yet a customer of (?P<name>.+)$", N_("is not yet a customer of %(name)s")),
+        (r"^is a customer of (?P<name>.+)$", N_("is a customer of %(name)s")),
+    )
+]
+
+
+# Why a post cannot be sent from the page (listener/sending/platforms.py), as a page says it.
+SEND_REASONS = [
+    (re.compile(pattern), message) for pattern, message in (
+        (r"^(?P<source>.+) is not a configured source$", N_("%(source)s is not a configured source")),
+        (r"^(?P<kind>.+) has no API to reply through$", N_("%(kind)s has no API to reply through")),
+        (r"^the (?P<source>.+) source has no base_url$", N_("the %(source)s source has no base_url")),
+        (r"^to send from here, set (?P<variables>.+)$", N_("to send from here, set %(variables)s")),
+    )
+]
+
+
+def send_reason_text(reason: str) -> str:
+    """Why a reply cannot be sent from here, in the page's language (any other text as written)."""
+    return _translated(reason, SEND_REASONS) or reason
+
+
+def _translated(text: str, patterns) -> str | None:
+    for pattern, message in patterns:
+        match = pattern.match(text)
+        if match:
+            return gettext(message) % match.groupdict()
+    return None
+
+
+def reasons_text(reasons) -> str:
+    """The analysis's reasons for surfacing a post, joined, in the page's language (any other text as written)."""
+    return "; ".join(_reason(reason) for reason in reasons)
+
+
+def _reason(reason: str) -> str:
+    translated = _translated(reason, REASONS)
+    if translated is not None:
+        return translated
+    key = reason.replace(" ", "_")
+    return term(key) if key in TERMS else reason
 
 
 def term(value: object) -> str:
