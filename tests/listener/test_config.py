@@ -93,3 +93,21 @@ def test_recheck_ages_and_the_age_they_stop_at_accept_units():
 def test_recheck_ages_that_do_not_grow_are_refused_with_the_line():
     with pytest.raises(ConfigError, match=r"c.yaml, line 2: schedule.recheck: expected growing ages"):
         parse_config("schedule:\n  recheck: [1h, 10m]\n", "c.yaml")
+
+
+def test_the_ui_section_chooses_the_web_apps_language_and_time_zone():
+    config = parse_config("ui:\n  language: ca\n  timezone: Atlantic/Canary\n", "brand.yaml")
+    assert (config.ui.language, config.ui_timezone) == ("ca", "Atlantic/Canary")
+    default = parse_config("schedule: {timezone: Europe/Lisbon}\n")
+    assert default.ui.language is None and default.ui_timezone == "Europe/Lisbon"  # the browser decides; the team's zone
+
+
+def test_a_ui_language_that_is_not_offered_names_the_key_and_the_choices():
+    with pytest.raises(ConfigError) as error:
+        parse_config("brand: {name: Cinesa}\nui:\n  language: fr\n", "brand.yaml")
+    assert str(error.value) == ("brand.yaml, line 3: ui.language: expected one of es, ca, en "
+                                "(or leave it out to follow the browser), found 'fr'")
+    with pytest.raises(ConfigError, match=r"brand.yaml, line 2: ui.timezone: expected an IANA time zone like Europe/Madrid, found 'Madrid'"):
+        parse_config("ui:\n  timezone: Madrid\n", "brand.yaml")
+    with pytest.raises(ConfigError, match=r"unknown key 'ui.lang' \(valid keys: language, timezone\)"):
+        parse_config("ui: {lang: es}\n", "brand.yaml")
