@@ -301,6 +301,25 @@ class RolloverConfig(Section):
         return {**conditions, "min_docs": 1} if conditions else {}
 
 
+UI_LANGUAGES = ("es", "ca", "en")
+
+
+class UiConfig(Section):
+    """How the web app speaks: ``language`` (else the browser's choice) and the ``timezone`` of its dates."""
+
+    language: str | None = None
+    timezone: str | None = None  # the schedule's when not set
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value not in UI_LANGUAGES:
+            raise ValueError(f"expected one of {', '.join(UI_LANGUAGES)} (or leave it out to follow the browser), found {value!r}")
+        return value
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, value: value if value is None else ScheduleConfig._known_timezone(value)))
+
+
 class IndexConfig(Section):
     backend: str = "sqlite"
     # SQLite: the database file, relative to data_dir unless absolute.
@@ -345,6 +364,7 @@ class Config(Section):
     sources: list[SourceConfig] = []
     schedule: ScheduleConfig = ScheduleConfig()
     index: IndexConfig = IndexConfig()
+    ui: UiConfig = UiConfig()
     data_dir: str = "data"
     # Extra sections owned by higher layers (alerts, web) are validated there.
     alerts: dict[str, Any] = {}
@@ -357,6 +377,11 @@ class Config(Section):
     def entities(self) -> list[tuple[EntityConfig, str]]:
         """The brand and competitors with their roles, brand first."""
         return [(self.brand, "brand")] + [(c, "competitor") for c in self.competitors]
+
+    @property
+    def ui_timezone(self) -> str:
+        """The time zone dates are shown in: ``ui.timezone``, else the schedule's."""
+        return self.ui.timezone or self.schedule.timezone
 
     def data_path(self, *parts: str) -> Path:
         """A path under the data directory (``$LISTENER_DATA_DIR`` overrides ``data_dir``)."""

@@ -19,9 +19,10 @@ from listener.index.base import SearchQuery
 from listener.records import LABELS, STATUSES, format_time
 from listener.sending import SendFailedError, new_key
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
-from listener.web.exports import gaps_csv, posts_csv, timeline_csv
+from listener.web.exports import gaps_csv, posts_csv, spreadsheet, timeline_csv
 from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, read_selection, window
 from listener.web.gaps import SCAN_LIMIT, gap_report
+from listener.web.i18n import current_language
 from listener.web.precision import precision_report
 from listener.web.security import set_session_cookie
 from listener.web.views import post_json
@@ -509,24 +510,27 @@ def _csv(chunks, name: str) -> StreamingResponse:
 
 
 CSV = {200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}, **PROBLEMS}
-Delimiter = Annotated[Literal[",", ";"], Query(description="Field separator: `,` (default) or `;` (spreadsheets set up for Europe).")]
+Delimiter = Annotated[Literal[",", ";"] | None, Query(
+    description="Field separator: by default `;` (with a decimal comma and a UTF-8 byte-order mark, for Excel) when the app speaks "
+    "Spanish or Catalan, `,` in English.")]
 
 
 @router.get("/api/export/gaps.csv", tags=["analysts"], response_class=StreamingResponse, responses=CSV, summary="The per-entity gap figures as CSV")
-def export_gaps(request: Request, since: Day = None, until: Day = None, delimiter: Delimiter = ",", session=Depends(require(ANALYSTS))):
-    return _csv(gaps_csv(_report(request, since, until, None), delimiter), "listener-gaps.csv")
+def export_gaps(request: Request, since: Day = None, until: Day = None, delimiter: Delimiter = None, session=Depends(require(ANALYSTS))):
+    return _csv(gaps_csv(_report(request, since, until, None), spreadsheet(current_language(), delimiter)), "listener-gaps.csv")
 
 
 @router.get("/api/export/share-of-voice.csv", tags=["analysts"], response_class=StreamingResponse, responses=CSV,
             summary="Posts and share of voice per entity and time bucket as CSV")
-def export_timeline(request: Request, since: Day = None, until: Day = None, interval: Interval = None, delimiter: Delimiter = ",",
+def export_timeline(request: Request, since: Day = None, until: Day = None, interval: Interval = None, delimiter: Delimiter = None,
                     session=Depends(require(ANALYSTS))):
-    return _csv(timeline_csv(_report(request, since, until, interval), delimiter), "listener-share-of-voice.csv")
+    sheet = spreadsheet(current_language(), delimiter)
+    return _csv(timeline_csv(_report(request, since, until, interval), sheet), "listener-share-of-voice.csv")
 
 
 @router.get("/api/export/posts.csv", tags=["analysts"], response_class=StreamingResponse, responses=CSV, summary="Every post a search matches, as CSV")
-def export_posts(request: Request, params=Depends(selection_params), delimiter: Delimiter = ",", session=Depends(require(ANALYSTS))):
+def export_posts(request: Request, params=Depends(selection_params), delimiter: Delimiter = None, session=Depends(require(ANALYSTS))):
     web = web_of(request)
     selection = read_selection(params, session.user, SEARCH_SORTS + ("",), "")
     query = selection.query(web.zone, limit=1)
-    return _csv(posts_csv(web.backend.scan(query), delimiter), f"listener-posts-{format_time(web.now())[:10]}.csv")
+    return _csv(posts_csv(web.backend.scan(query), spreadsheet(current_language(), delimiter)), f"listener-posts-{format_time(web.now())[:10]}.csv")

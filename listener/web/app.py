@@ -22,9 +22,10 @@ from listener.feedback import LabelError
 from listener.index.base import BaseBackend, QueryError, SearchQuery
 from listener.sending import NotSendableError, Outbox, Sender
 from listener import redaction
-from listener.web import api, pages, settings_page, views
+from listener.web import api, i18n, pages, settings_page, views
 from listener.web.config_file import ConfigFile
 from listener.web.filters import FilterError
+from listener.web.i18n import N_, gettext
 from listener.web.replies import ReplyDrafter
 from listener.web.security import SecurityMiddleware, cookie_names
 from listener.web.clients import parse_networks
@@ -59,10 +60,9 @@ class WebContext:
         self.drafter = ReplyDrafter(settings, config.brand.name)
         self.work = Work(backend, users, config.schedule, self.entity_names, Outbox(backend, Sender(config.sources), now=self.now))
         self.session_cookie, self.login_cookie = cookie_names(settings.secure_cookies)
-        self.zone = config.schedule.timezone
+        self.zone = config.ui_timezone
         self._now = now
         self._sources: tuple[float, list[str]] = (0.0, [])
-        self.templates = template_environment()
         self.users_check_seconds = USERS_CHECK_SECONDS
         self._users_checked = time.monotonic()
         self._users_lock = threading.Lock()
@@ -118,8 +118,11 @@ class WebContext:
         """The configured languages, and ``other``."""
         return [*self.config.languages, "other"]
 
-    def local(self, value: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
-        return views.local_time(value, self.zone, fmt)
+    def local(self, value: datetime | None, style: str = "datetime") -> str:
+        """``value`` in the app's time zone, day-first: a style of :data:`i18n.PATTERNS` (or a strftime format)."""
+        if "%" in style:
+            return views.local_time(value, self.zone, style)
+        return i18n.format_time(value, self.zone, style)
 
     def source_names(self) -> list[str]:
         """Sources seen in the index, for the filter menus (cached for a few minutes)."""
@@ -132,9 +135,12 @@ class WebContext:
 
     def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
         session = request.state.session
+        language = i18n.current_language()
         context.update(
             config=self.config,
+            language=language,
             local=self.local,
+            day=i18n.day_text,
             request=request,
             session=session,
             user=session.user if session else None,
@@ -144,12 +150,12 @@ class WebContext:
             flashes=session.take_flashes() if session else [],
             now=self.now(),
         )
-        return HTMLResponse(self.templates.get_template(name).render(context), status_code=status)
+        return HTMLResponse(template_environment(language).get_template(name).render(context), status_code=status)
 
 
-@lru_cache(maxsize=1)
-def template_environment() -> Environment:
-    """One compiled set of templates per process; what differs per app is passed in the context."""
+@lru_cache(maxsize=len(i18n.LANGUAGES))
+def template_environment(language: str = i18n.DEFAULT_LANGUAGE) -> Environment:
+    """One compiled set of templates per language and process; what differs per app is passed in the context."""
     environment = Environment(
         loader=PackageLoader("listener.web", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -157,10 +163,11 @@ def template_environment() -> Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
     )
-    environment.install_null_translations(newstyle=True)
-    environment.filters["isolate"] = views.isolate
+    environment.install_gettext_translations(i18n.translations(language), newstyle=True)
+    environment.filters.update(isolate=views.isolate, bdi=views.bdi)
     environment.globals.update(
         age=views.age, duration=views.duration, handle=views.handle, safe_url=views.safe_url, answer_text=views.ANSWER_TEXT, answer_label=views.answer_label, label_text=views.label_text,
+        term=views.term, reasons_text=views.reasons_text, send_reason_text=views.send_reason_text, percent=views.percent, day_field=views.day_field, js_messages=i18n.js_messages,
     )
     return environment
 
@@ -198,6 +205,7 @@ def create_app(config, backend: BaseBackend, settings: WebSettings | None = None
         SecurityMiddleware, sessions=web.sessions, secure=settings.secure_cookies,
         proxies=parse_networks(settings.trusted_proxies), refresh_users=web.refresh_users,
     )
+    app.add_middleware(i18n.LanguageMiddleware, configured=config.ui.language)  # outermost: every answer in the same language
     app.add_exception_handler(ListenerError, _listener_error)
     app.add_exception_handler(FilterError, _listener_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -237,8 +245,9 @@ async def _listener_error(request: Request, exc: Exception):
 
 
 async def _http_error(request: Request, exc: HTTPException):
-    messages = {404: "Nothing here.", 403: "Your role does not allow this.", 405: "Method not allowed."}
-    return _error(request, exc.status_code, exc.detail if isinstance(exc.detail, str) and exc.detail else messages.get(exc.status_code, "Error"))
+    messages = {404: N_("Nothing here."), 403: N_("Your role does not allow this."), 405: N_("Method not allowed.")}
+    default = gettext(messages.get(exc.status_code, N_("Error")))
+    return _error(request, exc.status_code, exc.detail if isinstance(exc.detail, str) and exc.detail else default)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError):

@@ -7,12 +7,21 @@ Every chart is an image to assistive technology (``role="img"``) whose
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
+from babel.dates import format_datetime
+from babel.numbers import format_percent
 from markupsafe import Markup, escape
 
+from listener.web.i18n import current_language, gettext, ngettext
+
 PALETTE = ("#d1495b", "#00798c", "#edae49", "#66a182", "#8d6a9f", "#2e4057", "#c6794a", "#7a9e9f")
-LABEL_FORMATS = {"hour": "%d %b %H:00", "day": "%d %b", "week": "%d %b", "month": "%b %Y"}
+LABEL_FORMATS = {"hour": "dd LLL HH:00", "day": "dd LLL", "week": "dd LLL", "month": "LLL yyyy"}  # Babel patterns, day first, UTC
+
+
+def bucket_label(start: datetime, interval: str) -> str:
+    """A time bucket's start as the page's language writes it, day first, in UTC."""
+    return format_datetime(start, LABEL_FORMATS[interval], tzinfo=timezone.utc, locale=current_language())
 
 
 def colors(names: list[str]) -> dict[str, str]:
@@ -43,16 +52,16 @@ def share_chart(timeline: list[tuple[datetime, dict[str, int]]], names: list[str
         body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         body.append(_text(left - 4, y + 4, f"{pct}%", "end"))
     if not timeline:
-        body.append(_text(left + plot_w / 2, top + plot_h / 2, "No posts in this window", "middle"))
-        return _svg(width, height, "Share of voice over time: no data", body)
+        body.append(_text(left + plot_w / 2, top + plot_h / 2, gettext("No posts in this window"), "middle"))
+        return _svg(width, height, gettext("Share of voice over time: no data"), body)
     totals = {name: sum(counts.get(name, 0) for _, counts in timeline) for name in names}
     everything = sum(totals.values())
-    overall = ", ".join(f"{name} {totals[name]} ({100 * totals[name] / everything:.0f}%)" for name in names) if everything else "no mentions"
-    label = (f"Share of voice per entity over time, {len(timeline)} {interval} buckets from {timeline[0][0].strftime(LABEL_FORMATS[interval])} "
-             f"to {timeline[-1][0].strftime(LABEL_FORMATS[interval])}; mentions in all: {overall}")
     step = plot_w / len(timeline)
     every = max(1, len(timeline) // 8)
-    fmt = LABEL_FORMATS[interval]
+
+    def bucket(start: datetime) -> str:
+        return bucket_label(start, interval)
+
     for i, (start, counts) in enumerate(timeline):
         total = sum(counts.get(n, 0) for n in names)
         y = top + plot_h
@@ -62,13 +71,20 @@ def share_chart(timeline: list[tuple[datetime, dict[str, int]]], names: list[str
                 continue
             h = plot_h * count / total
             y -= h
-            tip = f"{name}, {start.strftime(fmt)}: {count} of {total} ({100 * count / total:.0f}%)"
+            tip = gettext("%(name)s, %(bucket)s: %(count)d of %(total)d (%(share)s)") % {
+                "name": name, "bucket": bucket(start), "count": count, "total": total, "share": format_percent(count / total, locale=current_language()),
+            }
             body.append(
                 f'<rect x="{left + i * step + 1:.1f}" y="{y:.1f}" width="{max(step - 2, 1):.1f}" height="{h:.1f}" '
                 f'fill="{palette[name]}"><title>{escape(tip)}</title></rect>'
             )
         if i % every == 0:
-            body.append(_text(left + i * step + step / 2, height - bottom + 16, start.strftime(fmt), "middle"))
+            body.append(_text(left + i * step + step / 2, height - bottom + 16, bucket(start), "middle"))
+    language = current_language()
+    overall = ", ".join(f"{name} {totals[name]} ({format_percent(totals[name] / everything, locale=language)})"
+                        for name in names) if everything else gettext("no mentions")
+    label = gettext("Share of voice per entity over time, %(count)d buckets from %(first)s to %(last)s; mentions in all: %(overall)s") % {
+        "count": len(timeline), "first": bucket(timeline[0][0]), "last": bucket(timeline[-1][0]), "overall": overall}
     return _svg(width, height, label, body)
 
 
@@ -83,7 +99,7 @@ def bar_chart(title: str, rows: list[tuple[str, float | None, str]], palette: di
         y = 4 + i * row_h
         body.append(_text(label_w - 6, y + 16, name, "end"))
         if value is None:
-            body.append(_text(label_w + 4, y + 16, shown or "no data", cls="label muted"))
+            body.append(_text(label_w + 4, y + 16, shown or gettext("no data"), cls="label muted"))
             continue
         w = (width - label_w - 90) * (value / scale if scale else 0)
         body.append(
@@ -91,7 +107,7 @@ def bar_chart(title: str, rows: list[tuple[str, float | None, str]], palette: di
             f"<title>{escape(name)}: {escape(shown)}</title></rect>"
         )
         body.append(_text(label_w + w + 6, y + 16, shown))
-    summary = "; ".join(f"{name}: {shown or 'no data'}" for name, _, shown in rows)
+    summary = "; ".join(f"{name}: {shown or gettext('no data')}" for name, _, shown in rows)
     return _svg(width, height, f"{title}. {summary}" if rows else title, body)
 
 
@@ -125,7 +141,7 @@ def flow_chart(flows, palette: dict[str, str]) -> Markup:
         used_left[flow.source] += w
         used_right[flow.target] += w
         mid = (x1 + x2) / 2
-        tip = f"{flow.source} → {flow.target}: {flow.count} post(s)"
+        tip = f"{flow.source} → {flow.target}: " + ngettext("%(num)d post", "%(num)d posts", flow.count) % {"num": flow.count}
         body.append(
             f'<path d="M{x1},{ya:.1f} C{mid},{ya:.1f} {mid},{yb:.1f} {x2},{yb:.1f}" stroke="{palette.get(flow.source, PALETTE[-1])}" '
             f'stroke-width="{w:.1f}" fill="none" class="flow"><title>{escape(tip)}</title></path>'
@@ -134,5 +150,6 @@ def flow_chart(flows, palette: dict[str, str]) -> Markup:
         for node, (y0, y1) in spots.items():
             body.append(f'<rect x="{x - 3 if anchor == "end" else x}" y="{y0:.1f}" width="3" height="{y1 - y0:.1f}" fill="{palette.get(node, PALETTE[-1])}"/>')
             body.append(_text(x + dx, (y0 + y1) / 2 + 4, node, anchor))
-    summary = "; ".join(f"{f.source} to {f.target}: {f.count} post{'' if f.count == 1 else 's'}" for f in flows)
-    return _svg(width, height, f"Churn flows between the brand and competitors. {summary}", body)
+    summary = "; ".join(f"{f.source} → {f.target}: " + ngettext("%(num)d post", "%(num)d posts", f.count) % {"num": f.count}
+                        for f in flows)
+    return _svg(width, height, gettext("Churn flows between the brand and competitors") + f". {summary}", body)

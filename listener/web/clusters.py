@@ -16,6 +16,7 @@ from functools import lru_cache
 from importlib import resources
 
 from listener.records import IndexedPost
+from listener.web.i18n import gettext
 
 WORD = re.compile(r"[^\W\d_]+")
 TOP = 5
@@ -67,5 +68,5 @@ def complaint_clusters(hits: list[IndexedPost], ignore: set[str] = frozenset(), 
         clusters.append(Cluster(label, len(members), examples))
     if pool and len(clusters) < top:
         rest = sorted((hit for hit, _ in pool), key=lambda h: -h.analysis.lead_score)
-        clusters.append(Cluster("other complaints" if clusters else "no common theme yet", len(rest), rest[:EXAMPLES]))
+        clusters.append(Cluster(gettext("other complaints") if clusters else gettext("no common theme yet"), len(rest), rest[:EXAMPLES]))
     return clusters

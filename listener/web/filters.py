@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from listener.index.base import SearchQuery
 from listener.records import WAITING_FOR_BRAND
+from listener.web.i18n import gettext as _, parse_day
+from listener.web.views import term
 from listener.workflow import OPEN_STATUSES
 
 FILTER_FIELDS = ("entity", "source", "language", "intent", "customer_status", "answer_state", "status", "assignee")
@@ -74,13 +76,13 @@ def read_selection(params, user: str, sorts, default_sort: str, inbox: bool = Fa
         filters["answer_state"] = WAITING_FOR_BRAND
     sort = params.get("sort") or default_sort
     if sort not in sorts:
-        raise FilterError(f"sort must be one of {', '.join(sorts)}, not {sort!r}")
+        raise FilterError(_("%(name)s must be one of %(valid)s, not %(value)r") % {"name": "sort", "valid": ", ".join(sorts), "value": sort})
     try:
         page = int(params.get("page") or 1)
     except ValueError:
-        raise FilterError(f"page must be a number, not {params.get('page')!r}") from None
+        raise FilterError(_("page must be a number, not %(value)r") % {"value": params.get("page")}) from None
     if not 1 <= page <= 10_000:
-        raise FilterError("page must be between 1 and 10000")
+        raise FilterError(_("page must be between 1 and 10000"))
     return Selection(
         filters=filters,
         since=read_date(params, "since"),
@@ -97,7 +99,7 @@ def window(zone: str, now: datetime, days: int, since: date | None, until: date 
     end = datetime.combine(until + timedelta(days=1), time(), tz) if until else now
     start = datetime.combine(since, time(), tz) if since else end - timedelta(days=days)
     if start >= end:
-        raise FilterError("since must be before until")
+        raise FilterError(_("since must be before until"))
     return start, end
 
 
@@ -106,6 +108,6 @@ def read_date(params, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
-        raise FilterError(f"{name} must be a date like 2026-11-20, not {value!r}") from None
+        raise FilterError(_("%(name)s must be a day like 20/11/2026, not %(value)r") % {"name": term(name), "value": value}) from None

@@ -4,7 +4,6 @@ that posts back and redirects (or re-renders with the reason it was refused)."""
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from importlib import resources
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -19,12 +18,13 @@ from listener.index.base import INTERVALS
 from listener.records import ANSWER_STATES, CUSTOMER_STATUSES, INTENTS, STATUSES
 from listener.sending import SendFailedError, new_key
 from listener.web.access import AGENTS, ANALYSTS, require, session_of
-from listener.web.charts import LABEL_FORMATS, bar_chart, colors, flow_chart, share_chart
+from listener.web.charts import bar_chart, bucket_label, colors, flow_chart, share_chart
 from listener.web.filters import INBOX_SORTS, SEARCH_FACETS, SEARCH_SORTS, FilterError, read_date, read_selection, window
 from listener.web.gaps import gap_report
+from listener.web.i18n import gettext as _, ngettext, parse_day
 from listener.web.precision import precision_report
 from listener.web.security import set_session_cookie
-from listener.web.views import duration, label_rows, label_text, sla_view
+from listener.web.views import duration, label_rows, label_text, percent, sla_view, term
 from listener.web.work import ChangeError
 from listener.workflow import TRANSITIONS
 
@@ -71,11 +71,11 @@ async def login(request: Request):
     target = _safe_next(str(form.get("next") or "/inbox"))
     user, wait = web.log_in(name, password, request.state.client)
     if wait:
-        response = _login_form(request, target, f"Too many failed attempts; try again in {_minutes(wait)}.", 429)
+        response = _login_form(request, target, _("Too many failed attempts; try again in %(minutes)s.") % {"minutes": _minutes(wait)}, 429)
         response.headers["retry-after"] = str(wait)
         return response
     if user is None:
-        return _login_form(request, target, "Wrong name or password.", 401)
+        return _login_form(request, target, _("Wrong name or password."), 401)
     session = web.sessions.create(user.name, user.role)
     response = RedirectResponse(target, 303)
     set_session_cookie(response, web.session_cookie, session.token, web.settings)
@@ -85,7 +85,7 @@ async def login(request: Request):
 
 def _minutes(seconds: int) -> str:
     minutes = -(-seconds // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
 
 
 @router.post("/logout")
@@ -159,9 +159,9 @@ def _post_page(request: Request, post_id: str, error: str | None = None, status:
     web, session = web_of(request), session_of(request)
     hit = web.backend.get(post_id)
     if hit is None:
-        return web.render(request, "error.html", status=404, code=404, message=f"No post with id {post_id!r}.", hint="It may have been erased.")
+        return web.render(request, "error.html", status=404, code=404, message=_("No post with id %(id)r.") % {"id": post_id}, hint=_("It may have been erased."))
     workflow = hit.workflow
-    intent, _ = web.drafter.template_for(hit)
+    intent = web.drafter.template_for(hit)[0]
     return web.render(
         request, "post.html", status=status, hit=hit, error=error, post_url=post_url,
         clock=sla_view(hit, web.config.schedule, web.now()),
@@ -188,8 +188,8 @@ async def post_feedback(request: Request, post_id: str, session=Depends(require(
     try:
         web_of(request).work.give_feedback(session, post_id, {label: value})
     except LabelError as exc:
-        return _post_page(request, post_id, f"Not saved: {exc}.", 422)
-    session.flash(f"Feedback saved: {label.replace('_', ' ')} is {label_text(value)}.", "ok")
+        return _post_page(request, post_id, _("Not saved: %(why)s.") % {"why": exc}, 422)
+    session.flash(_("Feedback saved: %(label)s is %(value)s.") % {"label": term(label), "value": label_text(value)}, "ok")
     return RedirectResponse(post_url(post_id), 303)
 
 
@@ -201,15 +201,15 @@ async def post_send(request: Request, post_id: str, session=Depends(require(AGEN
     try:
         sent = web.work.send_reply(session, post_id, int(form.get("version", "")), text, key)
     except ValueError:
-        return _post_page(request, post_id, "The form did not say which version of the post you saw; reload and try again.", 400)
+        return _post_page(request, post_id, _("The form did not say which version of the post you saw; reload and try again."), 400)
     except SendFailedError as exc:
-        retry = f" Try again after {web.local(exc.record.retry_at, '%H:%M')}." if exc.record.retry_at else ""
-        return _post_page(request, post_id, f"Not sent: {exc}.{retry} {exc.hint or ''}".strip(), 502, draft=text)
+        retry = " " + _("Try again after %(time)s.") % {"time": web.local(exc.record.retry_at, "time")} if exc.record.retry_at else ""
+        return _post_page(request, post_id, f"{_('Not sent: %(why)s.') % {'why': exc}}{retry} {exc.hint or ''}".strip(), 502, draft=text)
     except ConflictError as exc:
-        return _post_page(request, post_id, f"Not sent: {exc}. The page now shows the latest state.", 409, draft=text)
+        return _post_page(request, post_id, _("Not sent: %(why)s. The page now shows the latest state.") % {"why": exc}, 409, draft=text)
     except ListenerError as exc:
-        return _post_page(request, post_id, f"Not sent: {exc}.", 422, draft=text)
-    session.flash("Reply sent; the post is marked answered." if sent.state == "sent" else "Reply sent.", "ok")
+        return _post_page(request, post_id, _("Not sent: %(why)s.") % {"why": exc}, 422, draft=text)
+    session.flash(_("Reply sent; the post is marked answered.") if sent.state == "sent" else _("Reply sent."), "ok")
     return RedirectResponse(post_url(post_id), 303)
 
 
@@ -219,12 +219,12 @@ async def post_answered_with_link(request: Request, post_id: str, session=Depend
     try:
         web.work.mark_answered_with_link(session, post_id, int(form.get("version", "")), str(form.get("url", "")))
     except ValueError:
-        return _post_page(request, post_id, "The form did not say which version of the post you saw; reload and try again.", 400)
+        return _post_page(request, post_id, _("The form did not say which version of the post you saw; reload and try again."), 400)
     except ConflictError as exc:
-        return _post_page(request, post_id, f"Not saved: {exc}. The page now shows the latest state.", 409)
+        return _post_page(request, post_id, _("Not saved: %(why)s. The page now shows the latest state.") % {"why": exc}, 409)
     except ListenerError as exc:
-        return _post_page(request, post_id, f"Not saved: {exc}.", 400)
-    session.flash("Marked answered, with the reply's link.", "ok")
+        return _post_page(request, post_id, _("Not saved: %(why)s.") % {"why": exc}, 400)
+    session.flash(_("Marked answered, with the reply's link."), "ok")
     return RedirectResponse(post_url(post_id), 303)
 
 
@@ -232,41 +232,42 @@ async def post_answered_with_link(request: Request, post_id: str, session=Depend
 async def post_action(request: Request, post_id: str, action: str, session=Depends(require(AGENTS))):
     web = web_of(request)
     if action not in ACTIONS:
-        return web.render(request, "error.html", status=404, code=404, message=f"Unknown action {action!r}.")
+        return web.render(request, "error.html", status=404, code=404, message=_("Unknown action %(action)r.") % {"action": action})
     form = await request.form()
     try:
         version = int(form.get("version", ""))
     except ValueError:
-        return _post_page(request, post_id, "The form did not say which version of the post you saw; reload and try again.", 400)
+        return _post_page(request, post_id, _("The form did not say which version of the post you saw; reload and try again."), 400)
     work, text = web.work, str(form.get("text", ""))
     try:
         if action == "claim":
             work.claim(session, post_id, version)
-            message = "You have claimed this post."
+            message = _("You have claimed this post.")
         elif action == "assign":
             assignee = str(form.get("assignee", ""))
             work.change(session, post_id, version, assignee=assignee)
-            message = f"Assigned to {assignee}."
+            message = _("Assigned to %(name)s.") % {"name": assignee}
         elif action == "status":
             status = str(form.get("status", ""))
             work.change(session, post_id, version, status=status)
-            message = f"Marked {status}."
+            message = _("Marked %(status)s.") % {"status": term(status)}
         elif action == "note":
             work.change(session, post_id, version, note=text)
-            message = "Note added."
+            message = _("Note added.")
         elif action == "draft":
             work.change(session, post_id, version, reply_draft=text)
-            message = "Reply draft saved."
+            message = _("Reply draft saved.")
         else:
             raw = "" if "clear" in form else str(form.get("date", ""))
-            work.change(session, post_id, version, follow_up_at=date.fromisoformat(raw) if raw else None)
-            message = "Follow-up date saved." if raw else "Follow-up date cleared."
+            work.change(session, post_id, version, follow_up_at=parse_day(raw) if raw else None)
+            message = _("Follow-up date saved.") if raw else _("Follow-up date cleared.")
     except ConflictError as exc:
-        return _post_page(request, post_id, f"Not saved: {exc}. The page now shows the latest state.", 409, draft=text if action == "draft" else None)
+        return _post_page(request, post_id, _("Not saved: %(why)s. The page now shows the latest state.") % {"why": exc}, 409,
+                          draft=text if action == "draft" else None)
     except (TransitionError, ChangeError) as exc:
-        return _post_page(request, post_id, f"Not saved: {exc}.", 422 if isinstance(exc, TransitionError) else 400)
+        return _post_page(request, post_id, _("Not saved: %(why)s.") % {"why": exc}, 422 if isinstance(exc, TransitionError) else 400)
     except ValueError:
-        return _post_page(request, post_id, "Not saved: the follow-up date must look like 2026-11-20.", 400)
+        return _post_page(request, post_id, _("Not saved: the follow-up date must look like 20/11/2026."), 400)
     session.flash(message, "ok")
     return RedirectResponse(_safe_next(str(form.get("next") or "")) if form.get("next") else post_url(post_id), 303)
 
@@ -294,13 +295,13 @@ def gaps(request: Request, session=Depends(require(ANALYSTS))):
     since_day, until_day = read_date(params, "since"), read_date(params, "until")
     interval = params.get("interval") or None
     if interval not in (None, *INTERVALS):
-        raise FilterError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
+        raise FilterError(_("%(name)s must be one of %(valid)s, not %(value)r") % {"name": "interval", "valid": ", ".join(INTERVALS), "value": interval})
     since, until = window(web.zone, web.now(), web.settings.gap_days, since_day, until_day)
     report = gap_report(web.backend, web.config, since, until, interval, web.settings.gap_min_n)
     palette = colors([e.name for e in report.entities])
     return web.render(
         request, "gaps.html", report=report, charts=gap_charts(report, palette), palette=palette, post_url=post_url,
-        since_day=since_day, until_day=until_day, interval=interval, export=request.url.query, bucket_format=LABEL_FORMATS[report.interval],
+        since_day=since_day, until_day=until_day, interval=interval, export=_export_query(params), bucket_label=bucket_label,
     )
 
 
@@ -311,22 +312,28 @@ def precision(request: Request, session=Depends(require(ANALYSTS))):
     return web.render(request, "precision.html", report=report)
 
 
+def _export_query(params) -> str:
+    """The page's query for the CSV links, days as the API reads them (ISO)."""
+    pairs = [(name, read_date(params, name).isoformat() if name in ("since", "until") and value else value) for name, value in params.multi_items()]
+    return urlencode(pairs)
+
+
 def gap_charts(report, palette: dict[str, str]) -> dict:
     def rate(value: float | None, part: int, whole: int) -> tuple[float | None, str]:
         if value is None:
-            return None, f"n={whole}, too few for a rate" if whole else "no posts"
-        return 100 * value, f"{100 * value:.0f}% ({part}/{whole})"
+            return None, (_("n=%(n)s, too few for a rate") % {"n": whole}) if whole else _("no posts")
+        return 100 * value, f"{percent(value)} ({part}/{whole})"
 
     def minutes(e) -> tuple[float | None, str]:
         if e.median_first_reply is None:
-            return None, f"n={e.timed_replies}, too few for a median" if e.timed_replies else "no timed replies"
+            return None, (_("n=%(n)s, too few for a median") % {"n": e.timed_replies}) if e.timed_replies else _("no timed replies")
         return e.median_first_reply.total_seconds() / 60, f"{duration(e.median_first_reply)} (n={e.timed_replies})"
 
     entities = report.entities
     return {
         "share": share_chart(report.timeline, [e.name for e in entities], palette, report.interval),
-        "complaints": bar_chart("Complaint rate per entity", [(e.name, *rate(e.complaint_rate, e.complaints, e.posts)) for e in entities], palette),
-        "unanswered": bar_chart("Unanswered rate per entity", [(e.name, *rate(e.unanswered_rate, e.unanswered, e.known_answer)) for e in entities], palette),
-        "reply_time": bar_chart("Median time to first answer per entity", [(e.name, *minutes(e)) for e in entities], palette),
+        "complaints": bar_chart(_("Complaint rate per entity"), [(e.name, *rate(e.complaint_rate, e.complaints, e.posts)) for e in entities], palette),
+        "unanswered": bar_chart(_("Unanswered rate per entity"), [(e.name, *rate(e.unanswered_rate, e.unanswered, e.known_answer)) for e in entities], palette),
+        "reply_time": bar_chart(_("Median time to first answer per entity"), [(e.name, *minutes(e)) for e in entities], palette),
         "flows": flow_chart(report.flows, palette),
     }

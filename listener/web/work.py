@@ -18,6 +18,7 @@ from listener.errors import ConflictError, ListenerError, NotFoundError
 from listener.feedback import check_labels
 from listener.records import STATUSES, Feedback, IndexedPost, ReplySend, Workflow
 from listener.sending import Outbox, Sender, new_key
+from listener.web.i18n import gettext as _
 from listener.web.sessions import Session
 from listener.workflow import UNSET, WorkflowChange
 
@@ -51,16 +52,16 @@ class Work:
                note: str | None = None, reply_draft=UNSET, follow_up_at=UNSET) -> Workflow:
         current = self.backend.get(post_id)
         if current is None:
-            raise NotFoundError(f"no post with id {post_id!r}")
+            raise NotFoundError(_("no post with id %(id)r") % {"id": post_id})
         workflow = current.workflow
         if status is not UNSET and status not in STATUSES:
-            raise ChangeError(f"unknown status {status!r} (valid: {', '.join(STATUSES)})")
+            raise ChangeError(_("unknown status %(status)r (valid: %(valid)s)") % {"status": status, "valid": ", ".join(STATUSES)})
         if assignee is not UNSET:
             if assignee not in self.users.names("agent", "admin"):
-                raise ChangeError(f"{assignee!r} is not an agent or admin who can take posts")
+                raise ChangeError(_("%(name)r is not an agent or admin who can take posts") % {"name": assignee})
             holder = workflow.assignee
             if holder not in (None, session.user, assignee) and session.role != "admin":
-                raise ConflictError(f"post {post_id} is claimed by {holder}; only {holder} or an admin can hand it over")
+                raise ConflictError(_("post %(id)s is claimed by %(holder)s; only %(holder)s or an admin can hand it over") % {"id": post_id, "holder": holder})
             if status is UNSET and workflow.status == "new":
                 status = "claimed"
         if status == "claimed" and assignee is UNSET:
@@ -70,12 +71,12 @@ class Work:
         if note is not None:
             note = note.strip()
             if not note:
-                raise ChangeError("the note is empty")
+                raise ChangeError(_("the note is empty"))
             if len(note) > MAX_NOTE:
-                raise ChangeError(f"the note is {len(note)} characters long; the limit is {MAX_NOTE}")
+                raise ChangeError(_("the note is %(length)d characters long; the limit is %(limit)d") % {"length": len(note), "limit": MAX_NOTE})
         if reply_draft is not UNSET:
             if reply_draft and len(reply_draft) > MAX_DRAFT:
-                raise ChangeError(f"the reply is {len(reply_draft)} characters long; the limit is {MAX_DRAFT}")
+                raise ChangeError(_("the reply is %(length)d characters long; the limit is %(limit)d") % {"length": len(reply_draft), "limit": MAX_DRAFT})
             reply_draft = reply_draft or None
         if isinstance(follow_up_at, date) and not isinstance(follow_up_at, datetime):
             # A follow-up day means the start of service on that day, in the team's time zone.

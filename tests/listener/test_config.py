@@ -129,3 +129,21 @@ def test_elasticsearch_shards_replicas_and_rollover_come_from_the_index_section(
 def test_bad_shards_replicas_or_rollover_are_named(section, named):
     with pytest.raises(ConfigError, match=rf"c.yaml, line 1: {named}"):
         parse_config(f"index: {section}\n", "c.yaml")
+
+
+def test_the_ui_section_chooses_the_web_apps_language_and_time_zone():
+    config = parse_config("ui:\n  language: ca\n  timezone: Atlantic/Canary\n", "brand.yaml")
+    assert (config.ui.language, config.ui_timezone) == ("ca", "Atlantic/Canary")
+    default = parse_config("schedule: {timezone: Europe/Lisbon}\n")
+    assert default.ui.language is None and default.ui_timezone == "Europe/Lisbon"  # the browser decides; the team's zone
+
+
+def test_a_ui_language_that_is_not_offered_names_the_key_and_the_choices():
+    with pytest.raises(ConfigError) as error:
+        parse_config("brand: {name: Cinesa}\nui:\n  language: fr\n", "brand.yaml")
+    assert str(error.value) == ("brand.yaml, line 3: ui.language: expected one of es, ca, en "
+                                "(or leave it out to follow the browser), found 'fr'")
+    with pytest.raises(ConfigError, match=r"brand.yaml, line 2: ui.timezone: expected an IANA time zone like Europe/Madrid, found 'Madrid'"):
+        parse_config("ui:\n  timezone: Madrid\n", "brand.yaml")
+    with pytest.raises(ConfigError, match=r"unknown key 'ui.lang' \(valid keys: language, timezone\)"):
+        parse_config("ui: {lang: es}\n", "brand.yaml")

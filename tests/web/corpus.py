@@ -22,6 +22,7 @@ schedule:
 web:
   secure_cookies: true
   page_size: 5
+ui: {language: en}  # the assertions read English; tests/web/test_i18n.py covers Spanish and Catalan
 """
 
 ROLES = {"Cinesa": "brand", "Yelmo Cines": "competitor", "Kinépolis": "competitor"}

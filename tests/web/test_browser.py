@@ -126,9 +126,9 @@ def test_an_agent_works_a_post_from_the_inbox_to_answered(browser, site, shot):
     assert page.evaluate("navigator.clipboard.readText()").endswith("te ayudamos a comprar en Cinesa.")
     expect(page.get_by_role("link", name=re.compile("Reply on reddit"))).to_have_attribute("href", "https://example.org/reddit/3")
 
-    page.get_by_label("Check again on").fill("2026-11-23")
+    page.get_by_label("Check again on").fill("23/11/2026")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_label("Check again on")).to_have_value("2026-11-23")
+    expect(page.get_by_label("Check again on")).to_have_value("23/11/2026")
     shot(page, site, "3-claimed-with-note-and-draft")
 
     page.get_by_role("button", name=re.compile(r"^Mark answered(?! with)")).click()

@@ -67,7 +67,7 @@ def test_charts_are_svg_with_a_title_on_every_mark_and_escaped_names():
     bars = bar_chart("Complaint rate", [("Cinesa", 50.0, "50%"), ("<b>Yelmo</b>", None, "")], palette)
     assert "no data" in bars and "<title>Cinesa: 50%</title>" in bars
     assert "No posts in this window" in share_chart([], names, palette, "day")
-    assert "Cinesa → &lt;b&gt;Yelmo&lt;/b&gt;: 2 post(s)" in flow_chart([Flow("Cinesa", "<b>Yelmo</b>", 2)], palette)
+    assert "Cinesa → &lt;b&gt;Yelmo&lt;/b&gt;: 2 posts" in flow_chart([Flow("Cinesa", "<b>Yelmo</b>", 2)], palette)
 
 
 def complaint(text, language="es"):

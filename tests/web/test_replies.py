@@ -47,7 +47,7 @@ POSTS = {
 
 def config_text(sector: str, web: str = "") -> str:
     brand, competitor, _ = SECTORS[sector]
-    return f"brand: {{name: {brand}}}\ncompetitors: [{{name: {competitor}}}]\nweb: {{reply_templates: {sector}{web}}}\n"
+    return f"brand: {{name: {brand}}}\ncompetitors: [{{name: {competitor}}}]\nweb: {{reply_templates: {sector}{web}}}\nui: {{language: en}}\n"
 
 
 def post(case: str, language: str, sector: str, **changes) -> IndexedPost:

@@ -3,6 +3,13 @@
 "use strict";
 document.documentElement.classList.add("js");
 
+// The page's words for what this file shows, in the page's language (English if absent).
+const messages = (() => {
+  const node = document.getElementById("messages");
+  try { return node ? JSON.parse(node.textContent) : {}; } catch (error) { return {}; }
+})();
+const t = (text) => messages[text] || text;
+
 (function () {
   const rows = () => Array.from(document.querySelectorAll(".rows .row"));
   let selected = -1;
@@ -46,7 +53,7 @@ document.documentElement.classList.add("js");
     }
     if (button) {
       const label = button.innerHTML;
-      button.textContent = "Copied";
+      button.textContent = t("Copied");
       setTimeout(() => { button.innerHTML = label; }, 1500);
     }
   }
