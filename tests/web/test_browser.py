@@ -365,7 +365,7 @@ def test_each_competitor_chart_is_labelled_and_has_a_table_with_its_numbers(brow
     expect(complaints.locator("tbody tr").filter(has_text="Yelmo Cines").locator("td")).to_have_text(["3", "n=6"])
     expect(page.locator("table.figures tbody tr").filter(has_text="Yelmo Cines").locator("td").nth(4)).to_have_text("n=6")
     flows = page.locator("section:has(#churn)")
-    expect(flows.get_by_role("img")).to_have_attribute("aria-label", re.compile("Yelmo Cines to Cinesa: 1 post"))
+    expect(flows.get_by_role("img")).to_have_attribute("aria-label", re.compile("Yelmo Cines → Cinesa: 1 post"))
     expect(flows.locator("table").first.locator("tbody tr")).to_have_count(2)
 
     page.goto("/gaps?interval=day&since=2026-11-18&until=2026-11-22")
