@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +32,7 @@ from listener.web.settings import web_settings  # noqa: E402
 CHROMIUM = os.environ.get("LISTENER_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-WIDTHS = {"desktop": 1280, "phone": 390}
+SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 def main() -> int:
@@ -51,28 +52,32 @@ def main() -> int:
         config = run_demo(Path(tmp) / "demo", echo=lambda line: None)
         settings = web_settings(config)
         users = {role: (name, password) for name, role, password in create_demo_users(users_path(config, settings))}
-        with SQLiteBackend(config.data_path(config.index.path)) as backend, running(create_app(config, backend)) as url, \
+        config_file = Path(tmp) / "listener.yaml"  # a copy the settings page may edit
+        shutil.copy(ROOT / "config" / "demo.yaml", config_file)
+        with SQLiteBackend(config.data_path(config.index.path)) as backend, \
+                running(create_app(config, backend, config_file=config_file)) as url, \
                 sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for kind, width in WIDTHS.items():
-                for saved in shoot(browser, url, users["admin"], width, out, kind):
+            for kind, screen in SCREENS.items():
+                for saved in shoot(browser, url, users["admin"], screen, out, kind):
                     print(saved)
             browser.close()
     return 0
 
 
-def shoot(browser, url: str, user: tuple[str, str], width: int, out: Path, kind: str):
-    context = browser.new_context(base_url=url, viewport={"width": width, "height": 900})
+def shoot(browser, url: str, user: tuple[str, str], screen: dict, out: Path, kind: str):
+    """The pages as a Spanish team sees them on that screen (what fits on it, not the whole page)."""
+    context = browser.new_context(base_url=url, viewport=screen, locale="es-ES")
     page = context.new_page()
     page.goto("/login")
-    page.get_by_label("Name").fill(user[0])
-    page.get_by_label("Password").fill(user[1])
-    page.get_by_role("button", name="Log in").click()
+    page.locator("input[name=username]").fill(user[0])
+    page.locator("input[name=password]").fill(user[1])
+    page.locator("form button.primary").click()
     page.wait_for_url("**/inbox")
 
     def save(name: str) -> Path:
         path = out / f"{name}-{kind}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path))
         return path
 
     yield save("inbox")

@@ -24,7 +24,7 @@ from listener.web.gaps import gap_report
 from listener.web.i18n import gettext as _, ngettext, parse_day
 from listener.web.precision import precision_report
 from listener.web.security import set_session_cookie
-from listener.web.views import duration, label_rows, label_text, percent, sla_view, term
+from listener.web.views import day_text, duration, label_rows, label_text, percent, sla_view, term
 from listener.web.work import ChangeError
 from listener.workflow import TRANSITIONS
 
@@ -123,7 +123,8 @@ TODAY_FACETS = ("source", "intent")
 
 def todays_counts(web, user: str) -> dict:
     """The inbox's posts of today (the team's day) per source and per intent, each with the link that lists them."""
-    today = web.now().astimezone(ZoneInfo(web.zone)).date().isoformat()
+    day = web.now().astimezone(ZoneInfo(web.zone)).date()
+    today = day.isoformat()
     day = read_selection(QueryParams({"since": today, "until": today}), user, INBOX_SORTS, "priority", inbox=True)
     result = web.backend.search(day.query(web.zone, limit=0, facets=TODAY_FACETS, surface=True))
 
@@ -131,7 +132,7 @@ def todays_counts(web, user: str) -> dict:
         return "/inbox?" + urlencode({name: value, "since": today, "until": today})
 
     return {
-        "day": today, "total": result.total, "all": "/inbox?" + urlencode({"since": today, "until": today}),
+        "day": today, "shown": day_text(day), "total": result.total, "all": "/inbox?" + urlencode({"since": today, "until": today}),
         "facets": {name: [(value, count, link(name, value)) for value, count in result.facets.get(name, [])] for name in TODAY_FACETS},
     }
 
