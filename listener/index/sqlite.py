@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from listener import sqlitedb
 from listener.errors import BackendError, NotFoundError
-from listener.index.base import MULTI_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult
+from listener.index.base import MULTI_FIELDS, SINGLE_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult
 from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow
 from listener.suppression import handle_key
 
@@ -81,24 +81,68 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
 );
 """
 
+# Posts per value of every facet but the author's, kept by triggers on every write,
+# so that the facets of the whole index are read, not counted.
+COUNTED_FIELDS = tuple(name for name in SINGLE_FIELDS if name != "author")
+
+
+def _count_changes(*sides: tuple[str, int]) -> str:
+    """An upsert adding ``n`` per non-null value of each counted column of ``old`` or ``new``."""
+    values = " UNION ALL ".join(
+        f"SELECT '{name}' AS field, {row}.{name} AS value, {n} AS n" for row, n in sides for name in COUNTED_FIELDS
+    )
+    return (
+        f"INSERT INTO facet_counts (field, value, n) SELECT field, value, sum(n) FROM ({values}) "
+        "WHERE value IS NOT NULL GROUP BY field, value HAVING sum(n) != 0 "
+        "ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n"
+    )
+
+
+FACET_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS facet_counts (
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (field, value)
+    ) WITHOUT ROWID""",
+    f"CREATE TRIGGER IF NOT EXISTS posts_counted AFTER INSERT ON posts BEGIN {_count_changes(('new', 1))}; END",
+    f"CREATE TRIGGER IF NOT EXISTS posts_recounted AFTER UPDATE OF {', '.join(COUNTED_FIELDS)} ON posts "
+    f"BEGIN {_count_changes(('old', -1), ('new', 1))}; END",
+    f"CREATE TRIGGER IF NOT EXISTS posts_uncounted AFTER DELETE ON posts BEGIN {_count_changes(('old', -1))}; END",
+    "CREATE TRIGGER IF NOT EXISTS terms_counted AFTER INSERT ON post_terms BEGIN "
+    "INSERT INTO facet_counts (field, value, n) VALUES (new.field, new.value, 1) "
+    "ON CONFLICT (field, value) DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS terms_uncounted AFTER DELETE ON post_terms BEGIN "
+    "UPDATE facet_counts SET n = n - 1 WHERE field = old.field AND value = old.value; END",
+)
+# Counts for the posts a file held before it had them.
+RECOUNT = [
+    "DELETE FROM facet_counts",
+    *(f"INSERT INTO facet_counts SELECT '{name}', {name}, count(*) FROM posts WHERE {name} IS NOT NULL GROUP BY {name}"
+      for name in COUNTED_FIELDS),
+    "INSERT INTO facet_counts SELECT field, value, count(*) FROM post_terms GROUP BY field, value",
+]
+
 # Every statement of the layout; each is safe to run again on a file that has some of it.
-SCHEMA_STATEMENTS = ("DROP INDEX IF EXISTS posts_inbox", *(s.strip() for s in SCHEMA.split(";") if s.strip()))
+SCHEMA_STATEMENTS = (
+    "DROP INDEX IF EXISTS posts_inbox",
+    *(s.strip() for s in SCHEMA.split(";") if s.strip()),
+    *FACET_STATEMENTS,
+)
 # What a current file holds, and what an older one may hold that the current one must not.
-SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA))
+SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)", ";".join((SCHEMA, *FACET_STATEMENTS))))
 DROPPED_NAMES = frozenset({"posts_inbox"})
 
 UPSERT = """
-INSERT INTO posts (id, source, author, created_at, first_reply_at, language, customer_status,
+INSERT INTO posts (rowid, id, source, author, created_at, first_reply_at, language, customer_status,
                    lead_score, surface, answer_state)
-VALUES (:id, :source, :author, :created_at, :first_reply_at, :language, :customer_status,
-        :lead_score, :surface, :answer_state)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     source = excluded.source, author = excluded.author, created_at = excluded.created_at,
     first_reply_at = excluded.first_reply_at,
     language = excluded.language, customer_status = excluded.customer_status,
     lead_score = excluded.lead_score, surface = excluded.surface,
     answer_state = excluded.answer_state
-RETURNING rowid
 """
 
 UPSERT_DOC = """
@@ -125,6 +169,7 @@ ORDERS = {
 
 WORD = re.compile(r"\w+\*?", re.UNICODE)
 SCAN_BATCH = 1000
+ID_LOOKUP_BATCH = 500  # ids per look-up, under SQLite's limit on parameters
 # The start of a post's histogram bucket, as ISO text (UTC; weeks start on Monday).
 BUCKETS = {
     "hour": "strftime('%Y-%m-%dT%H:00:00', p.created_at, 'unixepoch')",
@@ -246,16 +291,27 @@ class SQLiteBackend(BaseBackend):
         items = list(items)
 
         def work(db: sqlite3.Connection) -> WriteResult:
+            # The whole batch in a few statements; only if a post in it fails, one post at a time.
+            try:
+                db.execute("SAVEPOINT batch")
+                _write_posts(db, items)
+                db.execute("RELEASE batch")
+                return WriteResult(indexed=[item.id for item in items])
+            except (sqlite3.Error, UnicodeEncodeError, ValueError) as exc:
+                if sqlitedb.is_busy(exc):
+                    raise  # the lock, not a post: the whole batch is tried again
+                db.execute("ROLLBACK TO batch")
+                db.execute("RELEASE batch")
             result = WriteResult()
             for item in items:
                 try:
                     db.execute("SAVEPOINT item")
-                    _write_post(db, item)
+                    _write_posts(db, [item])
                     db.execute("RELEASE item")
                     result.indexed.append(item.id)
                 except (sqlite3.Error, UnicodeEncodeError, ValueError) as exc:
                     if sqlitedb.is_busy(exc):
-                        raise  # the lock, not the post: the whole batch is tried again
+                        raise
                     db.execute("ROLLBACK TO item")
                     db.execute("RELEASE item")
                     result.failed.append((item.id, str(exc)))
@@ -368,10 +424,12 @@ class SQLiteBackend(BaseBackend):
                 raise BackendError(f"search failed: {exc}")
             if not query.facets:
                 return rows, db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0], {}
-            # Match once into a temporary table; every facet then joins it.
+            if not params and where == "1":  # the whole index: its counts are kept on write
+                return rows, *_whole_index_facets(db, query.facets)
+            # Match once into a temporary table; the facets then read it in one pass per table.
             db.execute("DELETE FROM temp.hits")
             total = db.execute(f"INSERT INTO temp.hits SELECT p.rowid FROM posts p WHERE {where}", params).rowcount
-            return rows, total, {name: _facet(db, name) for name in query.facets}
+            return rows, total, _matched_facets(db, query.facets)
 
         rows, total, facets = self._read(work, "searching")
         return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
@@ -448,8 +506,12 @@ def _create_schema(db: sqlite3.Connection) -> None:
     if _schema_state(db) == "current":
         return
     logger.info("sqlite: creating or upgrading the index layout in %s", db_path(db))
+    counted = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'facet_counts'").fetchone()
     for statement in SCHEMA_STATEMENTS:
         db.execute(statement)
+    if not counted:
+        for statement in RECOUNT:
+            db.execute(statement)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -467,52 +529,79 @@ def _erase(db: sqlite3.Connection, rowids: list[int]) -> int:
     return len(rowids)
 
 
-def _write_post(db: sqlite3.Connection, item: IndexedPost) -> None:
-    post, analysis = item.post, item.analysis
-    row = {
-        "id": post.id,
-        "source": post.source,
-        "author": post.author,
-        "created_at": post.created_at.timestamp(),
-        "first_reply_at": post.first_reply_at.timestamp() if post.first_reply_at else None,
-        "language": analysis.language,
-        "customer_status": analysis.customer_status,
-        "lead_score": analysis.lead_score,
-        "surface": int(analysis.surface),
-        "answer_state": item.answer_state,
-    }
-    (rowid,) = db.execute(UPSERT, row).fetchone()
-    db.execute(
-        UPSERT_DOC,
-        (rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)),
-    )
-    db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
-    db.executemany(
-        "INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)",
-        [(f, v, rowid) for f, v in _terms(analysis)],
-    )
-    db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
-    db.execute(
-        "INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)",
-        (rowid, post.title or "", post.text, post.author_name or ""),
-    )
+def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
+    """Add or refresh ``items`` with one statement per table, keeping each post's rowid (and so its workflow)."""
+    latest = {item.id: item for item in items}  # a post given twice is written as last given
+    ids = list(latest)
+    known: dict[str, int] = {}
+    for start in range(0, len(ids), ID_LOOKUP_BATCH):
+        chunk = ids[start:start + ID_LOOKUP_BATCH]
+        known.update(db.execute(f"SELECT id, rowid FROM posts WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+    # New posts take the rowids SQLite would give them; the write lock is held, so nobody else takes them.
+    next_rowid = (db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0) + 1
+    rows, docs, terms, texts = [], [], [], []
+    for post_id, item in latest.items():
+        rowid = known.get(post_id)
+        if rowid is None:
+            rowid, next_rowid = next_rowid, next_rowid + 1
+        post, analysis = item.post, item.analysis
+        rows.append((
+            rowid, post.id, post.source, post.author, post.created_at.timestamp(),
+            post.first_reply_at.timestamp() if post.first_reply_at else None,
+            analysis.language, analysis.customer_status, analysis.lead_score, int(analysis.surface), item.answer_state,
+        ))
+        docs.append((rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)))
+        terms += [(field, value, rowid) for field, value in _terms(analysis)]
+        texts.append((rowid, post.title or "", post.text, post.author_name or ""))
+    stale = [(rowid,) for rowid in known.values()]
+    db.executemany(UPSERT, rows)
+    db.executemany(UPSERT_DOC, docs)
+    if stale:
+        db.executemany("DELETE FROM post_terms WHERE post_rowid = ?", stale)
+        db.executemany("DELETE FROM posts_fts WHERE rowid = ?", stale)
+    db.executemany("INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)", terms)
+    db.executemany("INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)", texts)
 
 
-def _facet(db: sqlite3.Connection, name: str) -> list[tuple[str, int]]:
-    """Counts per value of ``name`` among the posts in ``temp.hits``."""
-    if name in MULTI_FIELDS:
+def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The number of posts and the counts per value of ``names`` over every post, as kept in ``facet_counts``."""
+    counts: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
+    counted = [name for name in names if name in COUNTED_FIELDS or name in MULTI_FIELDS]
+    sql = f"SELECT field, value, n FROM facet_counts WHERE n > 0 AND field IN ({', '.join('?' * len(counted))})"
+    for name, value, n in db.execute(sql, counted):
+        counts[name].append((value, n))
+    if "author" in counts:  # too many values to keep: read from the author index
+        counts["author"] = db.execute("SELECT author, count(*) FROM posts WHERE author IS NOT NULL GROUP BY author").fetchall()
+    # Every post has a source, so the source counts add up to the total.
+    total = db.execute("SELECT coalesce(sum(n), 0) FROM facet_counts WHERE field = 'source'").fetchone()[0]
+    return total, {name: _by_count(values) for name, values in counts.items()}
+
+
+def _matched_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
+    """Counts per value of ``names`` among the posts in ``temp.hits``: one pass over posts, one over their terms."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+    single = [name for name in names if name not in MULTI_FIELDS]
+    if single:
+        columns = ", ".join(f"p.{name}" for name in single)
+        sql = f"SELECT {columns}, count(*) FROM temp.hits h JOIN posts p ON p.rowid = h.post_rowid GROUP BY {columns}"
+        for *values, n in db.execute(sql):
+            for name, value in zip(single, values):
+                if value is not None:
+                    counts[name][value] = counts[name].get(value, 0) + n
+    multi = [name for name in names if name in MULTI_FIELDS]
+    if multi:
         sql = (
-            "SELECT t.value, count(*) AS n FROM temp.hits h JOIN post_terms t "
-            "ON t.post_rowid = h.post_rowid AND t.field = ? GROUP BY t.value ORDER BY n DESC, t.value"
+            "SELECT t.field, t.value, count(*) FROM temp.hits h JOIN post_terms t INDEXED BY post_terms_by_post "
+            f"ON t.post_rowid = h.post_rowid WHERE t.field IN ({', '.join('?' * len(multi))}) GROUP BY t.field, t.value"
         )
-        rows = db.execute(sql, [name])
-    else:
-        sql = (
-            f"SELECT p.{name}, count(*) AS n FROM temp.hits h JOIN posts p ON p.rowid = h.post_rowid "
-            f"WHERE p.{name} IS NOT NULL GROUP BY p.{name} ORDER BY n DESC, p.{name}"
-        )
-        rows = db.execute(sql)
-    return [(value, n) for value, n in rows]
+        for name, value, n in db.execute(sql, multi):
+            counts[name][value] = n
+    return {name: _by_count(values.items()) for name, values in counts.items()}
+
+
+def _by_count(values) -> list[tuple[str, int]]:
+    """Most posts first, then by value."""
+    return sorted(values, key=lambda item: (-item[1], item[0]))
 
 
 def _terms(analysis: Analysis) -> list[tuple[str, str]]:
