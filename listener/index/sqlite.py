@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS posts (
     answer_state TEXT,
     status TEXT NOT NULL DEFAULT 'new',
     assignee TEXT,
-    version INTEGER NOT NULL DEFAULT 0
+    version INTEGER NOT NULL DEFAULT 0,
+    terms TEXT  -- post_terms of the post as JSON, so that one pass over matches counts every facet
 );
 -- The records themselves, apart, so that filtering and counting read narrow rows.
 CREATE TABLE IF NOT EXISTS docs (
@@ -115,6 +116,14 @@ FACET_STATEMENTS = (
     "CREATE TRIGGER IF NOT EXISTS terms_uncounted AFTER DELETE ON post_terms BEGIN "
     "UPDATE facet_counts SET n = n - 1 WHERE field = old.field AND value = old.value; END",
 )
+# The terms column of the posts a file held before it had one.
+FILL_TERMS = """
+UPDATE posts SET terms = (
+    SELECT json_group_object(field, json(value_list)) FROM (
+        SELECT field, json_group_array(value) AS value_list FROM post_terms WHERE post_rowid = posts.rowid GROUP BY field
+    )
+)
+"""
 # Counts for the posts a file held before it had them.
 RECOUNT = [
     "DELETE FROM facet_counts",
@@ -135,14 +144,14 @@ DROPPED_NAMES = frozenset({"posts_inbox"})
 
 UPSERT = """
 INSERT INTO posts (rowid, id, source, author, created_at, first_reply_at, language, customer_status,
-                   lead_score, surface, answer_state)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   lead_score, surface, answer_state, terms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     source = excluded.source, author = excluded.author, created_at = excluded.created_at,
     first_reply_at = excluded.first_reply_at,
     language = excluded.language, customer_status = excluded.customer_status,
     lead_score = excluded.lead_score, surface = excluded.surface,
-    answer_state = excluded.answer_state
+    answer_state = excluded.answer_state, terms = excluded.terms
 """
 
 UPSERT_DOC = """
@@ -218,7 +227,6 @@ class SQLiteBackend(BaseBackend):
     def _connect(self, read_only: bool) -> sqlite3.Connection:
         try:
             db = sqlitedb.connect(self.path, read_only=read_only, patience=self.busy_timeout)
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (post_rowid INTEGER PRIMARY KEY)")
         except sqlite3.Error as exc:
             raise BackendError(f"cannot open the SQLite index at {self.path}: {exc}") from None
         return db
@@ -400,18 +408,19 @@ class SQLiteBackend(BaseBackend):
     def search(self, query: SearchQuery) -> SearchResult:
         where, params = _where(query)
         sort = query.effective_sort
+        # The page's rowids first, on the narrow rows; the records of those posts only after.
         if sort == "relevance" and query.text.strip():
             sql = (
-                f"SELECT {RECORD} FROM posts_fts f "
-                "JOIN posts p ON p.rowid = f.rowid JOIN docs d ON d.rowid = p.rowid "
-                f"WHERE posts_fts MATCH ? AND {where} "
-                "ORDER BY bm25(posts_fts), p.created_at DESC LIMIT ? OFFSET ?"
+                f"SELECT {RECORD} FROM (SELECT f.rowid, bm25(posts_fts) AS rank FROM posts_fts f "
+                f"JOIN posts p ON p.rowid = f.rowid WHERE posts_fts MATCH ? AND {where} "
+                "ORDER BY rank, p.created_at DESC LIMIT ? OFFSET ?) AS page "
+                "JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY page.rank, p.created_at DESC"
             )
             page_params = [_fts_query(query.text), *params, query.limit, query.offset]
         else:
             sql = (
-                f"SELECT {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid "
-                f"WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?"
+                f"SELECT {RECORD} FROM (SELECT p.rowid FROM posts p WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?) AS page "
+                f"JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY {ORDERS[sort]}"
             )
             page_params = [*params, query.limit, query.offset]
 
@@ -426,10 +435,7 @@ class SQLiteBackend(BaseBackend):
                 return rows, db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0], {}
             if not params and where == "1":  # the whole index: its counts are kept on write
                 return rows, *_whole_index_facets(db, query.facets)
-            # Match once into a temporary table; the facets then read it in one pass per table.
-            db.execute("DELETE FROM temp.hits")
-            total = db.execute(f"INSERT INTO temp.hits SELECT p.rowid FROM posts p WHERE {where}", params).rowcount
-            return rows, total, _matched_facets(db, query.facets)
+            return rows, *_matched_facets(db, query.facets, where, params)
 
         rows, total, facets = self._read(work, "searching")
         return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
@@ -496,7 +502,7 @@ def _schema_state(db: sqlite3.Connection) -> str:
             f"{db_path(db)} holds an index of another listener version (layout {version}, expected {SCHEMA_VERSION})",
             hint="Move the file aside and ingest again.",
         )
-    if SCHEMA_NAMES - names or names & DROPPED_NAMES:
+    if SCHEMA_NAMES - names or names & DROPPED_NAMES or "terms" not in _columns(db, "posts"):
         return "outdated"
     return "current"
 
@@ -509,10 +515,17 @@ def _create_schema(db: sqlite3.Connection) -> None:
     counted = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'facet_counts'").fetchone()
     for statement in SCHEMA_STATEMENTS:
         db.execute(statement)
+    if "terms" not in _columns(db, "posts"):
+        db.execute("ALTER TABLE posts ADD COLUMN terms TEXT")
+        db.execute(FILL_TERMS)
     if not counted:
         for statement in RECOUNT:
             db.execute(statement)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def db_path(db: sqlite3.Connection) -> str:
@@ -545,13 +558,18 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
         if rowid is None:
             rowid, next_rowid = next_rowid, next_rowid + 1
         post, analysis = item.post, item.analysis
+        post_terms = _terms(analysis)
+        by_field: dict[str, dict[str, None]] = {}
+        for field, value in post_terms:
+            by_field.setdefault(field, {})[value] = None
         rows.append((
             rowid, post.id, post.source, post.author, post.created_at.timestamp(),
             post.first_reply_at.timestamp() if post.first_reply_at else None,
             analysis.language, analysis.customer_status, analysis.lead_score, int(analysis.surface), item.answer_state,
+            json.dumps({field: list(values) for field, values in by_field.items()}, ensure_ascii=False),
         ))
         docs.append((rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)))
-        terms += [(field, value, rowid) for field, value in _terms(analysis)]
+        terms += [(field, value, rowid) for field, value in post_terms]
         texts.append((rowid, post.title or "", post.text, post.author_name or ""))
     stale = [(rowid,) for rowid in known.values()]
     db.executemany(UPSERT, rows)
@@ -577,26 +595,28 @@ def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple
     return total, {name: _by_count(values) for name, values in counts.items()}
 
 
-def _matched_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
-    """Counts per value of ``names`` among the posts in ``temp.hits``: one pass over posts, one over their terms."""
-    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+def _matched_facets(db: sqlite3.Connection, names: tuple[str, ...], where: str, params: list) -> tuple[int, dict]:
+    """The number of posts ``where`` matches and their counts per value of ``names``, in one pass over the matches."""
     single = [name for name in names if name not in MULTI_FIELDS]
-    if single:
-        columns = ", ".join(f"p.{name}" for name in single)
-        sql = f"SELECT {columns}, count(*) FROM temp.hits h JOIN posts p ON p.rowid = h.post_rowid GROUP BY {columns}"
-        for *values, n in db.execute(sql):
-            for name, value in zip(single, values):
-                if value is not None:
-                    counts[name][value] = counts[name].get(value, 0) + n
     multi = [name for name in names if name in MULTI_FIELDS]
-    if multi:
-        sql = (
-            "SELECT t.field, t.value, count(*) FROM temp.hits h JOIN post_terms t INDEXED BY post_terms_by_post "
-            f"ON t.post_rowid = h.post_rowid WHERE t.field IN ({', '.join('?' * len(multi))}) GROUP BY t.field, t.value"
-        )
-        for name, value, n in db.execute(sql, multi):
-            counts[name][value] = n
-    return {name: _by_count(values.items()) for name, values in counts.items()}
+    columns = [f"p.{name}" for name in single] + (["p.terms"] if multi else [])
+    # One row per combination of values, with how many posts have it.
+    sql = f"SELECT {', '.join(columns)}, count(*) FROM posts p WHERE {where} GROUP BY {', '.join(columns)}"
+    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+    parsed: dict[str | None, dict] = {}
+    total = 0
+    for *values, n in db.execute(sql, params):
+        total += n
+        for name, value in zip(single, values):
+            if value is not None:
+                counts[name][value] = counts[name].get(value, 0) + n
+        if multi:
+            if values[-1] not in parsed:
+                parsed[values[-1]] = json.loads(values[-1]) if values[-1] else {}
+            for name in multi:
+                for value in parsed[values[-1]].get(name, ()):
+                    counts[name][value] = counts[name].get(value, 0) + n
+    return total, {name: _by_count(values.items()) for name, values in counts.items()}
 
 
 def _by_count(values) -> list[tuple[str, int]]:

@@ -232,3 +232,20 @@ def test_an_index_from_before_kept_counts_gains_them_on_opening_with_its_posts_c
         facets = second.search(SearchQuery(facets=("entity", "language"))).facets
     assert dict(facets["entity"]) == {"Cinesa": 2, "Ocine": 2}
     assert dict(facets["language"]) == {"es": 2, "ca": 1}
+
+
+def test_an_index_from_before_the_terms_column_gains_it_and_counts_its_posts_facets(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "index.db"
+    with SQLiteBackend(path) as first:
+        first.ensure_schema()
+        first.upsert([doc("uno palomitas", entities=("Cinesa",)), doc("dos palomitas", entities=("Cinesa", "Ocine"), intents=("praise",))])
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE posts DROP COLUMN terms")
+    with SQLiteBackend(path) as second:
+        second.ensure_schema()
+        second.upsert([doc("tres palomitas", entities=("Ocine",))])
+        facets = second.search(SearchQuery(text="palomitas", facets=("entity", "intent"))).facets
+    assert dict(facets["entity"]) == {"Cinesa": 2, "Ocine": 2}
+    assert dict(facets["intent"]) == {"question": 2, "praise": 1}
