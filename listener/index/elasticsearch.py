@@ -8,6 +8,10 @@ Feedback is kept in the post's document, outside what a re-crawl writes, and
 added by a read and a write conditional on the document's sequence number, so
 that a concurrent re-crawl or second feedback is never lost.
 
+Writes look up which posts of a bulk the index has (one ``mget``): new ones
+are created whole, known ones updated with what a crawl gives, so a first
+load costs Elasticsearch no read per post.
+
 Error policy, after Elasticsearch's bulk semantics: one bad document never
 sinks the others. Bulks are bounded by count *and* bytes (500 documents or
 5 MB, whichever comes first), so large posts cannot trip the circuit breaker.
@@ -166,25 +170,57 @@ class ElasticsearchBackend(BaseBackend):
         size = 0
         for item in items:
             try:
-                operation = self._upsert_operation(item)
+                document = json.dumps(crawl_fields(item), ensure_ascii=False).encode("utf-8")
             except UnicodeEncodeError as exc:
                 result.failed.append((item.id, f"not valid Unicode text ({exc.reason} at position {exc.start})"))
                 continue
-            if chunk and (len(chunk) >= self.bulk_docs or size + len(operation) > self.bulk_bytes):
-                result += self._write(chunk)
+            # As sent, an update carries the document twice (its fields and the upsert).
+            if chunk and (len(chunk) >= self.bulk_docs or size + 2 * len(document) > self.bulk_bytes):
+                result += self._write_documents(chunk)
                 chunk, size = [], 0
-            chunk.append((item.id, operation))
-            size += len(operation)
+            chunk.append((item.id, document))
+            size += 2 * len(document)
         if chunk:
-            result += self._write(chunk)
+            result += self._write_documents(chunk)
         return result
 
-    def _upsert_operation(self, item: IndexedPost) -> bytes:
-        """The two NDJSON lines of the post's bulk update, as they are sent."""
-        fields = crawl_fields(item)
-        action = {"update": {"_index": self.alias, "_id": doc_id(item.id)}}
-        body = {"doc": fields, "upsert": {**fields, **workflow_fields(Workflow())}}
-        return (json.dumps(action) + "\n" + json.dumps(body, ensure_ascii=False) + "\n").encode("utf-8")
+    def _write_documents(self, chunk: list[tuple[str, bytes]]) -> WriteResult:
+        """Create the posts the index does not have yet; update the others, keeping their workflow and feedback."""
+        latest = dict(chunk)  # a post given twice is written once, as last given
+        present = self._present(list(latest))
+        result = self._write([
+            (post_id, self._update_operation(post_id, document) if post_id in present else self._create_operation(post_id, document))
+            for post_id, document in latest.items()
+        ])
+        # Created by another writer since the look-up: updated instead.
+        raced = {post_id for post_id, reason in result.failed if reason.startswith("version_conflict_engine_exception")}
+        if raced:
+            result.failed = [failure for failure in result.failed if failure[0] not in raced]
+            result += self._write([(post_id, self._update_operation(post_id, latest[post_id])) for post_id in raced])
+        if len(latest) < len(chunk):
+            written = set(result.indexed)
+            result.indexed = [post_id for post_id, _ in chunk if post_id in written]
+        return result
+
+    def _present(self, post_ids: list[str]) -> set[str]:
+        """Which of ``post_ids`` the index holds (all of them if it cannot say now: an update is always right)."""
+        try:
+            response = self.es.mget(index=self.alias, ids=[doc_id(post_id) for post_id in post_ids], source=False)
+        except ApiError:
+            return set(post_ids)
+        except TransportError as exc:
+            raise BackendError(f"Elasticsearch at {self._where()} is unreachable: {exc}") from None
+        return {post_id for post_id, hit in zip(post_ids, response["docs"]) if hit.get("found")}
+
+    def _create_operation(self, post_id: str, document: bytes) -> bytes:
+        """The NDJSON lines that add a new post, with the workflow every post starts with."""
+        action = json.dumps({"create": {"_index": self.alias, "_id": doc_id(post_id)}}).encode()
+        return action + b"\n" + document[:-1] + b", " + NEW_WORKFLOW[1:] + b"\n"
+
+    def _update_operation(self, post_id: str, document: bytes) -> bytes:
+        """The NDJSON lines that refresh what a crawl gives of a post, or add it if it is gone."""
+        action = json.dumps({"update": {"_index": self.alias, "_id": doc_id(post_id)}}).encode()
+        return action + b'\n{"doc": ' + document + b', "upsert": ' + document[:-1] + b", " + NEW_WORKFLOW[1:] + b"}\n"
 
     def _write(self, chunk: list[tuple[str, bytes]]) -> WriteResult:
         """Send one bulk, retrying only what may succeed later."""
@@ -460,6 +496,9 @@ def workflow_fields(workflow: Workflow) -> dict:
         "version": workflow.version,
         "workflow": workflow.to_dict(),
     }
+
+
+NEW_WORKFLOW = json.dumps(workflow_fields(Workflow())).encode()  # what every new post starts with, as sent
 
 
 def feedback_fields(records: list[dict]) -> dict:
