@@ -18,6 +18,7 @@ import logging
 import re
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,8 @@ from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow
 from listener.suppression import handle_key
 
 logger = logging.getLogger(__name__)
+
+NEW_STATUS = Workflow().status  # the status of a post nobody has touched (the column's default)
 
 T = TypeVar("T")
 
@@ -82,18 +85,22 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
 );
 """
 
-# Posts per value of every facet but the author's, kept by triggers on every write,
-# so that the facets of the whole index are read, not counted.
+# Posts per value of every facet but the author's, so that the facets of the whole
+# index are read, not counted. A write of posts adds its changes to them itself
+# (one statement per batch); triggers follow workflow changes and erasure.
 COUNTED_FIELDS = tuple(name for name in SINGLE_FIELDS if name != "author")
+CRAWLED_FIELDS = ("source", "language", "customer_status", "answer_state")  # the counted columns a crawl writes
+WORKFLOW_FIELDS = ("status", "assignee")
+ADD_COUNTS = "INSERT INTO facet_counts (field, value, n) VALUES (?, ?, ?) ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n"
 
 
-def _count_changes(*sides: tuple[str, int]) -> str:
-    """An upsert adding ``n`` per non-null value of each counted column of ``old`` or ``new``."""
-    values = " UNION ALL ".join(
-        f"SELECT '{name}' AS field, {row}.{name} AS value, {n} AS n" for row, n in sides for name in COUNTED_FIELDS
-    )
+def _count_changes(fields: tuple[str, ...], *sides: tuple[str, int], terms: str = "") -> str:
+    """An upsert adding ``n`` per non-null value of ``fields`` of ``old`` or ``new`` (and of the terms of ``terms``)."""
+    values = [f"SELECT '{name}' AS field, {row}.{name} AS value, {n} AS n" for row, n in sides for name in fields]
+    if terms:
+        values.append(f"SELECT t.key, v.value, -1 FROM json_each(coalesce({terms}, '{{}}')) t, json_each(t.value) v")
     return (
-        f"INSERT INTO facet_counts (field, value, n) SELECT field, value, sum(n) FROM ({values}) "
+        f"INSERT INTO facet_counts (field, value, n) SELECT field, value, sum(n) FROM ({' UNION ALL '.join(values)}) "
         "WHERE value IS NOT NULL GROUP BY field, value HAVING sum(n) != 0 "
         "ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n"
     )
@@ -106,15 +113,10 @@ FACET_STATEMENTS = (
         n INTEGER NOT NULL,
         PRIMARY KEY (field, value)
     ) WITHOUT ROWID""",
-    f"CREATE TRIGGER IF NOT EXISTS posts_counted AFTER INSERT ON posts BEGIN {_count_changes(('new', 1))}; END",
-    f"CREATE TRIGGER IF NOT EXISTS posts_recounted AFTER UPDATE OF {', '.join(COUNTED_FIELDS)} ON posts "
-    f"BEGIN {_count_changes(('old', -1), ('new', 1))}; END",
-    f"CREATE TRIGGER IF NOT EXISTS posts_uncounted AFTER DELETE ON posts BEGIN {_count_changes(('old', -1))}; END",
-    "CREATE TRIGGER IF NOT EXISTS terms_counted AFTER INSERT ON post_terms BEGIN "
-    "INSERT INTO facet_counts (field, value, n) VALUES (new.field, new.value, 1) "
-    "ON CONFLICT (field, value) DO UPDATE SET n = n + 1; END",
-    "CREATE TRIGGER IF NOT EXISTS terms_uncounted AFTER DELETE ON post_terms BEGIN "
-    "UPDATE facet_counts SET n = n - 1 WHERE field = old.field AND value = old.value; END",
+    f"CREATE TRIGGER IF NOT EXISTS workflow_counted AFTER UPDATE OF {', '.join(WORKFLOW_FIELDS)} ON posts "
+    f"BEGIN {_count_changes(WORKFLOW_FIELDS, ('old', -1), ('new', 1))}; END",
+    f"CREATE TRIGGER IF NOT EXISTS erasure_counted AFTER DELETE ON posts "
+    f"BEGIN {_count_changes(COUNTED_FIELDS, ('old', -1), terms='old.terms')}; END",
 )
 # The terms column of the posts a file held before it had one.
 FILL_TERMS = """
@@ -547,9 +549,15 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
     latest = {item.id: item for item in items}  # a post given twice is written as last given
     ids = list(latest)
     known: dict[str, int] = {}
+    counts: Counter[tuple[str, str]] = Counter()  # what this write changes in facet_counts
+    columns = ", ".join(CRAWLED_FIELDS)
     for start in range(0, len(ids), ID_LOOKUP_BATCH):
         chunk = ids[start:start + ID_LOOKUP_BATCH]
-        known.update(db.execute(f"SELECT id, rowid FROM posts WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+        sql = f"SELECT id, rowid, terms, {columns} FROM posts WHERE id IN ({', '.join('?' * len(chunk))})"
+        for post_id, rowid, terms, *values in db.execute(sql, chunk):
+            known[post_id] = rowid
+            counts.subtract(pair for pair in zip(CRAWLED_FIELDS, values) if pair[1] is not None)
+            counts.subtract((field, value) for field, values in json.loads(terms or "{}").items() for value in values)
     # New posts take the rowids SQLite would give them; the write lock is held, so nobody else takes them.
     next_rowid = (db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0) + 1
     rows, docs, terms, texts = [], [], [], []
@@ -557,11 +565,15 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
         rowid = known.get(post_id)
         if rowid is None:
             rowid, next_rowid = next_rowid, next_rowid + 1
+            counts[("status", NEW_STATUS)] += 1
         post, analysis = item.post, item.analysis
         post_terms = _terms(analysis)
         by_field: dict[str, dict[str, None]] = {}
         for field, value in post_terms:
             by_field.setdefault(field, {})[value] = None
+        counts.update((field, value) for field, values in by_field.items() for value in values)
+        crawled = (post.source, analysis.language, analysis.customer_status, item.answer_state)
+        counts.update(pair for pair in zip(CRAWLED_FIELDS, crawled) if pair[1] is not None)
         rows.append((
             rowid, post.id, post.source, post.author, post.created_at.timestamp(),
             post.first_reply_at.timestamp() if post.first_reply_at else None,
@@ -579,6 +591,7 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
         db.executemany("DELETE FROM posts_fts WHERE rowid = ?", stale)
     db.executemany("INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)", terms)
     db.executemany("INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)", texts)
+    db.executemany(ADD_COUNTS, [(field, value, n) for (field, value), n in counts.items() if n])
 
 
 def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple[int, dict[str, list[tuple[str, int]]]]:

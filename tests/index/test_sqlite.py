@@ -223,7 +223,7 @@ def test_an_index_from_before_kept_counts_gains_them_on_opening_with_its_posts_c
         first.ensure_schema()
         first.upsert([doc("uno", entities=("Cinesa",)), doc("dos", entities=("Cinesa", "Ocine"), language="ca")])
     with sqlite3.connect(path) as db:
-        for name in ("posts_counted", "posts_recounted", "posts_uncounted", "terms_counted", "terms_uncounted"):
+        for name in ("workflow_counted", "erasure_counted"):
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE facet_counts")
     with SQLiteBackend(path) as second:
@@ -241,7 +241,10 @@ def test_an_index_from_before_the_terms_column_gains_it_and_counts_its_posts_fac
     with SQLiteBackend(path) as first:
         first.ensure_schema()
         first.upsert([doc("uno palomitas", entities=("Cinesa",)), doc("dos palomitas", entities=("Cinesa", "Ocine"), intents=("praise",))])
-    with sqlite3.connect(path) as db:
+    with sqlite3.connect(path) as db:  # the layout before: no counts, no terms column
+        for name in ("workflow_counted", "erasure_counted"):
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("DROP TABLE facet_counts")
         db.execute("ALTER TABLE posts DROP COLUMN terms")
     with SQLiteBackend(path) as second:
         second.ensure_schema()
