@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS posts (
     status TEXT NOT NULL DEFAULT 'new',
     assignee TEXT,
     version INTEGER NOT NULL DEFAULT 0,
-    terms TEXT  -- post_terms of the post as JSON, so that one pass over matches counts every facet
+    terms TEXT,  -- post_terms of the post as JSON
+    facet_key INTEGER  -- its crawled facet values and terms, as a key of facet_keys
 );
 -- The records themselves, apart, so that filtering and counting read narrow rows.
 CREATE TABLE IF NOT EXISTS docs (
@@ -66,6 +67,12 @@ CREATE INDEX IF NOT EXISTS posts_priority ON posts (surface, lead_score DESC, cr
 CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at);
 CREATE INDEX IF NOT EXISTS posts_open ON posts (surface, status);
 CREATE INDEX IF NOT EXISTS posts_author ON posts (author);
+-- Each combination of crawled facet values and terms once, so that one pass over the
+-- matches, reading one integer per post, counts every facet.
+CREATE TABLE IF NOT EXISTS facet_keys (
+    key INTEGER PRIMARY KEY,
+    combo TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS post_terms (
     field TEXT NOT NULL,
     value TEXT NOT NULL,
@@ -118,14 +125,17 @@ FACET_STATEMENTS = (
     f"CREATE TRIGGER IF NOT EXISTS erasure_counted AFTER DELETE ON posts "
     f"BEGIN {_count_changes(COUNTED_FIELDS, ('old', -1), terms='old.terms')}; END",
 )
-# The terms column of the posts a file held before it had one.
-FILL_TERMS = """
-UPDATE posts SET terms = (
-    SELECT json_group_object(field, json(value_list)) FROM (
-        SELECT field, json_group_array(value) AS value_list FROM post_terms WHERE post_rowid = posts.rowid GROUP BY field
-    )
-)
-"""
+# The terms and facet key of the posts a file held before it had them.
+COMBO_SQL = "json_array(source, language, customer_status, answer_state, json(coalesce(terms, '{}')))"
+FILL_TERMS = [
+    """UPDATE posts SET terms = (
+        SELECT json_group_object(field, json(value_list)) FROM (
+            SELECT field, json_group_array(value) AS value_list FROM post_terms WHERE post_rowid = posts.rowid GROUP BY field
+        )
+    )""",
+    f"INSERT OR IGNORE INTO facet_keys (combo) SELECT DISTINCT {COMBO_SQL} FROM posts",
+    f"UPDATE posts SET facet_key = (SELECT key FROM facet_keys WHERE combo = {COMBO_SQL})",
+]
 # Counts for the posts a file held before it had them.
 RECOUNT = [
     "DELETE FROM facet_counts",
@@ -146,14 +156,14 @@ DROPPED_NAMES = frozenset({"posts_inbox"})
 
 UPSERT = """
 INSERT INTO posts (rowid, id, source, author, created_at, first_reply_at, language, customer_status,
-                   lead_score, surface, answer_state, terms)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   lead_score, surface, answer_state, terms, facet_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     source = excluded.source, author = excluded.author, created_at = excluded.created_at,
     first_reply_at = excluded.first_reply_at,
     language = excluded.language, customer_status = excluded.customer_status,
     lead_score = excluded.lead_score, surface = excluded.surface,
-    answer_state = excluded.answer_state, terms = excluded.terms
+    answer_state = excluded.answer_state, terms = excluded.terms, facet_key = excluded.facet_key
 """
 
 UPSERT_DOC = """
@@ -214,6 +224,7 @@ class SQLiteBackend(BaseBackend):
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
         self._read_lock = threading.RLock()
+        self._facet_combos: dict[int, list[tuple[str, str]]] = {}  # facet key -> its (field, value) pairs; keys never change
         # In memory there is one database only as long as there is one connection.
         self._write_lock = self._read_lock if self._memory else threading.RLock()
         if self._memory:
@@ -437,7 +448,7 @@ class SQLiteBackend(BaseBackend):
                 return rows, db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0], {}
             if not params and where == "1":  # the whole index: its counts are kept on write
                 return rows, *_whole_index_facets(db, query.facets)
-            return rows, *_matched_facets(db, query.facets, where, params)
+            return rows, *_matched_facets(db, query.facets, where, params, self._facet_combos)
 
         rows, total, facets = self._read(work, "searching")
         return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
@@ -504,7 +515,7 @@ def _schema_state(db: sqlite3.Connection) -> str:
             f"{db_path(db)} holds an index of another listener version (layout {version}, expected {SCHEMA_VERSION})",
             hint="Move the file aside and ingest again.",
         )
-    if SCHEMA_NAMES - names or names & DROPPED_NAMES or "terms" not in _columns(db, "posts"):
+    if SCHEMA_NAMES - names or names & DROPPED_NAMES or {"terms", "facet_key"} - _columns(db, "posts"):
         return "outdated"
     return "current"
 
@@ -517,9 +528,12 @@ def _create_schema(db: sqlite3.Connection) -> None:
     counted = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'facet_counts'").fetchone()
     for statement in SCHEMA_STATEMENTS:
         db.execute(statement)
-    if "terms" not in _columns(db, "posts"):
-        db.execute("ALTER TABLE posts ADD COLUMN terms TEXT")
-        db.execute(FILL_TERMS)
+    missing = {"terms", "facet_key"} - _columns(db, "posts")
+    for column in sorted(missing):
+        db.execute(f"ALTER TABLE posts ADD COLUMN {column} {'TEXT' if column == 'terms' else 'INTEGER'}")
+    if missing:
+        for statement in FILL_TERMS:
+            db.execute(statement)
     if not counted:
         for statement in RECOUNT:
             db.execute(statement)
@@ -574,15 +588,24 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
         counts.update((field, value) for field, values in by_field.items() for value in values)
         crawled = (post.source, analysis.language, analysis.customer_status, item.answer_state)
         counts.update(pair for pair in zip(CRAWLED_FIELDS, crawled) if pair[1] is not None)
-        rows.append((
+        terms_of_post = {field: list(values) for field, values in by_field.items()}
+        rows.append([
             rowid, post.id, post.source, post.author, post.created_at.timestamp(),
             post.first_reply_at.timestamp() if post.first_reply_at else None,
             analysis.language, analysis.customer_status, analysis.lead_score, int(analysis.surface), item.answer_state,
-            json.dumps({field: list(values) for field, values in by_field.items()}, ensure_ascii=False),
-        ))
+            json.dumps(terms_of_post, ensure_ascii=False), json.dumps([*crawled, terms_of_post], ensure_ascii=False),
+        ])
         docs.append((rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)))
         terms += [(field, value, rowid) for field, value in post_terms]
         texts.append((rowid, post.title or "", post.text, post.author_name or ""))
+    combos = list({row[-1]: None for row in rows})
+    db.executemany("INSERT OR IGNORE INTO facet_keys (combo) VALUES (?)", ((combo,) for combo in combos))
+    keys: dict[str, int] = {}
+    for start in range(0, len(combos), ID_LOOKUP_BATCH):
+        chunk = combos[start:start + ID_LOOKUP_BATCH]
+        keys.update(db.execute(f"SELECT combo, key FROM facet_keys WHERE combo IN ({', '.join('?' * len(chunk))})", chunk))
+    for row in rows:
+        row[-1] = keys[row[-1]]
     stale = [(rowid,) for rowid in known.values()]
     db.executemany(UPSERT, rows)
     db.executemany(UPSERT_DOC, docs)
@@ -608,28 +631,33 @@ def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple
     return total, {name: _by_count(values) for name, values in counts.items()}
 
 
-def _matched_facets(db: sqlite3.Connection, names: tuple[str, ...], where: str, params: list) -> tuple[int, dict]:
-    """The number of posts ``where`` matches and their counts per value of ``names``, in one pass over the matches."""
-    single = [name for name in names if name not in MULTI_FIELDS]
-    multi = [name for name in names if name in MULTI_FIELDS]
-    columns = [f"p.{name}" for name in single] + (["p.terms"] if multi else [])
-    # One row per combination of values, with how many posts have it.
-    sql = f"SELECT {', '.join(columns)}, count(*) FROM posts p WHERE {where} GROUP BY {', '.join(columns)}"
-    counts: dict[str, dict[str, int]] = {name: {} for name in names}
-    parsed: dict[str | None, dict] = {}
-    total = 0
-    for *values, n in db.execute(sql, params):
-        total += n
-        for name, value in zip(single, values):
-            if value is not None:
-                counts[name][value] = counts[name].get(value, 0) + n
-        if multi:
-            if values[-1] not in parsed:
-                parsed[values[-1]] = json.loads(values[-1]) if values[-1] else {}
-            for name in multi:
-                for value in parsed[values[-1]].get(name, ()):
-                    counts[name][value] = counts[name].get(value, 0) + n
-    return total, {name: _by_count(values.items()) for name, values in counts.items()}
+def _matched_facets(db: sqlite3.Connection, names: tuple[str, ...], where: str, params: list,
+                    combos: dict[int, list[tuple[str, str]]]) -> tuple[int, dict]:
+    """The number of posts ``where`` matches and their counts per value of ``names``, in one pass over the matches.
+
+    Each match gives its facet key (and the workflow columns asked for); ``combos``
+    caches the ``(field, value)`` pairs each key stands for, which never change.
+    """
+    extra = [name for name in names if name not in CRAWLED_FIELDS and name not in MULTI_FIELDS]
+    rows = Counter(db.execute(f"SELECT {', '.join(['p.facet_key', *(f'p.{n}' for n in extra)])} FROM posts p WHERE {where}", params))
+    missing = list({row[0] for row in rows} - combos.keys())
+    for start in range(0, len(missing), ID_LOOKUP_BATCH):
+        chunk = missing[start:start + ID_LOOKUP_BATCH]
+        sql = f"SELECT key, combo FROM facet_keys WHERE key IN ({', '.join('?' * len(chunk))})"
+        for key, combo in db.execute(sql, chunk):
+            *crawled, terms = json.loads(combo)
+            combos[key] = [*zip(CRAWLED_FIELDS, crawled), *((field, value) for field, values in terms.items() for value in values)]
+    counts: Counter[tuple[str, str]] = Counter()
+    for (key, *values), n in rows.items():
+        for pair in combos[key]:
+            counts[pair] += n
+        for pair in zip(extra, values):
+            counts[pair] += n
+    wanted: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
+    for (name, value), n in counts.items():
+        if name in wanted and value is not None:
+            wanted[name].append((value, n))
+    return sum(rows.values()), {name: _by_count(values) for name, values in wanted.items()}
 
 
 def _by_count(values) -> list[tuple[str, int]]:

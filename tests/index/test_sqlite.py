@@ -245,7 +245,9 @@ def test_an_index_from_before_the_terms_column_gains_it_and_counts_its_posts_fac
         for name in ("workflow_counted", "erasure_counted"):
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE facet_counts")
+        db.execute("DROP TABLE facet_keys")
         db.execute("ALTER TABLE posts DROP COLUMN terms")
+        db.execute("ALTER TABLE posts DROP COLUMN facet_key")
     with SQLiteBackend(path) as second:
         second.ensure_schema()
         second.upsert([doc("tres palomitas", entities=("Ocine",))])
