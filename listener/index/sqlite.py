@@ -3,8 +3,12 @@
 FTS5's ``unicode61`` tokenizer with ``remove_diacritics 2`` folds accents, so
 "pelicula" finds "película". It does not stem; the contract tests mark that
 gap. Multi-valued fields (entities, roles, intents) live in ``post_terms`` so
-that filters and facets are index lookups. Feedback lives in its own table, which
-re-crawls never write and which an older file gains on opening.
+that filters are index lookups. Facets are never counted by scanning: over the
+whole index they are read from ``facet_counts``, kept on every write; over a
+search's matches, each match gives one integer, the key of its combination of
+facet values in ``facet_keys``. A batch of posts is written with one statement
+per table. Feedback lives in its own table, which re-crawls never write; an
+older file gains what it lacks on opening.
 
 Error policy: a post that cannot be written is reported in the
 :class:`WriteResult` and the batch goes on; a broken database file raises
@@ -19,14 +23,14 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
 from listener import sqlitedb
 from listener.errors import BackendError, NotFoundError
-from listener.index.base import MULTI_FIELDS, SINGLE_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult
+from listener.index.base import MULTI_FIELDS, SINGLE_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult, inbox_query
 from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow
 from listener.suppression import handle_key
 
@@ -224,7 +228,7 @@ class SQLiteBackend(BaseBackend):
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
         self._read_lock = threading.RLock()
-        self._facet_combos: dict[int, list[tuple[str, str]]] = {}  # facet key -> its (field, value) pairs; keys never change
+        self._facet_keys = FacetKeys()
         # In memory there is one database only as long as there is one connection.
         self._write_lock = self._read_lock if self._memory else threading.RLock()
         if self._memory:
@@ -420,38 +424,22 @@ class SQLiteBackend(BaseBackend):
 
     def search(self, query: SearchQuery) -> SearchResult:
         where, params = _where(query)
-        sort = query.effective_sort
-        # The page's rowids first, on the narrow rows; the records of those posts only after.
-        if sort == "relevance" and query.text.strip():
-            sql = (
-                f"SELECT {RECORD} FROM (SELECT f.rowid, bm25(posts_fts) AS rank FROM posts_fts f "
-                f"JOIN posts p ON p.rowid = f.rowid WHERE posts_fts MATCH ? AND {where} "
-                "ORDER BY rank, p.created_at DESC LIMIT ? OFFSET ?) AS page "
-                "JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY page.rank, p.created_at DESC"
-            )
-            page_params = [_fts_query(query.text), *params, query.limit, query.offset]
-        else:
-            sql = (
-                f"SELECT {RECORD} FROM (SELECT p.rowid FROM posts p WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?) AS page "
-                f"JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY {ORDERS[sort]}"
-            )
-            page_params = [*params, query.limit, query.offset]
 
         def work(db: sqlite3.Connection) -> tuple[list, int, dict]:
-            try:
-                rows = db.execute(sql, page_params).fetchall()
-            except sqlite3.OperationalError as exc:
-                if sqlitedb.is_busy(exc):
-                    raise
-                raise BackendError(f"search failed: {exc}")
+            rows = _page(db, query)
             if not query.facets:
                 return rows, db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0], {}
             if not params and where == "1":  # the whole index: its counts are kept on write
                 return rows, *_whole_index_facets(db, query.facets)
-            return rows, *_matched_facets(db, query.facets, where, params, self._facet_combos)
+            return rows, *_matched_facets(db, query.facets, where, params, self._facet_keys)
 
         rows, total, facets = self._read(work, "searching")
         return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
+
+    def inbox(self, filters: Mapping[str, tuple[str, ...]] | None = None, limit: int = 20, offset: int = 0) -> list[IndexedPost]:
+        # A page without its total, which would cost more than the page.
+        query = inbox_query(filters, limit, offset)
+        return [_load(r) for r in self._read(lambda db: _page(db, query), "reading the inbox")]
 
     def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
         where, params = _where(query)
@@ -617,6 +605,33 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
     db.executemany(ADD_COUNTS, [(field, value, n) for (field, value), n in counts.items() if n])
 
 
+def _page(db: sqlite3.Connection, query: SearchQuery) -> list:
+    """The records of one page of ``query``'s matches: the page's rowids first, on the narrow rows, then their records."""
+    sort = query.effective_sort
+    if sort == "relevance" and query.text.strip():
+        where, params = _where(query, text=False)  # the join with the full-text match is the text clause
+        sql = (
+            f"SELECT {RECORD} FROM (SELECT f.rowid, bm25(posts_fts) AS rank FROM posts_fts f "
+            f"JOIN posts p ON p.rowid = f.rowid WHERE posts_fts MATCH ? AND {where} "
+            "ORDER BY rank, p.created_at DESC LIMIT ? OFFSET ?) AS page "
+            "JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY page.rank, p.created_at DESC"
+        )
+        params = [_fts_query(query.text), *params, query.limit, query.offset]
+    else:
+        where, params = _where(query, in_order=True)
+        sql = (
+            f"SELECT {RECORD} FROM (SELECT p.rowid FROM posts p WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?) AS page "
+            f"JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY {ORDERS[sort]}"
+        )
+        params = [*params, query.limit, query.offset]
+    try:
+        return db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if sqlitedb.is_busy(exc):
+            raise
+        raise BackendError(f"search failed: {exc}")
+
+
 def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
     """The number of posts and the counts per value of ``names`` over every post, as kept in ``facet_counts``."""
     counts: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
@@ -631,31 +646,50 @@ def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple
     return total, {name: _by_count(values) for name, values in counts.items()}
 
 
+class FacetKeys:
+    """What each facet key stands for, as indexes into ``pairs`` of ``(field, value)``; kept, as keys never change."""
+
+    def __init__(self) -> None:
+        self.keys: dict[int, tuple[int, ...]] = {}
+        self.pairs: list[tuple[str, str]] = []
+        self._index: dict[tuple[str, str], int] = {}
+
+    def learn(self, db: sqlite3.Connection, keys: set[int]) -> None:
+        missing = list(keys - self.keys.keys())
+        for start in range(0, len(missing), ID_LOOKUP_BATCH):
+            chunk = missing[start:start + ID_LOOKUP_BATCH]
+            for key, combo in db.execute(f"SELECT key, combo FROM facet_keys WHERE key IN ({', '.join('?' * len(chunk))})", chunk):
+                *crawled, terms = json.loads(combo)
+                pairs = [*zip(CRAWLED_FIELDS, crawled), *((field, value) for field, values in terms.items() for value in values)]
+                self.keys[key] = tuple(self._number(pair) for pair in pairs if pair[1] is not None)
+
+    def _number(self, pair: tuple[str, str]) -> int:
+        if pair not in self._index:
+            self._index[pair] = len(self.pairs)
+            self.pairs.append(pair)
+        return self._index[pair]
+
+
 def _matched_facets(db: sqlite3.Connection, names: tuple[str, ...], where: str, params: list,
-                    combos: dict[int, list[tuple[str, str]]]) -> tuple[int, dict]:
+                    facet_keys: FacetKeys) -> tuple[int, dict]:
     """The number of posts ``where`` matches and their counts per value of ``names``, in one pass over the matches.
 
-    Each match gives its facet key (and the workflow columns asked for); ``combos``
-    caches the ``(field, value)`` pairs each key stands for, which never change.
+    Each match gives its facet key, and the workflow columns asked for.
     """
     extra = [name for name in names if name not in CRAWLED_FIELDS and name not in MULTI_FIELDS]
     rows = Counter(db.execute(f"SELECT {', '.join(['p.facet_key', *(f'p.{n}' for n in extra)])} FROM posts p WHERE {where}", params))
-    missing = list({row[0] for row in rows} - combos.keys())
-    for start in range(0, len(missing), ID_LOOKUP_BATCH):
-        chunk = missing[start:start + ID_LOOKUP_BATCH]
-        sql = f"SELECT key, combo FROM facet_keys WHERE key IN ({', '.join('?' * len(chunk))})"
-        for key, combo in db.execute(sql, chunk):
-            *crawled, terms = json.loads(combo)
-            combos[key] = [*zip(CRAWLED_FIELDS, crawled), *((field, value) for field, values in terms.items() for value in values)]
+    facet_keys.learn(db, {row[0] for row in rows})
+    per_pair = [0] * len(facet_keys.pairs)
     counts: Counter[tuple[str, str]] = Counter()
     for (key, *values), n in rows.items():
-        for pair in combos[key]:
-            counts[pair] += n
-        for pair in zip(extra, values):
-            counts[pair] += n
+        for number in facet_keys.keys[key]:
+            per_pair[number] += n
+        if extra:
+            counts.update({pair: n for pair in zip(extra, values) if pair[1] is not None})
+    counts.update({facet_keys.pairs[number]: n for number, n in enumerate(per_pair) if n})
     wanted: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
     for (name, value), n in counts.items():
-        if name in wanted and value is not None:
+        if name in wanted:
             wanted[name].append((value, n))
     return sum(rows.values()), {name: _by_count(values) for name, values in wanted.items()}
 
@@ -691,9 +725,16 @@ def _fts_query(text: str) -> str:
     return " ".join(f'"{w[:-1]}"*' if w.endswith("*") else f'"{w}"' for w in words)
 
 
-def _where(query: SearchQuery) -> tuple[str, list]:
+def _where(query: SearchQuery, *, text: bool = True, in_order: bool = False) -> tuple[str, list]:
+    """The SQL condition on ``posts p`` and its parameters.
+
+    ``in_order``: filters on multi-valued fields are checked while the sort's
+    index is read, rather than their posts gathered and sorted (``+`` keeps
+    SQLite from reading by them), so a page of a large match is found at once.
+    """
     clauses, params = ["1"], []
-    if query.text.strip():
+    rowid = "+p.rowid" if in_order else "p.rowid"
+    if text and query.text.strip():
         clauses.append("p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
         params.append(_fts_query(query.text))
     for name, values in query.filters.items():
@@ -701,7 +742,7 @@ def _where(query: SearchQuery) -> tuple[str, list]:
             continue
         marks = ", ".join("?" * len(values))
         if name in MULTI_FIELDS:
-            clauses.append(f"p.rowid IN (SELECT post_rowid FROM post_terms WHERE field = ? AND value IN ({marks}))")
+            clauses.append(f"{rowid} IN (SELECT post_rowid FROM post_terms WHERE field = ? AND value IN ({marks}))")
             params += [name, *values]
         else:
             clauses.append(f"p.{name} IN ({marks})")
