@@ -10,6 +10,10 @@ Feedback is kept in the post's document, outside what a re-crawl writes, and
 added by a read and a write conditional on the document's sequence number, so
 that a concurrent re-crawl or second feedback is never lost.
 
+Writes look up which posts of a bulk the index has (one ``mget``): new ones
+are created whole, known ones updated with what a crawl gives, so a first
+load costs Elasticsearch no read per post.
+
 Error policy, after Elasticsearch's bulk semantics: one bad document never
 sinks the others. Bulks are bounded by count *and* bytes (500 documents or
 5 MB, whichever comes first), so large posts cannot trip the circuit breaker.
@@ -168,30 +172,67 @@ class ElasticsearchBackend(BaseBackend):
         size = 0
         for item in items:
             try:
-                operation = self._upsert_operation(item)
+                document = json.dumps(crawl_fields(item), ensure_ascii=False).encode("utf-8")
             except UnicodeEncodeError as exc:
                 result.failed.append((item.id, f"not valid Unicode text ({exc.reason} at position {exc.start})"))
                 continue
-            if chunk and (len(chunk) >= self.bulk_docs or size + len(operation) > self.bulk_bytes):
-                result += self._write(chunk)
+            # As sent, an update carries the document twice (its fields and the upsert).
+            if chunk and (len(chunk) >= self.bulk_docs or size + 2 * len(document) > self.bulk_bytes):
+                result += self._write_documents(chunk)
                 chunk, size = [], 0
-            chunk.append((item.id, operation))
-            size += len(operation)
+            chunk.append((item.id, document))
+            size += 2 * len(document)
         if chunk:
-            result += self._write(chunk)
+            result += self._write_documents(chunk)
         return result
 
-    def _upsert_operation(self, item: IndexedPost) -> bytes:
-        """The two NDJSON lines of the post's bulk update, as they are sent."""
-        fields = crawl_fields(item)
-        action = {"update": {"_index": self.write_alias, "_id": doc_id(item.id)}}
-        body = {"doc": fields, "upsert": {**fields, **workflow_fields(Workflow())}}
-        return (json.dumps(action) + "\n" + json.dumps(body, ensure_ascii=False) + "\n").encode("utf-8")
+    def _write_documents(self, chunk: list[tuple[str, bytes]]) -> WriteResult:
+        """Create the posts the index does not have yet; update the others where they live, keeping their workflow and feedback."""
+        latest = dict(chunk)  # a post given twice is written once, as last given
+        where = self._holding(list(latest))
+        result = self._write([
+            (post_id, self._update_operation(post_id, document, where[post_id]) if post_id in where
+             else self._create_operation(post_id, document))
+            for post_id, document in latest.items()
+        ])
+        # Created by another writer, or written moments ago and not yet searchable: updated instead.
+        raced = {post_id for post_id, reason in result.failed if reason.startswith("version_conflict_engine_exception")}
+        if raced:
+            result.failed = [failure for failure in result.failed if failure[0] not in raced]
+            result += self._write([(post_id, self._update_operation(post_id, latest[post_id], self.write_alias)) for post_id in raced])
+        if len(latest) < len(chunk):
+            written = set(result.indexed)
+            result.indexed = [post_id for post_id, _ in chunk if post_id in written]
+        return result
+
+    def _holding(self, post_ids: list[str]) -> dict[str, str]:
+        """The backing index of each of ``post_ids`` the read alias already has: one search by id.
+
+        A post written moments ago and not yet searchable is missed; its create
+        then conflicts and is sent again as an update to the write index, which holds it.
+        """
+        try:
+            hits = self.es.search(index=self.alias, query={"ids": {"values": [doc_id(post_id) for post_id in post_ids]}},
+                                  size=2 * len(post_ids), source=False, filter_path="hits.hits._id,hits.hits._index")
+        except TransportError as exc:
+            raise BackendError(f"Elasticsearch at {self._where()} could not say which posts it has: {exc}") from None
+        index_of = {hit["_id"]: hit["_index"] for hit in hits.body.get("hits", {}).get("hits", [])}
+        return {post_id: index_of[doc_id(post_id)] for post_id in post_ids if doc_id(post_id) in index_of}
+
+    def _create_operation(self, post_id: str, document: bytes) -> bytes:
+        """The NDJSON lines that add a new post to the write index, with the workflow every post starts with."""
+        action = json.dumps({"create": {"_index": self.write_alias, "_id": doc_id(post_id)}}).encode()
+        return action + b"\n" + document[:-1] + b", " + NEW_WORKFLOW[1:] + b"\n"
+
+    def _update_operation(self, post_id: str, document: bytes, index: str) -> bytes:
+        """The NDJSON lines that refresh what a crawl gives of a post in ``index``, or add it there if it is gone."""
+        action = json.dumps({"update": {"_index": index, "_id": doc_id(post_id)}}).encode()
+        return action + b'\n{"doc": ' + document + b', "upsert": ' + document[:-1] + b", " + NEW_WORKFLOW[1:] + b"}\n"
 
     def _write(self, chunk: list[tuple[str, bytes]]) -> WriteResult:
         """Send one bulk, retrying only what may succeed later."""
         result = WriteResult()
-        pending = self._placed(chunk)
+        pending = chunk
         for attempt in range(BULK_ATTEMPTS):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -240,26 +281,6 @@ class ElasticsearchBackend(BaseBackend):
             else:
                 yield operation, outcome.get("status", 500), _reason(outcome.get("error"), outcome)
     # -- where a post lives --------------------------------------------------
-
-    def _placed(self, chunk: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
-        """The bulk, each post already in a backing index written there, the others to the write alias.
-
-        One search by id over the read alias; a post written moments ago and
-        not yet searchable is in the write index, where the alias finds it.
-        """
-        hits = self.es.search(index=self.alias, query={"ids": {"values": [doc_id(post_id) for post_id, _ in chunk]}},
-                              size=2 * len(chunk), source=False, filter_path="hits.hits._id,hits.hits._index")
-        where = {hit["_id"]: hit["_index"] for hit in hits.body.get("hits", {}).get("hits", [])}
-        if not where:
-            return chunk
-        placed = []
-        for post_id, operation in chunk:
-            index = where.get(doc_id(post_id))
-            if index is not None:
-                _, _, body = operation.partition(b"\n")
-                operation = json.dumps({"update": {"_index": index, "_id": doc_id(post_id)}}).encode("utf-8") + b"\n" + body
-            placed.append((post_id, operation))
-        return placed
 
     def _located(self, post_id: str, **fields) -> dict | None:
         """The post's document as ``get`` returns it (``_index``, ``_seq_no``, ``_primary_term``), read in real time."""
@@ -544,6 +565,9 @@ def workflow_fields(workflow: Workflow) -> dict:
 def stored_fields(item: IndexedPost) -> dict:
     """The whole document of a post, workflow and feedback included."""
     return {**crawl_fields(item), **workflow_fields(item.workflow), **feedback_fields([f.to_dict() for f in item.feedback])}
+
+
+NEW_WORKFLOW = json.dumps(workflow_fields(Workflow())).encode()  # what every new post starts with, as sent
 
 
 def feedback_fields(records: list[dict]) -> dict:

@@ -3,8 +3,12 @@
 FTS5's ``unicode61`` tokenizer with ``remove_diacritics 2`` folds accents, so
 "pelicula" finds "película". It does not stem; the contract tests mark that
 gap. Multi-valued fields (entities, roles, intents) live in ``post_terms`` so
-that filters and facets are index lookups. Feedback lives in its own table, which
-re-crawls never write and which an older file gains on opening.
+that filters are index lookups. Facets are never counted by scanning: over the
+whole index they are read from ``facet_counts``, kept on every write; over a
+search's matches, each match gives one integer, the key of its combination of
+facet values in ``facet_keys``. A batch of posts is written with one statement
+per table. Feedback lives in its own table, which re-crawls never write; an
+older file gains what it lacks on opening.
 
 Error policy: a post that cannot be written is reported in the
 :class:`WriteResult` and the batch goes on; a broken database file raises
@@ -18,18 +22,21 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
 from listener import sqlitedb
 from listener.errors import BackendError, NotFoundError
-from listener.index.base import MULTI_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult
+from listener.index.base import MULTI_FIELDS, SINGLE_FIELDS, BaseBackend, SearchQuery, SearchResult, WriteResult, inbox_query
 from listener.records import Analysis, Feedback, IndexedPost, Post, Workflow
 from listener.suppression import handle_key
 
 logger = logging.getLogger(__name__)
+
+NEW_STATUS = Workflow().status  # the status of a post nobody has touched (the column's default)
 
 T = TypeVar("T")
 
@@ -47,7 +54,9 @@ CREATE TABLE IF NOT EXISTS posts (
     answer_state TEXT,
     status TEXT NOT NULL DEFAULT 'new',
     assignee TEXT,
-    version INTEGER NOT NULL DEFAULT 0
+    version INTEGER NOT NULL DEFAULT 0,
+    terms TEXT,  -- post_terms of the post as JSON
+    facet_key INTEGER  -- its crawled facet values and terms, as a key of facet_keys
 );
 -- The records themselves, apart, so that filtering and counting read narrow rows.
 CREATE TABLE IF NOT EXISTS docs (
@@ -62,6 +71,12 @@ CREATE INDEX IF NOT EXISTS posts_priority ON posts (surface, lead_score DESC, cr
 CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at);
 CREATE INDEX IF NOT EXISTS posts_open ON posts (surface, status);
 CREATE INDEX IF NOT EXISTS posts_author ON posts (author);
+-- Each combination of crawled facet values and terms once, so that one pass over the
+-- matches, reading one integer per post, counts every facet.
+CREATE TABLE IF NOT EXISTS facet_keys (
+    key INTEGER PRIMARY KEY,
+    combo TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS post_terms (
     field TEXT NOT NULL,
     value TEXT NOT NULL,
@@ -81,24 +96,78 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
 );
 """
 
+# Posts per value of every facet but the author's, so that the facets of the whole
+# index are read, not counted. A write of posts adds its changes to them itself
+# (one statement per batch); triggers follow workflow changes and erasure.
+COUNTED_FIELDS = tuple(name for name in SINGLE_FIELDS if name != "author")
+CRAWLED_FIELDS = ("source", "language", "customer_status", "answer_state")  # the counted columns a crawl writes
+WORKFLOW_FIELDS = ("status", "assignee")
+ADD_COUNTS = "INSERT INTO facet_counts (field, value, n) VALUES (?, ?, ?) ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n"
+
+
+def _count_changes(fields: tuple[str, ...], *sides: tuple[str, int], terms: str = "") -> str:
+    """An upsert adding ``n`` per non-null value of ``fields`` of ``old`` or ``new`` (and of the terms of ``terms``)."""
+    values = [f"SELECT '{name}' AS field, {row}.{name} AS value, {n} AS n" for row, n in sides for name in fields]
+    if terms:
+        values.append(f"SELECT t.key, v.value, -1 FROM json_each(coalesce({terms}, '{{}}')) t, json_each(t.value) v")
+    return (
+        f"INSERT INTO facet_counts (field, value, n) SELECT field, value, sum(n) FROM ({' UNION ALL '.join(values)}) "
+        "WHERE value IS NOT NULL GROUP BY field, value HAVING sum(n) != 0 "
+        "ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n"
+    )
+
+
+FACET_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS facet_counts (
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (field, value)
+    ) WITHOUT ROWID""",
+    f"CREATE TRIGGER IF NOT EXISTS workflow_counted AFTER UPDATE OF {', '.join(WORKFLOW_FIELDS)} ON posts "
+    f"BEGIN {_count_changes(WORKFLOW_FIELDS, ('old', -1), ('new', 1))}; END",
+    f"CREATE TRIGGER IF NOT EXISTS erasure_counted AFTER DELETE ON posts "
+    f"BEGIN {_count_changes(COUNTED_FIELDS, ('old', -1), terms='old.terms')}; END",
+)
+# The terms and facet key of the posts a file held before it had them.
+COMBO_SQL = "json_array(source, language, customer_status, answer_state, json(coalesce(terms, '{}')))"
+FILL_TERMS = [
+    """UPDATE posts SET terms = (
+        SELECT json_group_object(field, json(value_list)) FROM (
+            SELECT field, json_group_array(value) AS value_list FROM post_terms WHERE post_rowid = posts.rowid GROUP BY field
+        )
+    )""",
+    f"INSERT OR IGNORE INTO facet_keys (combo) SELECT DISTINCT {COMBO_SQL} FROM posts",
+    f"UPDATE posts SET facet_key = (SELECT key FROM facet_keys WHERE combo = {COMBO_SQL})",
+]
+# Counts for the posts a file held before it had them.
+RECOUNT = [
+    "DELETE FROM facet_counts",
+    *(f"INSERT INTO facet_counts SELECT '{name}', {name}, count(*) FROM posts WHERE {name} IS NOT NULL GROUP BY {name}"
+      for name in COUNTED_FIELDS),
+    "INSERT INTO facet_counts SELECT field, value, count(*) FROM post_terms GROUP BY field, value",
+]
+
 # Every statement of the layout; each is safe to run again on a file that has some of it.
-SCHEMA_STATEMENTS = ("DROP INDEX IF EXISTS posts_inbox", *(s.strip() for s in SCHEMA.split(";") if s.strip()))
+SCHEMA_STATEMENTS = (
+    "DROP INDEX IF EXISTS posts_inbox",
+    *(s.strip() for s in SCHEMA.split(";") if s.strip()),
+    *FACET_STATEMENTS,
+)
 # What a current file holds, and what an older one may hold that the current one must not.
-SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA))
+SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)", ";".join((SCHEMA, *FACET_STATEMENTS))))
 DROPPED_NAMES = frozenset({"posts_inbox"})
 
 UPSERT = """
-INSERT INTO posts (id, source, author, created_at, first_reply_at, language, customer_status,
-                   lead_score, surface, answer_state)
-VALUES (:id, :source, :author, :created_at, :first_reply_at, :language, :customer_status,
-        :lead_score, :surface, :answer_state)
+INSERT INTO posts (rowid, id, source, author, created_at, first_reply_at, language, customer_status,
+                   lead_score, surface, answer_state, terms, facet_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     source = excluded.source, author = excluded.author, created_at = excluded.created_at,
     first_reply_at = excluded.first_reply_at,
     language = excluded.language, customer_status = excluded.customer_status,
     lead_score = excluded.lead_score, surface = excluded.surface,
-    answer_state = excluded.answer_state
-RETURNING rowid
+    answer_state = excluded.answer_state, terms = excluded.terms, facet_key = excluded.facet_key
 """
 
 UPSERT_DOC = """
@@ -125,6 +194,7 @@ ORDERS = {
 
 WORD = re.compile(r"\w+\*?", re.UNICODE)
 SCAN_BATCH = 1000
+ID_LOOKUP_BATCH = 500  # ids per look-up, under SQLite's limit on parameters
 # The start of a post's histogram bucket, as ISO text (UTC; weeks start on Monday).
 BUCKETS = {
     "hour": "strftime('%Y-%m-%dT%H:00:00', p.created_at, 'unixepoch')",
@@ -158,6 +228,7 @@ class SQLiteBackend(BaseBackend):
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
         self._read_lock = threading.RLock()
+        self._facet_keys = FacetKeys()
         # In memory there is one database only as long as there is one connection.
         self._write_lock = self._read_lock if self._memory else threading.RLock()
         if self._memory:
@@ -173,7 +244,6 @@ class SQLiteBackend(BaseBackend):
     def _connect(self, read_only: bool) -> sqlite3.Connection:
         try:
             db = sqlitedb.connect(self.path, read_only=read_only, patience=self.busy_timeout)
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (post_rowid INTEGER PRIMARY KEY)")
         except sqlite3.Error as exc:
             raise BackendError(f"cannot open the SQLite index at {self.path}: {exc}") from None
         return db
@@ -246,16 +316,27 @@ class SQLiteBackend(BaseBackend):
         items = list(items)
 
         def work(db: sqlite3.Connection) -> WriteResult:
+            # The whole batch in a few statements; only if a post in it fails, one post at a time.
+            try:
+                db.execute("SAVEPOINT batch")
+                _write_posts(db, items)
+                db.execute("RELEASE batch")
+                return WriteResult(indexed=[item.id for item in items])
+            except (sqlite3.Error, UnicodeEncodeError, ValueError) as exc:
+                if sqlitedb.is_busy(exc):
+                    raise  # the lock, not a post: the whole batch is tried again
+                db.execute("ROLLBACK TO batch")
+                db.execute("RELEASE batch")
             result = WriteResult()
             for item in items:
                 try:
                     db.execute("SAVEPOINT item")
-                    _write_post(db, item)
+                    _write_posts(db, [item])
                     db.execute("RELEASE item")
                     result.indexed.append(item.id)
                 except (sqlite3.Error, UnicodeEncodeError, ValueError) as exc:
                     if sqlitedb.is_busy(exc):
-                        raise  # the lock, not the post: the whole batch is tried again
+                        raise
                     db.execute("ROLLBACK TO item")
                     db.execute("RELEASE item")
                     result.failed.append((item.id, str(exc)))
@@ -343,38 +424,22 @@ class SQLiteBackend(BaseBackend):
 
     def search(self, query: SearchQuery) -> SearchResult:
         where, params = _where(query)
-        sort = query.effective_sort
-        if sort == "relevance" and query.text.strip():
-            sql = (
-                f"SELECT {RECORD} FROM posts_fts f "
-                "JOIN posts p ON p.rowid = f.rowid JOIN docs d ON d.rowid = p.rowid "
-                f"WHERE posts_fts MATCH ? AND {where} "
-                "ORDER BY bm25(posts_fts), p.created_at DESC LIMIT ? OFFSET ?"
-            )
-            page_params = [_fts_query(query.text), *params, query.limit, query.offset]
-        else:
-            sql = (
-                f"SELECT {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid "
-                f"WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?"
-            )
-            page_params = [*params, query.limit, query.offset]
 
         def work(db: sqlite3.Connection) -> tuple[list, int, dict]:
-            try:
-                rows = db.execute(sql, page_params).fetchall()
-            except sqlite3.OperationalError as exc:
-                if sqlitedb.is_busy(exc):
-                    raise
-                raise BackendError(f"search failed: {exc}")
+            rows = _page(db, query)
             if not query.facets:
                 return rows, db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0], {}
-            # Match once into a temporary table; every facet then joins it.
-            db.execute("DELETE FROM temp.hits")
-            total = db.execute(f"INSERT INTO temp.hits SELECT p.rowid FROM posts p WHERE {where}", params).rowcount
-            return rows, total, {name: _facet(db, name) for name in query.facets}
+            if not params and where == "1":  # the whole index: its counts are kept on write
+                return rows, *_whole_index_facets(db, query.facets)
+            return rows, *_matched_facets(db, query.facets, where, params, self._facet_keys)
 
         rows, total, facets = self._read(work, "searching")
         return SearchResult(total=total, hits=[_load(r) for r in rows], facets=facets)
+
+    def inbox(self, filters: Mapping[str, tuple[str, ...]] | None = None, limit: int = 20, offset: int = 0) -> list[IndexedPost]:
+        # A page without its total, which would cost more than the page.
+        query = inbox_query(filters, limit, offset)
+        return [_load(r) for r in self._read(lambda db: _page(db, query), "reading the inbox")]
 
     def scan(self, query: SearchQuery) -> Iterator[IndexedPost]:
         where, params = _where(query)
@@ -438,7 +503,7 @@ def _schema_state(db: sqlite3.Connection) -> str:
             f"{db_path(db)} holds an index of another listener version (layout {version}, expected {SCHEMA_VERSION})",
             hint="Move the file aside and ingest again.",
         )
-    if SCHEMA_NAMES - names or names & DROPPED_NAMES:
+    if SCHEMA_NAMES - names or names & DROPPED_NAMES or {"terms", "facet_key"} - _columns(db, "posts"):
         return "outdated"
     return "current"
 
@@ -448,9 +513,23 @@ def _create_schema(db: sqlite3.Connection) -> None:
     if _schema_state(db) == "current":
         return
     logger.info("sqlite: creating or upgrading the index layout in %s", db_path(db))
+    counted = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'facet_counts'").fetchone()
     for statement in SCHEMA_STATEMENTS:
         db.execute(statement)
+    missing = {"terms", "facet_key"} - _columns(db, "posts")
+    for column in sorted(missing):
+        db.execute(f"ALTER TABLE posts ADD COLUMN {column} {'TEXT' if column == 'terms' else 'INTEGER'}")
+    if missing:
+        for statement in FILL_TERMS:
+            db.execute(statement)
+    if not counted:
+        for statement in RECOUNT:
+            db.execute(statement)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def db_path(db: sqlite3.Connection) -> str:
@@ -467,52 +546,157 @@ def _erase(db: sqlite3.Connection, rowids: list[int]) -> int:
     return len(rowids)
 
 
-def _write_post(db: sqlite3.Connection, item: IndexedPost) -> None:
-    post, analysis = item.post, item.analysis
-    row = {
-        "id": post.id,
-        "source": post.source,
-        "author": post.author,
-        "created_at": post.created_at.timestamp(),
-        "first_reply_at": post.first_reply_at.timestamp() if post.first_reply_at else None,
-        "language": analysis.language,
-        "customer_status": analysis.customer_status,
-        "lead_score": analysis.lead_score,
-        "surface": int(analysis.surface),
-        "answer_state": item.answer_state,
-    }
-    (rowid,) = db.execute(UPSERT, row).fetchone()
-    db.execute(
-        UPSERT_DOC,
-        (rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)),
-    )
-    db.execute("DELETE FROM post_terms WHERE post_rowid = ?", (rowid,))
-    db.executemany(
-        "INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)",
-        [(f, v, rowid) for f, v in _terms(analysis)],
-    )
-    db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
-    db.execute(
-        "INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)",
-        (rowid, post.title or "", post.text, post.author_name or ""),
-    )
+def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
+    """Add or refresh ``items`` with one statement per table, keeping each post's rowid (and so its workflow)."""
+    latest = {item.id: item for item in items}  # a post given twice is written as last given
+    ids = list(latest)
+    known: dict[str, int] = {}
+    counts: Counter[tuple[str, str]] = Counter()  # what this write changes in facet_counts
+    columns = ", ".join(CRAWLED_FIELDS)
+    for start in range(0, len(ids), ID_LOOKUP_BATCH):
+        chunk = ids[start:start + ID_LOOKUP_BATCH]
+        sql = f"SELECT id, rowid, terms, {columns} FROM posts WHERE id IN ({', '.join('?' * len(chunk))})"
+        for post_id, rowid, terms, *values in db.execute(sql, chunk):
+            known[post_id] = rowid
+            counts.subtract(pair for pair in zip(CRAWLED_FIELDS, values) if pair[1] is not None)
+            counts.subtract((field, value) for field, values in json.loads(terms or "{}").items() for value in values)
+    # New posts take the rowids SQLite would give them; the write lock is held, so nobody else takes them.
+    next_rowid = (db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0) + 1
+    rows, docs, terms, texts = [], [], [], []
+    for post_id, item in latest.items():
+        rowid = known.get(post_id)
+        if rowid is None:
+            rowid, next_rowid = next_rowid, next_rowid + 1
+            counts[("status", NEW_STATUS)] += 1
+        post, analysis = item.post, item.analysis
+        post_terms = _terms(analysis)
+        by_field: dict[str, dict[str, None]] = {}
+        for field, value in post_terms:
+            by_field.setdefault(field, {})[value] = None
+        counts.update((field, value) for field, values in by_field.items() for value in values)
+        crawled = (post.source, analysis.language, analysis.customer_status, item.answer_state)
+        counts.update(pair for pair in zip(CRAWLED_FIELDS, crawled) if pair[1] is not None)
+        terms_of_post = {field: list(values) for field, values in by_field.items()}
+        rows.append([
+            rowid, post.id, post.source, post.author, post.created_at.timestamp(),
+            post.first_reply_at.timestamp() if post.first_reply_at else None,
+            analysis.language, analysis.customer_status, analysis.lead_score, int(analysis.surface), item.answer_state,
+            json.dumps(terms_of_post, ensure_ascii=False), json.dumps([*crawled, terms_of_post], ensure_ascii=False),
+        ])
+        docs.append((rowid, json.dumps(post.to_dict(), ensure_ascii=False), json.dumps(analysis.to_dict(), ensure_ascii=False)))
+        terms += [(field, value, rowid) for field, value in post_terms]
+        texts.append((rowid, post.title or "", post.text, post.author_name or ""))
+    combos = list({row[-1]: None for row in rows})
+    db.executemany("INSERT OR IGNORE INTO facet_keys (combo) VALUES (?)", ((combo,) for combo in combos))
+    keys: dict[str, int] = {}
+    for start in range(0, len(combos), ID_LOOKUP_BATCH):
+        chunk = combos[start:start + ID_LOOKUP_BATCH]
+        keys.update(db.execute(f"SELECT combo, key FROM facet_keys WHERE combo IN ({', '.join('?' * len(chunk))})", chunk))
+    for row in rows:
+        row[-1] = keys[row[-1]]
+    stale = [(rowid,) for rowid in known.values()]
+    db.executemany(UPSERT, rows)
+    db.executemany(UPSERT_DOC, docs)
+    if stale:
+        db.executemany("DELETE FROM post_terms WHERE post_rowid = ?", stale)
+        db.executemany("DELETE FROM posts_fts WHERE rowid = ?", stale)
+    db.executemany("INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)", terms)
+    db.executemany("INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)", texts)
+    db.executemany(ADD_COUNTS, [(field, value, n) for (field, value), n in counts.items() if n])
 
 
-def _facet(db: sqlite3.Connection, name: str) -> list[tuple[str, int]]:
-    """Counts per value of ``name`` among the posts in ``temp.hits``."""
-    if name in MULTI_FIELDS:
+def _page(db: sqlite3.Connection, query: SearchQuery) -> list:
+    """The records of one page of ``query``'s matches: the page's rowids first, on the narrow rows, then their records."""
+    sort = query.effective_sort
+    if sort == "relevance" and query.text.strip():
+        where, params = _where(query, text=False)  # the join with the full-text match is the text clause
         sql = (
-            "SELECT t.value, count(*) AS n FROM temp.hits h JOIN post_terms t "
-            "ON t.post_rowid = h.post_rowid AND t.field = ? GROUP BY t.value ORDER BY n DESC, t.value"
+            f"SELECT {RECORD} FROM (SELECT f.rowid, bm25(posts_fts) AS rank FROM posts_fts f "
+            f"JOIN posts p ON p.rowid = f.rowid WHERE posts_fts MATCH ? AND {where} "
+            "ORDER BY rank, p.created_at DESC LIMIT ? OFFSET ?) AS page "
+            "JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY page.rank, p.created_at DESC"
         )
-        rows = db.execute(sql, [name])
+        params = [_fts_query(query.text), *params, query.limit, query.offset]
     else:
+        where, params = _where(query, in_order=True)
         sql = (
-            f"SELECT p.{name}, count(*) AS n FROM temp.hits h JOIN posts p ON p.rowid = h.post_rowid "
-            f"WHERE p.{name} IS NOT NULL GROUP BY p.{name} ORDER BY n DESC, p.{name}"
+            f"SELECT {RECORD} FROM (SELECT p.rowid FROM posts p WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?) AS page "
+            f"JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY {ORDERS[sort]}"
         )
-        rows = db.execute(sql)
-    return [(value, n) for value, n in rows]
+        params = [*params, query.limit, query.offset]
+    try:
+        return db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if sqlitedb.is_busy(exc):
+            raise
+        raise BackendError(f"search failed: {exc}")
+
+
+def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The number of posts and the counts per value of ``names`` over every post, as kept in ``facet_counts``."""
+    counts: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
+    counted = [name for name in names if name in COUNTED_FIELDS or name in MULTI_FIELDS]
+    sql = f"SELECT field, value, n FROM facet_counts WHERE n > 0 AND field IN ({', '.join('?' * len(counted))})"
+    for name, value, n in db.execute(sql, counted):
+        counts[name].append((value, n))
+    if "author" in counts:  # too many values to keep: read from the author index
+        counts["author"] = db.execute("SELECT author, count(*) FROM posts WHERE author IS NOT NULL GROUP BY author").fetchall()
+    # Every post has a source, so the source counts add up to the total.
+    total = db.execute("SELECT coalesce(sum(n), 0) FROM facet_counts WHERE field = 'source'").fetchone()[0]
+    return total, {name: _by_count(values) for name, values in counts.items()}
+
+
+class FacetKeys:
+    """What each facet key stands for, as indexes into ``pairs`` of ``(field, value)``; kept, as keys never change."""
+
+    def __init__(self) -> None:
+        self.keys: dict[int, tuple[int, ...]] = {}
+        self.pairs: list[tuple[str, str]] = []
+        self._index: dict[tuple[str, str], int] = {}
+
+    def learn(self, db: sqlite3.Connection, keys: set[int]) -> None:
+        missing = list(keys - self.keys.keys())
+        for start in range(0, len(missing), ID_LOOKUP_BATCH):
+            chunk = missing[start:start + ID_LOOKUP_BATCH]
+            for key, combo in db.execute(f"SELECT key, combo FROM facet_keys WHERE key IN ({', '.join('?' * len(chunk))})", chunk):
+                *crawled, terms = json.loads(combo)
+                pairs = [*zip(CRAWLED_FIELDS, crawled), *((field, value) for field, values in terms.items() for value in values)]
+                self.keys[key] = tuple(self._number(pair) for pair in pairs if pair[1] is not None)
+
+    def _number(self, pair: tuple[str, str]) -> int:
+        if pair not in self._index:
+            self._index[pair] = len(self.pairs)
+            self.pairs.append(pair)
+        return self._index[pair]
+
+
+def _matched_facets(db: sqlite3.Connection, names: tuple[str, ...], where: str, params: list,
+                    facet_keys: FacetKeys) -> tuple[int, dict]:
+    """The number of posts ``where`` matches and their counts per value of ``names``, in one pass over the matches.
+
+    Each match gives its facet key, and the workflow columns asked for.
+    """
+    extra = [name for name in names if name not in CRAWLED_FIELDS and name not in MULTI_FIELDS]
+    rows = Counter(db.execute(f"SELECT {', '.join(['p.facet_key', *(f'p.{n}' for n in extra)])} FROM posts p WHERE {where}", params))
+    facet_keys.learn(db, {row[0] for row in rows})
+    per_pair = [0] * len(facet_keys.pairs)
+    counts: Counter[tuple[str, str]] = Counter()
+    for (key, *values), n in rows.items():
+        for number in facet_keys.keys[key]:
+            per_pair[number] += n
+        if extra:
+            counts.update({pair: n for pair in zip(extra, values) if pair[1] is not None})
+    counts.update({facet_keys.pairs[number]: n for number, n in enumerate(per_pair) if n})
+    wanted: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
+    for (name, value), n in counts.items():
+        if name in wanted:
+            wanted[name].append((value, n))
+    return sum(rows.values()), {name: _by_count(values) for name, values in wanted.items()}
+
+
+def _by_count(values) -> list[tuple[str, int]]:
+    """Most posts first, then by value."""
+    return sorted(values, key=lambda item: (-item[1], item[0]))
 
 
 def _terms(analysis: Analysis) -> list[tuple[str, str]]:
@@ -541,9 +725,16 @@ def _fts_query(text: str) -> str:
     return " ".join(f'"{w[:-1]}"*' if w.endswith("*") else f'"{w}"' for w in words)
 
 
-def _where(query: SearchQuery) -> tuple[str, list]:
+def _where(query: SearchQuery, *, text: bool = True, in_order: bool = False) -> tuple[str, list]:
+    """The SQL condition on ``posts p`` and its parameters.
+
+    ``in_order``: filters on multi-valued fields are checked while the sort's
+    index is read, rather than their posts gathered and sorted (``+`` keeps
+    SQLite from reading by them), so a page of a large match is found at once.
+    """
     clauses, params = ["1"], []
-    if query.text.strip():
+    rowid = "+p.rowid" if in_order else "p.rowid"
+    if text and query.text.strip():
         clauses.append("p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
         params.append(_fts_query(query.text))
     for name, values in query.filters.items():
@@ -551,7 +742,7 @@ def _where(query: SearchQuery) -> tuple[str, list]:
             continue
         marks = ", ".join("?" * len(values))
         if name in MULTI_FIELDS:
-            clauses.append(f"p.rowid IN (SELECT post_rowid FROM post_terms WHERE field = ? AND value IN ({marks}))")
+            clauses.append(f"{rowid} IN (SELECT post_rowid FROM post_terms WHERE field = ? AND value IN ({marks}))")
             params += [name, *values]
         else:
             clauses.append(f"p.{name} IN ({marks})")

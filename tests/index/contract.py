@@ -81,6 +81,27 @@ class BackendContract(ErasureContract):
         assert sorted(result.indexed) == sorted(d.id for d in docs)
         assert result.failed == []
 
+    def test_a_post_that_cannot_be_written_is_reported_and_the_rest_of_its_batch_is_written(self, backend):
+        good = [doc(f"bueno {i}") for i in range(5)]
+        bad = doc("texto roto \ud800 aquí")
+        result = backend.upsert([*good[:2], bad, *good[2:]])
+        assert [post_id for post_id, _ in result.failed] == [bad.id]
+        assert sorted(result.indexed) == sorted(d.id for d in good)
+        backend.refresh()
+        assert backend.count() == 5 and backend.get(bad.id) is None
+        assert backend.search(SearchQuery(text="bueno", facets=("source",))).facets["source"] == [("test", 5)]
+
+    def test_a_post_given_twice_in_one_batch_is_kept_once_as_last_given(self, backend):
+        first = doc("primera versión", entities=("Cinesa",))
+        last = replace(first, post=replace(first.post, text="última versión"), analysis=replace(first.analysis, lead_score=77))
+        result = backend.upsert([first, doc("otro"), last])
+        assert result.failed == [] and result.indexed.count(first.id) == 2
+        backend.refresh()
+        assert backend.count() == 2
+        assert backend.get(first.id).post.text == "última versión" and backend.get(first.id).analysis.lead_score == 77
+        assert backend.search(SearchQuery(text="primera")).total == 0
+        assert dict(backend.search(SearchQuery(facets=("entity",))).facets["entity"]) == {"Cinesa": 2}
+
     def test_count_counts_what_a_query_matches(self, backend):
         add(backend, doc("entradas agotadas", surface=True), doc("hola", surface=False))
         assert backend.count() == 2
@@ -194,6 +215,29 @@ class BackendContract(ErasureContract):
         add(backend, doc("a", language="ca"), doc("b", language="es"), doc("c", language="es"))
         result = backend.search(SearchQuery(facets=("language",)))
         assert result.facets["language"] == [("es", 2), ("ca", 1)]
+
+    def test_facets_of_the_whole_index_follow_recrawls_workflow_changes_and_erasure(self, backend):
+        a, b, c = add(
+            backend,
+            doc("a", entities=("Cinesa",), intents=("question",), language="es"),
+            doc("b", entities=("Yelmo Cines",), intents=("complaint",), language="es"),
+            doc("c", entities=("Cinesa",), intents=("praise",), language="ca", post_fields={"source": "rss"}),
+        )
+        add(backend, replace(b, analysis=replace(b.analysis, language="ca", intents=("praise", "question"))))
+        backend.claim(a.id, "ana", expected_version=0)
+        backend.delete([c.id])
+        backend.refresh()
+        facets = ("entity", "intent", "language", "source", "status", "assignee")
+        result = backend.search(SearchQuery(facets=facets))
+        assert result.total == 2
+        assert {name: dict(values) for name, values in result.facets.items()} == {
+            "entity": {"Cinesa": 1, "Yelmo Cines": 1},
+            "intent": {"question": 2, "praise": 1},
+            "language": {"es": 1, "ca": 1},
+            "source": {"test": 2},
+            "status": {"claimed": 1, "new": 1},
+            "assignee": {"ana": 1},
+        }
 
     def test_sort_newest_and_oldest(self, backend):
         a, b, c = add(backend, doc("a", minutes=5), doc("b", minutes=1), doc("c", minutes=9))

@@ -213,3 +213,44 @@ def test_four_processes_writing_a_new_index_at_once_lose_no_post(tmp_path):
         worker.join(30)
     with SQLiteBackend(path, read_only=True) as reader:
         assert (reported, reader.count()) == ([1000] * 4, 4000)
+
+
+def test_an_index_from_before_kept_counts_gains_them_on_opening_with_its_posts_counted(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "index.db"
+    with SQLiteBackend(path) as first:
+        first.ensure_schema()
+        first.upsert([doc("uno", entities=("Cinesa",)), doc("dos", entities=("Cinesa", "Ocine"), language="ca")])
+    with sqlite3.connect(path) as db:
+        for name in ("workflow_counted", "erasure_counted"):
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("DROP TABLE facet_counts")
+    with SQLiteBackend(path) as second:
+        second.ensure_schema()
+        second.upsert([doc("tres", entities=("Ocine",))])
+        facets = second.search(SearchQuery(facets=("entity", "language"))).facets
+    assert dict(facets["entity"]) == {"Cinesa": 2, "Ocine": 2}
+    assert dict(facets["language"]) == {"es": 2, "ca": 1}
+
+
+def test_an_index_from_before_the_terms_column_gains_it_and_counts_its_posts_facets(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "index.db"
+    with SQLiteBackend(path) as first:
+        first.ensure_schema()
+        first.upsert([doc("uno palomitas", entities=("Cinesa",)), doc("dos palomitas", entities=("Cinesa", "Ocine"), intents=("praise",))])
+    with sqlite3.connect(path) as db:  # the layout before: no counts, no terms column
+        for name in ("workflow_counted", "erasure_counted"):
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("DROP TABLE facet_counts")
+        db.execute("DROP TABLE facet_keys")
+        db.execute("ALTER TABLE posts DROP COLUMN terms")
+        db.execute("ALTER TABLE posts DROP COLUMN facet_key")
+    with SQLiteBackend(path) as second:
+        second.ensure_schema()
+        second.upsert([doc("tres palomitas", entities=("Ocine",))])
+        facets = second.search(SearchQuery(text="palomitas", facets=("entity", "intent"))).facets
+    assert dict(facets["entity"]) == {"Cinesa": 2, "Ocine": 2}
+    assert dict(facets["intent"]) == {"question": 2, "praise": 1}
