@@ -3,7 +3,10 @@
     python -m tests.cluster.check [--posts 100000] [--nodes 3] [--no-contract]
 
 1. Starts ``--nodes`` real nodes on loopback as one cluster (tests/es_cluster.py).
-2. Runs the backend contract suite (tests/index/test_elasticsearch.py) against it.
+2. Runs the backend contract suite (tests/index/test_elasticsearch.py, tests/index/test_es_layout.py)
+   against it, and the scheduler's cluster tests: two scrapyd workers sharing sources
+   (tests/scheduler/test_workers.py) and two ``listener run`` processes with the lease in the
+   cluster, the leader killed with SIGKILL mid-cycle (tests/scheduler/test_leader.py).
 3. Ingests ``--posts`` posts through the Elasticsearch backend, with one replica,
    while a team writes notes on posts already in: one data node is killed
    with SIGKILL a third of the way in and started again at two thirds, and the
@@ -44,10 +47,14 @@ BATCH = 1_000
 VICTIM = 2  # the node that crashes; the client knows every node
 
 
+SUITES = ["tests/index/test_elasticsearch.py", "tests/index/test_es_layout.py",
+          "tests/scheduler/test_workers.py", "tests/scheduler/test_leader.py"]
+
+
 def run_contract_suite(cluster: Cluster) -> bool:
     env = os.environ | {"LISTENER_ES_URL": cluster.urls[0], "LISTENER_REQUIRE_ES": "1", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/index/test_elasticsearch.py"]
-    print("contract suite against the cluster:", " ".join(command[2:]), flush=True)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITES]
+    print("contract and scheduler suites against the cluster:", " ".join(command[2:]), flush=True)
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     print("  " + (result.stdout.strip().splitlines() or ["(no output)"])[-1], flush=True)
     return result.returncode == 0
@@ -132,6 +139,7 @@ def ingest_through_a_crash(cluster: Cluster, posts: int) -> dict[str, float | in
     print(f"  {posts:,} posts in {seconds:.0f} s, {sum(map(len, writer.acknowledged.values()))} notes acknowledged, "
           f"{writer.refused} refused during the crash", flush=True)
     client.indices.delete(index=list(client.indices.get_alias(name=ALIAS)))
+    client.indices.delete_index_template(name=ALIAS)
     return {"indexed": len(ids), "duplicates": sum(ids.values()) - len(ids), "lost_workflow": lost,
             "failover_s": round(failover or 0.0, 1)}
 
