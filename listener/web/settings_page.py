@@ -21,6 +21,7 @@ from listener.config import ACCOUNT_FORMS
 from listener.errors import ConfigError
 from listener.web.access import ADMINS, require
 from listener.web.config_file import Draft, entries, like_siblings, put, section
+from listener.web.i18n import N_, gettext as _
 from listener.web.replies import READINGS, REPLY_LANGUAGES, REPLY_PLACEHOLDERS, builtin_templates, merged, sector_templates
 from scheduler.settings import CHANNEL_KINDS, EVENTS
 
@@ -78,34 +79,33 @@ class Form:
 
 
 def _entity_fields(prefix: str) -> list[Field]:
-    platforms = ", ".join(ACCOUNT_FORMS)
     return [
-        Field(f"{prefix}.name", "name", "Name", "name"),
-        Field(f"{prefix}.aliases", "aliases", "Aliases", "lines", "One per line: how people write the name."),
-        Field(f"{prefix}.handles", "handles", "Handles", "lines", "One per line, like @cinesa: its accounts everywhere."),
-        Field(f"{prefix}.hashtags", "hashtags", "Hashtags", "lines", "One per line, like #Cinesa."),
-        Field(f"{prefix}.accounts", "accounts", "Accounts per platform", "accounts",
-              f"One per line as platform: account, like reddit: u/cinesa_es ({platforms})."),
+        Field(f"{prefix}.name", "name", N_("Name"), "name"),
+        Field(f"{prefix}.aliases", "aliases", N_("Aliases"), "lines", N_("One per line: how people write the name.")),
+        Field(f"{prefix}.handles", "handles", N_("Handles"), "lines", N_("One per line, like @cinesa: its accounts everywhere.")),
+        Field(f"{prefix}.hashtags", "hashtags", N_("Hashtags"), "lines", N_("One per line, like #Cinesa.")),
+        Field(f"{prefix}.accounts", "accounts", N_("Accounts per platform"), "accounts",
+              N_("One per line as platform: account, like reddit: u/cinesa_es (%(platforms)s).")),
     ]
 
 
 def _channel_fields(prefix: str, kind: str | None) -> list[Field]:
-    name = Field(f"{prefix}.name", "name", "Name", placeholder="the kind")
-    url = Field(f"{prefix}.url_env", "url_env", "Variable holding the webhook URL",
-                hint="The name of an environment variable, never the URL itself.",
+    name = Field(f"{prefix}.name", "name", N_("Name"), placeholder=_("the kind"))
+    url = Field(f"{prefix}.url_env", "url_env", N_("Variable holding the webhook URL"),
+                hint=N_("The name of an environment variable, never the URL itself."),
                 placeholder="LISTENER_WEBHOOK_URL" if kind == "webhook" else "LISTENER_SLACK_WEBHOOK_URL")
     email = [
-        Field(f"{prefix}.sender", "sender", "From"),
-        Field(f"{prefix}.to", "to", "To", "lines", "One address per line."),
-        Field(f"{prefix}.host", "host", "SMTP host", placeholder="localhost"),
-        Field(f"{prefix}.port", "port", "SMTP port", "port", placeholder="25"),
-        Field(f"{prefix}.username_env", "username_env", "Variable holding the SMTP user name"),
-        Field(f"{prefix}.password_env", "password_env", "Variable holding the SMTP password",
-              hint="The name of an environment variable, never the password itself."),
+        Field(f"{prefix}.sender", "sender", N_("Sender")),
+        Field(f"{prefix}.to", "to", N_("Recipients"), "lines", N_("One address per line.")),
+        Field(f"{prefix}.host", "host", N_("SMTP host"), placeholder="localhost"),
+        Field(f"{prefix}.port", "port", N_("SMTP port"), "port", placeholder="25"),
+        Field(f"{prefix}.username_env", "username_env", N_("Variable holding the SMTP user name")),
+        Field(f"{prefix}.password_env", "password_env", N_("Variable holding the SMTP password"),
+              hint=N_("The name of an environment variable, never the password itself.")),
     ]
-    events = Field(f"{prefix}.events", "events", "Events", "events")
+    events = Field(f"{prefix}.events", "events", N_("Events"), "events")
     if kind is None:  # a channel to add: its kind is chosen in the form
-        return [Field(f"{prefix}.kind", "kind", "Kind", "kind"), name, url, *email]
+        return [Field(f"{prefix}.kind", "kind", N_("Kind"), "kind"), name, url, *email]
     return [name, *(email if kind == "email" else [url]), events]
 
 
@@ -116,16 +116,16 @@ def build_form(web, draft: Draft) -> Form:
     groups: dict[str, list[Group]] = {"brand": [Group("brand", config.brand.name, _entity_fields("brand"), brand)]}
 
     competitors = [c for c in (document.get("competitors") or []) if isinstance(c, CommentedMap)]
-    groups["competitors"] = [Group(f"competitors[{i}]", str(c.get("name") or f"Competitor {i + 1}"), _entity_fields(f"competitors[{i}]"), c, removable=True)
+    groups["competitors"] = [Group(f"competitors[{i}]", str(c.get("name") or _("Competitor %(number)s") % {"number": i + 1}), _entity_fields(f"competitors[{i}]"), c, removable=True)
                              for i, c in enumerate(competitors)]
     new = f"competitors[{len(competitors)}]"
-    groups["competitors"].append(Group(new, "Add a competitor", _entity_fields(new), new=True))
+    groups["competitors"].append(Group(new, _("Add a competitor"), _entity_fields(new), new=True))
 
     sources = [s for s in (document.get("sources") or []) if isinstance(s, CommentedMap)]
     groups["sources"] = [
         Group(f"sources[{i}]", str(s.get("name") or s.get("kind")), [
-            Field(f"sources[{i}].queries", "queries", "Queries", "lines", "One search per line."),
-            Field(f"sources[{i}].interval", "interval", "Every", "duration", "A duration like 90s, 5m, 1h or 2d.", "5m"),
+            Field(f"sources[{i}].queries", "queries", N_("Queries"), "lines", N_("One search per line.")),
+            Field(f"sources[{i}].interval", "interval", N_("Every"), "duration", N_("A duration like 90s, 5m, 1h or 2d."), "5m"),
         ], s, note=f"kind: {s.get('kind')}")
         for i, s in enumerate(sources)
     ]
@@ -136,7 +136,7 @@ def build_form(web, draft: Draft) -> Form:
                                 c, removable=True, note=f"kind: {c.get('kind')}")
                           for i, c in enumerate(channels)]
     new = f"alerts.channels[{len(channels)}]"
-    groups["channels"].append(Group(new, "Add a channel", _channel_fields(new, None), new=True))
+    groups["channels"].append(Group(new, _("Add a channel"), _channel_fields(new, None), new=True))
 
     base = merged(builtin_templates(), sector_templates(web.settings.reply_templates) if web.settings.reply_templates else {})
     languages = [lang for lang in REPLY_LANGUAGES if lang in (*config.languages, "other")]
@@ -337,7 +337,7 @@ async def save_settings(request: Request, session=Depends(require(ADMINS))):
         if form.errors:
             return _render(request, draft, form, status=422)
         if not changed:
-            session.flash("Nothing changed.", "ok")
+            session.flash(_("Nothing changed."), "ok")
             return RedirectResponse("/settings", 303)
         text = draft.result()
         try:
@@ -348,12 +348,12 @@ async def save_settings(request: Request, session=Depends(require(ADMINS))):
         try:
             web.config_file.write(text)
         except OSError as exc:
-            form.general.append(f"Cannot write {web.config_file.path} ({exc.strerror or exc}); the app keeps the "
-                                "configuration it had. Check the file's permissions and the free space.")
+            form.general.append(_("Cannot write %(path)s (%(why)s); the app keeps the configuration it had. "
+                                  "Check the file's permissions and the free space.") % {"path": web.config_file.path, "why": exc.strerror or exc})
             return _render(request, draft, form, status=503)
         web.apply_config(config, settings)
     logger.info("web: %s changed %s: %s", session.user, web.config_file.path, ", ".join(changed))
-    session.flash(f"Saved to {web.config_file.path} and applied: {', '.join(changed)}.", "ok")
+    session.flash(_("Saved to %(path)s and applied: %(changed)s.") % {"path": web.config_file.path, "changed": ", ".join(changed)}, "ok")
     return RedirectResponse("/settings", 303)
 
 
@@ -362,5 +362,5 @@ def _render(request: Request, draft: Draft | None, form: Form | None, status: in
     return web.render(
         request, "settings.html", status=status, form=form, version=draft.version if draft else "",
         path=web.config_file.path if web.config_file else None, events=EVENTS, channel_kinds=CHANNEL_KINDS,
-        placeholders=", ".join("{" + p + "}" for p in REPLY_PLACEHOLDERS),
+        placeholders=", ".join("{" + p + "}" for p in REPLY_PLACEHOLDERS), platforms=", ".join(ACCOUNT_FORMS),
     )
