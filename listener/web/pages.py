@@ -125,8 +125,8 @@ def todays_counts(web, user: str) -> dict:
     """The inbox's posts of today (the team's day) per source and per intent, each with the link that lists them."""
     day = web.now().astimezone(ZoneInfo(web.zone)).date()
     today = day.isoformat()
-    day = read_selection(QueryParams({"since": today, "until": today}), user, INBOX_SORTS, "priority", inbox=True)
-    result = web.backend.search(day.query(web.zone, limit=0, facets=TODAY_FACETS, surface=True))
+    selection = read_selection(QueryParams({"since": today, "until": today}), user, INBOX_SORTS, "priority", inbox=True)
+    result = web.backend.search(selection.query(web.zone, limit=0, facets=TODAY_FACETS, surface=True))
 
     def link(name: str, value: str) -> str:
         return "/inbox?" + urlencode({name: value, "since": today, "until": today})

@@ -413,7 +413,7 @@ def test_the_inbox_counts_todays_posts_per_source_and_intent_each_a_link_to_them
     intents = page.get_by_role("list", name="By intent")
     expect(intents.get_by_role("link", name="complaint 5")).to_be_visible()
     expect(intents.get_by_role("link", name="question 4")).to_be_visible()
-    expect(page.locator(".today h2")).to_contain_text("2026-11-20 · 12 to answer")  # the team's day: Madrid's
+    expect(page.locator(".today h2")).to_contain_text("20/11/2026 · 12 to answer")  # the team's day: Madrid's
     shot(page, site, "counts")
 
     intents.get_by_role("link", name="complaint 5").click()
