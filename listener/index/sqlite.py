@@ -99,6 +99,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
 # Posts per value of every facet but the author's, so that the facets of the whole
 # index are read, not counted. A write of posts adds its changes to them itself
 # (one statement per batch); triggers follow workflow changes and erasure.
+# A filter value one post in this many has is checked while a page is read (see _common_filters).
+COMMON = 100
 COUNTED_FIELDS = tuple(name for name in SINGLE_FIELDS if name != "author")
 CRAWLED_FIELDS = ("source", "language", "customer_status", "answer_state")  # the counted columns a crawl writes
 WORKFLOW_FIELDS = ("status", "assignee")
@@ -618,7 +620,7 @@ def _page(db: sqlite3.Connection, query: SearchQuery) -> list:
         )
         params = [_fts_query(query.text), *params, query.limit, query.offset]
     else:
-        where, params = _where(query, in_order=True)
+        where, params = _where(query, walked=_common_filters(db, query))
         sql = (
             f"SELECT {RECORD} FROM (SELECT p.rowid FROM posts p WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?) AS page "
             f"JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY {ORDERS[sort]}"
@@ -630,6 +632,24 @@ def _page(db: sqlite3.Connection, query: SearchQuery) -> list:
         if sqlitedb.is_busy(exc):
             raise
         raise BackendError(f"search failed: {exc}")
+
+
+def _common_filters(db: sqlite3.Connection, query: SearchQuery) -> frozenset[str]:
+    """The multi-valued filters of ``query`` whose values at least one post in ``COMMON`` has, by ``facet_counts``.
+
+    Walking the sort's index, a page of ``limit`` posts then needs about
+    ``limit * COMMON`` rows; rarer values are cheaper to gather first.
+    """
+    wanted = {name: values for name, values in query.filters.items() if values and name in MULTI_FIELDS}
+    if not wanted:
+        return frozenset()
+    total = db.execute("SELECT coalesce(sum(n), 0) FROM facet_counts WHERE field = 'source'").fetchone()[0]
+    common = set()
+    for name, values in wanted.items():
+        sql = f"SELECT coalesce(sum(n), 0) FROM facet_counts WHERE field = ? AND value IN ({', '.join('?' * len(values))})"
+        if db.execute(sql, [name, *values]).fetchone()[0] * COMMON >= total:
+            common.add(name)
+    return frozenset(common)
 
 
 def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
@@ -725,15 +745,15 @@ def _fts_query(text: str) -> str:
     return " ".join(f'"{w[:-1]}"*' if w.endswith("*") else f'"{w}"' for w in words)
 
 
-def _where(query: SearchQuery, *, text: bool = True, in_order: bool = False) -> tuple[str, list]:
+def _where(query: SearchQuery, *, text: bool = True, walked: frozenset[str] = frozenset()) -> tuple[str, list]:
     """The SQL condition on ``posts p`` and its parameters.
 
-    ``in_order``: filters on multi-valued fields are checked while the sort's
-    index is read, rather than their posts gathered and sorted (``+`` keeps
-    SQLite from reading by them), so a page of a large match is found at once.
+    ``walked``: multi-valued fields whose filters are checked post by post
+    while the sort's index is read (one look-up in ``post_terms`` each), rather
+    than their posts gathered first: for values that many posts have, a page
+    is then found after a few rows, however large the index.
     """
     clauses, params = ["1"], []
-    rowid = "+p.rowid" if in_order else "p.rowid"
     if text and query.text.strip():
         clauses.append("p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
         params.append(_fts_query(query.text))
@@ -741,8 +761,11 @@ def _where(query: SearchQuery, *, text: bool = True, in_order: bool = False) -> 
         if not values:
             continue
         marks = ", ".join("?" * len(values))
-        if name in MULTI_FIELDS:
-            clauses.append(f"{rowid} IN (SELECT post_rowid FROM post_terms WHERE field = ? AND value IN ({marks}))")
+        if name in walked:
+            clauses.append(f"EXISTS (SELECT 1 FROM post_terms t WHERE t.field = ? AND t.value IN ({marks}) AND t.post_rowid = p.rowid)")
+            params += [name, *values]
+        elif name in MULTI_FIELDS:
+            clauses.append(f"p.rowid IN (SELECT post_rowid FROM post_terms WHERE field = ? AND value IN ({marks}))")
             params += [name, *values]
         else:
             clauses.append(f"p.{name} IN ({marks})")

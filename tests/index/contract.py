@@ -282,6 +282,16 @@ class BackendContract(ErasureContract):
         open_post, _ = add(backend, doc("a", answer_state="answered_by_competitor"), doc("b", answer_state="answered_by_brand"))
         assert ids(backend.inbox()) == [open_post.id]
 
+    def test_inbox_filters_by_a_value_most_posts_have_and_by_one_only_one_has(self, backend):
+        posts = [doc(f"post {i}", minutes=i, lead_score=i % 90, intents=("complaint",)) for i in range(300)]
+        posts.append(doc("the only one", minutes=301, lead_score=10, entities=("Ocine",), intents=("praise",)))
+        add(backend, *posts)
+        complaints = sorted(posts[:300], key=lambda d: (d.analysis.lead_score, d.post.created_at), reverse=True)
+        assert ids(backend.inbox({"intent": ["complaint"]}, limit=5)) == ids(complaints[:5])
+        assert ids(backend.inbox({"intent": ["complaint"]}, limit=5, offset=5)) == ids(complaints[5:10])
+        assert ids(backend.inbox({"entity": ["Ocine"]})) == [posts[-1].id]
+        assert ids(backend.inbox({"entity": ["Ocine"], "intent": ["complaint"]})) == []
+
     def test_inbox_filters_by_assignee(self, backend):
         a, _ = add(backend, doc("a"), doc("b"))
         backend.claim(a.id, "ana", 0)
