@@ -5,8 +5,12 @@
 1. Starts ``--nodes`` real nodes on loopback as one cluster (tests/es_cluster.py).
 2. Runs the backend contract suite (tests/index/test_elasticsearch.py, tests/index/test_es_layout.py)
    against it, and the scheduler's cluster tests: two scrapyd workers sharing sources
-   (tests/scheduler/test_workers.py) and two ``listener run`` processes with the lease in the
-   cluster, the leader killed with SIGKILL mid-cycle (tests/scheduler/test_leader.py).
+   (tests/scheduler/test_workers.py), two ``listener run`` processes with the lease in the
+   cluster, the leader killed with SIGKILL (tests/scheduler/test_leader.py), and both together:
+   two ``listener run`` processes crawling three sources on two scrapyd workers, the leader
+   killed with SIGKILL mid-cycle, the other taking over within two lease intervals and every
+   source still crawled once per interval, every post indexed once
+   (tests/scheduler/test_failover_on_workers.py).
 3. Ingests ``--posts`` posts through the Elasticsearch backend, with one replica,
    while a team writes notes on posts already in: one data node is killed
    with SIGKILL a third of the way in and started again at two thirds, and the
@@ -48,7 +52,8 @@ VICTIM = 2  # the node that crashes; the client knows every node
 
 
 SUITES = ["tests/index/test_elasticsearch.py", "tests/index/test_es_layout.py",
-          "tests/scheduler/test_workers.py", "tests/scheduler/test_leader.py"]
+          "tests/scheduler/test_workers.py", "tests/scheduler/test_leader.py",
+          "tests/scheduler/test_failover_on_workers.py"]
 
 
 def run_contract_suite(cluster: Cluster) -> bool:

@@ -1,33 +1,47 @@
-"""Local stand-ins for the scheduler tests: a source, an analyzer, an HTTP and an SMTP receiver."""
+"""Local stand-ins for the scheduler tests: a source, an analyzer, an HTTP and an SMTP receiver,
+and ``listener run`` as a process of its own."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socketserver
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import Message
+from pathlib import Path
+
+from elasticsearch import ApiError
 
 from listener.config import Config, SourceConfig
 from listener.records import Analysis, Mention, Post
 from spiders import CrawlResult, localserver
 from spiders.localserver import QuietHandler
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc)  # a Tuesday, 11:00 in Madrid
+QUIET = {"sla": {"enabled": False}, "spikes": {"enabled": False}, "digest": {"enabled": False}}
 
 
-def make_config(tmp_path, sources=None, **sections) -> Config:
-    data = {
+def config_data(tmp_path, sources=None, **sections) -> dict:
+    """A configuration as its file holds it: Cinesa, Yelmo its competitor, the data in ``tmp_path``."""
+    return {
         "brand": {"name": "Cinesa", "aliases": ["cinesa"], "handles": ["@cinesa"]},
         "competitors": [{"name": "Yelmo", "aliases": ["yelmo"], "handles": ["@yelmocines"]}],
         "data_dir": str(tmp_path / "data"),
         "sources": sources if sources is not None else [{"kind": "local", "name": "local", "interval": 1}],
         **sections,
     }
-    return Config.model_validate(data)
+
+
+def make_config(tmp_path, sources=None, **sections) -> Config:
+    return Config.model_validate(config_data(tmp_path, sources, **sections))
 
 
 class KeywordAnalyzer:
@@ -262,3 +276,32 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+# -- ``listener run`` processes ------------------------------------------------------
+
+
+def start_run(config_path: Path, log: Path) -> subprocess.Popen:
+    """``listener run`` (:mod:`tests.scheduler.service_main`) on ``config_path``, logging to ``log``."""
+    return subprocess.Popen([sys.executable, "-m", "tests.scheduler.service_main", str(config_path)], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=open(log, "w"))
+
+
+def stop_runs(*processes: subprocess.Popen | None) -> None:
+    """SIGTERM to those still running, and wait for them to finish their jobs."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+
+
+def leader_pid(lease) -> int | None:
+    """The pid of the run holding ``lease`` (an ElasticsearchLease), or None."""
+    try:
+        return (lease.leader() or {}).get("pid")
+    except ApiError:  # the lease index is being created
+        return None
+
+
+def log_lines(log: Path, marker: str) -> list[str]:
+    return [line for line in log.read_text().splitlines() if marker in line]

@@ -12,35 +12,20 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
-import uuid
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import Elasticsearch
 
 from listener.config import Config
 from scheduler import commands
 from scheduler.lease import ElasticsearchLease, lease_index
 from scheduler.lock import AlreadyRunningError
 from tests.scheduler.feeds import AlgoliaFeed, hackernews_source
-from tests.scheduler.helpers import wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scheduler.helpers import QUIET, leader_pid, log_lines, start_run, stop_runs, wait_until
 
 pytestmark = pytest.mark.elasticsearch
-
-
-@pytest.fixture
-def alias(es_url):
-    name = f"test-leader-{uuid.uuid4().hex[:8]}"
-    yield name
-    with Elasticsearch(es_url) as client:
-        for index in client.indices.get(index=f"{name}*,{lease_index(name)}*", expand_wildcards="all"):
-            client.indices.delete(index=index)
 
 
 @pytest.fixture
@@ -134,22 +119,6 @@ def test_status_shows_the_leader(tmp_path, es_url, alias, leases):
 # -- two real `listener run` processes ----------------------------------------------
 
 
-def start(config_path: Path, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.scheduler.service_main", str(config_path)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=open(log, "w"))
-
-
-def leader_pid(lease: ElasticsearchLease) -> int | None:
-    try:
-        return (lease.leader() or {}).get("pid")
-    except ApiError:  # the lease index is being created
-        return None
-
-
-def lines(log: Path, marker: str) -> list[str]:
-    return [line for line in log.read_text().splitlines() if marker in line]
-
-
 @pytest.mark.slow
 def test_a_second_run_takes_over_when_the_leader_is_killed(tmp_path, es_url, alias):
     with AlgoliaFeed() as feed:
@@ -157,35 +126,32 @@ def test_a_second_run_takes_over_when_the_leader_is_killed(tmp_path, es_url, ali
                   "data_dir": str(tmp_path / "data"), "sources": [hackernews_source(feed, interval=1), {**hackernews_source(feed, interval=1), "name": "hn2"}],
                   "index": {"backend": "elasticsearch", "url": es_url, "index": alias},
                   "schedule": {"recheck": [], "lease": {"interval": 2}},
-                  "alerts": {"sla": {"enabled": False}, "spikes": {"enabled": False}, "digest": {"enabled": False}}}
+                  "alerts": QUIET}
         config_path = tmp_path / "listener.yaml"
         config_path.write_text(json.dumps(config))
         lease = ElasticsearchLease.from_config(Config.model_validate(config))
         first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-        first = start(config_path, first_log)
+        first = start_run(config_path, first_log)
         second = None
         try:
             wait_until(lambda: leader_pid(lease) == first.pid, timeout=60, interval=0.1)
             feed.publish("Cinesa no funciona", "ana")
-            second = start(config_path, second_log)
-            wait_until(lambda: lines(second_log, "waiting to lead"), timeout=60, interval=0.1)
-            seen = len(lines(first_log, "crawl hn"))
-            wait_until(lambda: len(lines(first_log, "crawl hn")) >= seen + 6, timeout=60, interval=0.1)
-            assert not lines(second_log, "crawl hn")  # while the leader lives, the other crawls nothing
+            second = start_run(config_path, second_log)
+            wait_until(lambda: log_lines(second_log, "waiting to lead"), timeout=60, interval=0.1)
+            seen = len(log_lines(first_log, "crawl hn"))
+            wait_until(lambda: len(log_lines(first_log, "crawl hn")) >= seen + 6, timeout=60, interval=0.1)
+            assert not log_lines(second_log, "crawl hn")  # while the leader lives, the other crawls nothing
             first.send_signal(signal.SIGKILL)
             first.wait()
             feed.publish("¿Cinesa abre hoy?", "bea")
             asked = len(feed.requests)
-            wait_until(lambda: lines(second_log, "took the lead over"), timeout=60, interval=0.1)
+            wait_until(lambda: log_lines(second_log, "took the lead over"), timeout=60, interval=0.1)
             for source in ("hn", "hn2"):  # every source, crawled on by the new leader
-                wait_until(lambda source=source: lines(second_log, f"crawl {source}: 1 fetched"), timeout=60, interval=0.1)
+                wait_until(lambda source=source: log_lines(second_log, f"crawl {source}: 1 fetched"), timeout=60, interval=0.1)
             assert leader_pid(lease) == second.pid
             # It crawls on from the cursor the first one saved: only the new post is fetched.
             assert [since for _, since in feed.requests[asked:]][0] >= feed.hits[0]["created_at_i"]
         finally:
-            for process in (first, second):
-                if process is not None and process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-                    process.wait(60)
+            stop_runs(first, second)
         assert second.returncode == 0
         assert lease.leader() is None  # a run that stops gracefully gives the lease up

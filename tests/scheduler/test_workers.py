@@ -10,13 +10,11 @@ from listener.state import StateStore
 from scheduler.service import ListenerService
 from scheduler.workers import ScrapydCrawler
 from tests.scheduler.feeds import AlgoliaFeed, hackernews_source
-from tests.scheduler.helpers import KeywordAnalyzer, make_config
-from tests.scheduler.scrapyd import Scrapyd, free_port
+from tests.scheduler.helpers import QUIET, KeywordAnalyzer, make_config
+from tests.scheduler.scrapyd import free_port
 from tests.scheduler.service_main import FAST
 
 pytestmark = pytest.mark.slow
-
-QUIET = {"sla": {"enabled": False}, "spikes": {"enabled": False}, "digest": {"enabled": False}}
 
 
 def run_once(config):
@@ -38,13 +36,6 @@ def indexed(config) -> list[str]:
 def cursors(config, source: str) -> dict:
     with StateStore(config.data_path("state.db")) as state:
         return state.load_cursors(source)
-
-
-@pytest.fixture(scope="module")
-def workers(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scrapyd")
-    with Scrapyd(folder / "one") as one, Scrapyd(folder / "two") as two:
-        yield one, two
 
 
 def test_a_crawl_on_scrapyd_is_indexed_and_its_cursor_saved(tmp_path, workers):
