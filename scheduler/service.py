@@ -9,7 +9,8 @@ file so that jobs survive restarts:
 - ``sla``: alerts for posts past their response time;
 - ``spikes``: alerts for many people reporting the same problem;
 - ``digest``: the daily digest, at ``alerts.digest.at`` local time;
-- ``housekeeping``: pruning old run records and alert keys; on Elasticsearch, a
+- ``housekeeping`` (also in ``run_once``): pruning old run records, alert keys and the
+  events files a stopped leader left on the workers' storage; on Elasticsearch, a
   rollover to a new write index once ``index.rollover``'s age or size is reached;
 - ``retention``: with ``index.retention`` set, erasing posts published longer ago, daily;
 - ``config``: with a configuration file, reading it again when it changed (the web app's settings page
@@ -349,6 +350,7 @@ class ListenerService:
                 self.check_spikes()
             if self.config.index.retention:
                 self.apply_retention()
+            self.housekeeping()
         finally:
             self._close()
             self._lock.release()
@@ -376,6 +378,9 @@ class ListenerService:
             runs = self.state.prune_runs(KEEP_RUNS)
             keys = self.state.prune_alerts(self.clock() - max(KEEP_ALERT_KEYS, timedelta(seconds=2 * self.settings.sla.lookback)))
             logger.info("housekeeping: %d old run records and %d old alert keys removed", runs, keys)
+            prune_orphans = getattr(self.crawler, "prune_orphans", None)
+            if prune_orphans is not None and (orphans := prune_orphans()):
+                logger.info("housekeeping: %d crawl events files left by a stopped run removed", orphans)
             rolled = self.backend.rollover()
             if rolled:
                 logger.info("housekeeping: new posts now go to the index %s", rolled)

@@ -103,6 +103,23 @@ class ScrapydCrawler:
                                  f"(its log: {log_url or 'none'})")
         return result
 
+    def prune_orphans(self, now: float | None = None) -> int:
+        """Delete events files no crawl can still be writing: those of a leader that died while its crawl ran.
+
+        Its job finished on the worker, but nobody reads the file; the next
+        leader crawls again from the saved cursor. Returns how many were deleted.
+        """
+        if not self.events_dir.is_dir():
+            return 0
+        oldest = (time.time() if now is None else now) - (self.timeout + 2 * CANCEL_GRACE)
+        pruned = 0
+        for events in self.events_dir.glob("*.jsonl"):
+            with contextlib.suppress(FileNotFoundError):
+                if events.stat().st_mtime < oldest:
+                    events.unlink()
+                    pruned += 1
+        return pruned
+
     # -- scrapyd's API --------------------------------------------------------
 
     def _schedule(self, form: list[tuple[str, str]], source: SourceConfig) -> str:

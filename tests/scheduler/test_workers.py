@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from listener.index.base import SearchQuery
@@ -39,7 +42,8 @@ def cursors(config, source: str) -> dict:
 
 
 def test_a_crawl_on_scrapyd_is_indexed_and_its_cursor_saved(tmp_path, workers):
-    with AlgoliaFeed() as feed:
+    # A minute old: three posts a second apart from now would end in the future, where cursors are capped.
+    with AlgoliaFeed(age=60) as feed:
         ids = [f"hn:{feed.publish(f'¿Alguien sabe si Cinesa abre el día {n}?', f'user{n}')}" for n in range(3)]
         config = on_workers(tmp_path, [hackernews_source(feed)], [workers[0].url])
         assert run_once(config) == []
@@ -100,3 +104,17 @@ def test_a_worker_address_without_its_scheme_is_refused_naming_it():
 
     with pytest.raises(ConfigError, match=r"schedule\.workers\.scrapyd.*http://crawler1:6800.*'crawler1:6800'"):
         parse_config("schedule:\n  workers:\n    scrapyd: [crawler1:6800]\n", "listener.yaml")
+
+
+def test_housekeeping_removes_the_events_files_a_stopped_run_left_and_keeps_those_of_crawls_under_way(tmp_path):
+    config = on_workers(tmp_path, [], ["http://127.0.0.1:1"], timeout=60)
+    crawler = ScrapydCrawler.from_config(config, settings=FAST)
+    crawler.events_dir.mkdir(parents=True)
+    left, current = crawler.events_dir / "left.jsonl", crawler.events_dir / "current.jsonl"
+    for events in (left, current):
+        events.write_text('{"post": {"text": "Cinesa no funciona"}}\n')
+    an_hour_ago = time.time() - 3600
+    os.utime(left, (an_hour_ago, an_hour_ago))
+    ListenerService(config, crawler=crawler, analyzer=KeywordAnalyzer(), channels=[]).run_once()  # housekeeping included
+    assert not left.exists()
+    assert current.exists()
