@@ -3,7 +3,7 @@
     python benchmarks/compare_readers.py [--epochs 10]
 
 - ``linear``: listener's reader (:mod:`nlp.learned`), logistic regression over word
-  1-2 grams and character 2-5 grams plus the rules' findings, thresholds from
+  1-2 grams and character 3-6 grams plus the rules' findings, thresholds from
   cross-validation;
 - ``textcat``: spaCy's own ``textcat_multilabel`` (``TextCatBOW.v3``, word 1-2
   grams) on the same text with the rules' findings as extra tokens, threshold 0.5.

@@ -28,7 +28,7 @@ from nlp.learned.training import Row, TrainingOptions, best_threshold, fit, out_
 logger = logging.getLogger(__name__)
 
 LABELS = ("sector", *INTENTS, "customer", "prospect", "surface")
-FEATURES = NgramFeatures(word_ngrams=(1, 2), char_ngrams=(2, 5))
+FEATURES = NgramFeatures(word_ngrams=(1, 2), char_ngrams=(3, 6))
 # Labels whose mistakes cost more one way: a "prospect" the team writes to as a stranger must be one.
 MIN_PRECISION = {"prospect": 0.85}
 # A feedback row counts this many times a labelled row: the team's word on its own brand weighs more.

@@ -1,4 +1,4 @@
-"""The features a learned model reads: word 1-2 grams and character 2-5 grams of a normalised text.
+"""The features a learned model reads: word n-grams and character n-grams of a normalised text.
 
 Links, @handles and numbers become placeholders, so that a model learns what
 people write rather than who they write to. Extra features (the rules' findings,
