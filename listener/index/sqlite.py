@@ -6,7 +6,9 @@ gap. Multi-valued fields (entities, roles, intents) live in ``post_terms`` so
 that filters are index lookups. Facets are never counted by scanning: over the
 whole index they are read from ``facet_counts``, kept on every write; over a
 search's matches, each match gives one integer, the key of its combination of
-facet values in ``facet_keys``. A batch of posts is written with one statement
+facet values in ``facet_keys``; and a search that filters on those values alone
+(no text, no workflow field) is counted from ``facet_key_counts``, the posts per
+key, also kept on every write. A batch of posts is written with one statement
 per table. Feedback lives in its own table, which re-crawls never write; an
 older file gains what it lacks on opening.
 
@@ -104,6 +106,8 @@ COMMON = 100
 COUNTED_FIELDS = tuple(name for name in SINGLE_FIELDS if name != "author")
 CRAWLED_FIELDS = ("source", "language", "customer_status", "answer_state")  # the counted columns a crawl writes
 WORKFLOW_FIELDS = ("status", "assignee")
+KEYED_FIELDS = frozenset(CRAWLED_FIELDS + MULTI_FIELDS)  # the fields a facet key holds
+ADD_KEYS = "INSERT INTO facet_key_counts (key, n) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = n + excluded.n"
 ADD_COUNTS = "INSERT INTO facet_counts (field, value, n) VALUES (?, ?, ?) ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n"
 
 
@@ -130,6 +134,11 @@ FACET_STATEMENTS = (
     f"BEGIN {_count_changes(WORKFLOW_FIELDS, ('old', -1), ('new', 1))}; END",
     f"CREATE TRIGGER IF NOT EXISTS erasure_counted AFTER DELETE ON posts "
     f"BEGIN {_count_changes(COUNTED_FIELDS, ('old', -1), terms='old.terms')}; END",
+    # Posts per facet key: a search filtering on crawled values alone is counted from these.
+    # A write of posts adds its changes itself, as to facet_counts; erasure by trigger.
+    "CREATE TABLE IF NOT EXISTS facet_key_counts (key INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
+    "CREATE TRIGGER IF NOT EXISTS post_unkeyed AFTER DELETE ON posts "
+    "BEGIN UPDATE facet_key_counts SET n = n - 1 WHERE key = old.facet_key; END",
 )
 # The terms and facet key of the posts a file held before it had them.
 COMBO_SQL = "json_array(source, language, customer_status, answer_state, json(coalesce(terms, '{}')))"
@@ -148,6 +157,10 @@ RECOUNT = [
     *(f"INSERT INTO facet_counts SELECT '{name}', {name}, count(*) FROM posts WHERE {name} IS NOT NULL GROUP BY {name}"
       for name in COUNTED_FIELDS),
     "INSERT INTO facet_counts SELECT field, value, count(*) FROM post_terms GROUP BY field, value",
+]
+RECOUNT_KEYS = [
+    "DELETE FROM facet_key_counts",
+    "INSERT INTO facet_key_counts SELECT facet_key, count(*) FROM posts WHERE facet_key IS NOT NULL GROUP BY facet_key",
 ]
 
 # Every statement of the layout; each is safe to run again on a file that has some of it.
@@ -433,6 +446,8 @@ class SQLiteBackend(BaseBackend):
                 return rows, db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0], {}
             if not params and where == "1":  # the whole index: its counts are kept on write
                 return rows, *_whole_index_facets(db, query.facets)
+            if _keyed(query):  # crawled values only: counted from the posts per facet key
+                return rows, *_tally(db, query.facets, _keyed_rows(db, query, self._facet_keys), self._facet_keys)
             return rows, *_matched_facets(db, query.facets, where, params, self._facet_keys)
 
         rows, total, facets = self._read(work, "searching")
@@ -516,6 +531,7 @@ def _create_schema(db: sqlite3.Connection) -> None:
         return
     logger.info("sqlite: creating or upgrading the index layout in %s", db_path(db))
     counted = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'facet_counts'").fetchone()
+    keys_counted = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'facet_key_counts'").fetchone()
     for statement in SCHEMA_STATEMENTS:
         db.execute(statement)
     missing = {"terms", "facet_key"} - _columns(db, "posts")
@@ -526,6 +542,9 @@ def _create_schema(db: sqlite3.Connection) -> None:
             db.execute(statement)
     if not counted:
         for statement in RECOUNT:
+            db.execute(statement)
+    if missing or not keys_counted:
+        for statement in RECOUNT_KEYS:
             db.execute(statement)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -554,12 +573,15 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
     ids = list(latest)
     known: dict[str, int] = {}
     counts: Counter[tuple[str, str]] = Counter()  # what this write changes in facet_counts
+    key_counts: Counter[int] = Counter()  # and in facet_key_counts
     columns = ", ".join(CRAWLED_FIELDS)
     for start in range(0, len(ids), ID_LOOKUP_BATCH):
         chunk = ids[start:start + ID_LOOKUP_BATCH]
-        sql = f"SELECT id, rowid, terms, {columns} FROM posts WHERE id IN ({', '.join('?' * len(chunk))})"
-        for post_id, rowid, terms, *values in db.execute(sql, chunk):
+        sql = f"SELECT id, rowid, facet_key, terms, {columns} FROM posts WHERE id IN ({', '.join('?' * len(chunk))})"
+        for post_id, rowid, key, terms, *values in db.execute(sql, chunk):
             known[post_id] = rowid
+            if key is not None:
+                key_counts[key] -= 1
             counts.subtract(pair for pair in zip(CRAWLED_FIELDS, values) if pair[1] is not None)
             counts.subtract((field, value) for field, values in json.loads(terms or "{}").items() for value in values)
     # New posts take the rowids SQLite would give them; the write lock is held, so nobody else takes them.
@@ -596,6 +618,7 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
         keys.update(db.execute(f"SELECT combo, key FROM facet_keys WHERE combo IN ({', '.join('?' * len(chunk))})", chunk))
     for row in rows:
         row[-1] = keys[row[-1]]
+        key_counts[row[-1]] += 1
     stale = [(rowid,) for rowid in known.values()]
     db.executemany(UPSERT, rows)
     db.executemany(UPSERT_DOC, docs)
@@ -605,6 +628,7 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
     db.executemany("INSERT OR IGNORE INTO post_terms (field, value, post_rowid) VALUES (?, ?, ?)", terms)
     db.executemany("INSERT INTO posts_fts (rowid, title, text, author_name) VALUES (?, ?, ?, ?)", texts)
     db.executemany(ADD_COUNTS, [(field, value, n) for (field, value), n in counts.items() if n])
+    db.executemany(ADD_KEYS, [(key, n) for key, n in key_counts.items() if n])
 
 
 def _page(db: sqlite3.Connection, query: SearchQuery) -> list:
@@ -683,6 +707,10 @@ class FacetKeys:
                 pairs = [*zip(CRAWLED_FIELDS, crawled), *((field, value) for field, values in terms.items() for value in values)]
                 self.keys[key] = tuple(self._number(pair) for pair in pairs if pair[1] is not None)
 
+    def numbers(self, name: str, values) -> set[int]:
+        """The numbers of the pairs of ``name`` with any of ``values`` (those some key holds)."""
+        return {self._index[(name, value)] for value in values if (name, value) in self._index}
+
     def _number(self, pair: tuple[str, str]) -> int:
         if pair not in self._index:
             self._index[pair] = len(self.pairs)
@@ -696,8 +724,30 @@ def _matched_facets(db: sqlite3.Connection, names: tuple[str, ...], where: str, 
 
     Each match gives its facet key, and the workflow columns asked for.
     """
-    extra = [name for name in names if name not in CRAWLED_FIELDS and name not in MULTI_FIELDS]
+    extra = [name for name in names if name not in KEYED_FIELDS]
     rows = Counter(db.execute(f"SELECT {', '.join(['p.facet_key', *(f'p.{n}' for n in extra)])} FROM posts p WHERE {where}", params))
+    return _tally(db, names, rows, facet_keys)
+
+
+def _keyed(query: SearchQuery) -> bool:
+    """Whether ``query`` filters and counts crawled values only, which every post's facet key holds."""
+    return (not query.text.strip() and query.surface is None and query.since is None and query.until is None
+            and all(name in KEYED_FIELDS for name, values in query.filters.items() if values)
+            and all(name in KEYED_FIELDS for name in query.facets))
+
+
+def _keyed_rows(db: sqlite3.Connection, query: SearchQuery, facet_keys: FacetKeys) -> Counter:
+    """The posts per facet key of the keys ``query``'s filters accept, from ``facet_key_counts``."""
+    counted = dict(db.execute("SELECT key, n FROM facet_key_counts WHERE n > 0"))
+    facet_keys.learn(db, set(counted))
+    accepted = [facet_keys.numbers(name, values) for name, values in query.filters.items() if values]
+    return Counter({(key,): n for key, n in counted.items()
+                    if all(not wanted.isdisjoint(facet_keys.keys[key]) for wanted in accepted)})
+
+
+def _tally(db: sqlite3.Connection, names: tuple[str, ...], rows: Counter, facet_keys: FacetKeys) -> tuple[int, dict]:
+    """The total and the counts per value of ``names`` of ``rows``: (facet key, *other values) -> posts."""
+    extra = [name for name in names if name not in KEYED_FIELDS]
     facet_keys.learn(db, {row[0] for row in rows})
     per_pair = [0] * len(facet_keys.pairs)
     counts: Counter[tuple[str, str]] = Counter()

@@ -239,6 +239,29 @@ class BackendContract(ErasureContract):
             "assignee": {"ana": 1},
         }
 
+    def test_facets_of_a_filter_follow_recrawls_and_erasure(self, backend):
+        a, b, c, d = add(
+            backend,
+            doc("a", entities=("Cinesa",), intents=("question",), language="es"),
+            doc("b", entities=("Cinesa", "Yelmo Cines"), intents=("complaint",), language="es"),
+            doc("c", entities=("Cinesa",), intents=("praise",), language="ca", post_fields={"source": "rss"}),
+            doc("d", entities=("Yelmo Cines",), intents=("complaint",), language="es"),
+        )
+        add(backend, replace(a, analysis=replace(a.analysis, intents=("complaint",), language="ca")))
+        backend.delete([c.id])
+        backend.refresh()
+        query = SearchQuery(filters={"entity": ["Cinesa"], "intent": ["complaint"]}, facets=("entity", "intent", "language", "source"))
+        result = backend.search(query)
+        assert result.total == 2
+        assert sorted(ids(result.hits)) == sorted([a.id, b.id])
+        assert {name: dict(values) for name, values in result.facets.items()} == {
+            "entity": {"Cinesa": 2, "Yelmo Cines": 1},
+            "intent": {"complaint": 2},
+            "language": {"es": 1, "ca": 1},
+            "source": {"test": 2},
+        }
+        assert backend.search(replace(query, filters={"entity": ["Ocine"]})).total == 0
+
     def test_sort_newest_and_oldest(self, backend):
         a, b, c = add(backend, doc("a", minutes=5), doc("b", minutes=1), doc("c", minutes=9))
         assert ids(backend.search(SearchQuery(sort="newest")).hits) == [c.id, a.id, b.id]

@@ -223,9 +223,10 @@ def test_an_index_from_before_kept_counts_gains_them_on_opening_with_its_posts_c
         first.ensure_schema()
         first.upsert([doc("uno", entities=("Cinesa",)), doc("dos", entities=("Cinesa", "Ocine"), language="ca")])
     with sqlite3.connect(path) as db:
-        for name in ("workflow_counted", "erasure_counted"):
+        for name in ("workflow_counted", "erasure_counted", "post_unkeyed"):
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE facet_counts")
+        db.execute("DROP TABLE facet_key_counts")
     with SQLiteBackend(path) as second:
         second.ensure_schema()
         second.upsert([doc("tres", entities=("Ocine",))])
@@ -242,9 +243,10 @@ def test_an_index_from_before_the_terms_column_gains_it_and_counts_its_posts_fac
         first.ensure_schema()
         first.upsert([doc("uno palomitas", entities=("Cinesa",)), doc("dos palomitas", entities=("Cinesa", "Ocine"), intents=("praise",))])
     with sqlite3.connect(path) as db:  # the layout before: no counts, no terms column
-        for name in ("workflow_counted", "erasure_counted"):
+        for name in ("workflow_counted", "erasure_counted", "post_unkeyed"):
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE facet_counts")
+        db.execute("DROP TABLE facet_key_counts")
         db.execute("DROP TABLE facet_keys")
         db.execute("ALTER TABLE posts DROP COLUMN terms")
         db.execute("ALTER TABLE posts DROP COLUMN facet_key")
@@ -254,3 +256,21 @@ def test_an_index_from_before_the_terms_column_gains_it_and_counts_its_posts_fac
         facets = second.search(SearchQuery(text="palomitas", facets=("entity", "intent"))).facets
     assert dict(facets["entity"]) == {"Cinesa": 2, "Ocine": 2}
     assert dict(facets["intent"]) == {"question": 2, "praise": 1}
+
+
+def test_an_index_from_before_the_counts_per_facet_key_gains_them(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "index.db"
+    with SQLiteBackend(path) as first:
+        first.ensure_schema()
+        first.upsert([doc("uno", entities=("Cinesa",)), doc("dos", entities=("Cinesa", "Ocine"), intents=("praise",))])
+    with sqlite3.connect(path) as db:  # the layout before: no counts per facet key
+        db.execute("DROP TRIGGER post_unkeyed")
+        db.execute("DROP TABLE facet_key_counts")
+    with SQLiteBackend(path) as second:
+        second.ensure_schema()
+        second.upsert([doc("tres", entities=("Ocine",), intents=("praise",))])
+        result = second.search(SearchQuery(filters={"intent": ["praise"]}, facets=("entity",)))
+    assert result.total == 2
+    assert dict(result.facets["entity"]) == {"Cinesa": 1, "Ocine": 2}
