@@ -101,14 +101,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(
 # Posts per value of every facet but the author's, so that the facets of the whole
 # index are read, not counted. A write of posts adds its changes to them itself
 # (one statement per batch); triggers follow workflow changes and erasure.
-# A filter value one post in this many has is checked while a page is read (see _common_filters).
-COMMON = 100
 COUNTED_FIELDS = tuple(name for name in SINGLE_FIELDS if name != "author")
 CRAWLED_FIELDS = ("source", "language", "customer_status", "answer_state")  # the counted columns a crawl writes
 WORKFLOW_FIELDS = ("status", "assignee")
 KEYED_FIELDS = frozenset(CRAWLED_FIELDS + MULTI_FIELDS)  # the fields a facet key holds
 ADD_KEYS = "INSERT INTO facet_key_counts (key, n) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = n + excluded.n"
 ADD_COUNTS = "INSERT INTO facet_counts (field, value, n) VALUES (?, ?, ?) ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n"
+# A filter value one post in this many has is checked while a page is read (see _common_filters).
+COMMON = 100
 
 
 def _count_changes(fields: tuple[str, ...], *sides: tuple[str, int], terms: str = "") -> str:
