@@ -658,6 +658,11 @@ def _page(db: sqlite3.Connection, query: SearchQuery) -> list:
         raise BackendError(f"search failed: {exc}")
 
 
+def _posts_counted(db: sqlite3.Connection) -> int:
+    """The number of posts, from ``facet_counts``: every post has a source, so the source counts add up to it."""
+    return db.execute("SELECT coalesce(sum(n), 0) FROM facet_counts WHERE field = 'source'").fetchone()[0]
+
+
 def _common_filters(db: sqlite3.Connection, query: SearchQuery) -> frozenset[str]:
     """The multi-valued filters of ``query`` whose values at least one post in ``COMMON`` has, by ``facet_counts``.
 
@@ -667,7 +672,7 @@ def _common_filters(db: sqlite3.Connection, query: SearchQuery) -> frozenset[str
     wanted = {name: values for name, values in query.filters.items() if values and name in MULTI_FIELDS}
     if not wanted:
         return frozenset()
-    total = db.execute("SELECT coalesce(sum(n), 0) FROM facet_counts WHERE field = 'source'").fetchone()[0]
+    total = _posts_counted(db)
     common = set()
     for name, values in wanted.items():
         sql = f"SELECT coalesce(sum(n), 0) FROM facet_counts WHERE field = ? AND value IN ({', '.join('?' * len(values))})"
@@ -685,8 +690,7 @@ def _whole_index_facets(db: sqlite3.Connection, names: tuple[str, ...]) -> tuple
         counts[name].append((value, n))
     if "author" in counts:  # too many values to keep: read from the author index
         counts["author"] = db.execute("SELECT author, count(*) FROM posts WHERE author IS NOT NULL GROUP BY author").fetchall()
-    # Every post has a source, so the source counts add up to the total.
-    total = db.execute("SELECT coalesce(sum(n), 0) FROM facet_counts WHERE field = 'source'").fetchone()[0]
+    total = _posts_counted(db)
     return total, {name: _by_count(values) for name, values in counts.items()}
 
 
