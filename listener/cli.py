@@ -299,7 +299,7 @@ def search(config_path, query, filters, facets, sort, limit, as_json) -> None:
     with open_backend(config) as backend:
         result = backend.search(request)
     if as_json:
-        data = {"total": result.total, "hits": [h.to_dict() for h in result.hits], "facets": result.facets}
+        data = {"total": result.total, "total_exact": result.total_exact, "hits": [h.to_dict() for h in result.hits], "facets": result.facets}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(search_text(result))

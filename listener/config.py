@@ -324,6 +324,8 @@ class IndexConfig(Section):
     backend: str = "sqlite"
     # SQLite: the database file, relative to data_dir unless absolute.
     path: str = "listener.db"
+    # SQLite: a text search ranks and counts at most this many of its newest matches (unset: 10,000; 0: every match).
+    search_window: int | None = Field(default=None, ge=0)
     # Elasticsearch: where the node is (or a list of a cluster's nodes) and which alias to use.
     url: str | list[str] = "http://127.0.0.1:9200"
     index: str = "listener-posts"

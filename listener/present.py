@@ -99,7 +99,7 @@ def inbox_table(hits: list[IndexedPost], config: Config, total: int | None = Non
 
 def search_text(result: SearchResult) -> str:
     width = min(shutil.get_terminal_size((110, 20)).columns, 140)
-    out = [f"{result.total} post(s)"]
+    out = [f"{result.total} post(s)" if result.total_exact else f"{result.total}+ post(s); the newest {result.total} are ranked and counted"]
     for hit in result.hits:
         post = hit.post
         who = handle(post.author)

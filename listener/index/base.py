@@ -66,9 +66,18 @@ class SearchQuery:
 
 @dataclass
 class SearchResult:
+    """A page of matches, how many posts match, and the counts per value of the facets asked for.
+
+    ``total_exact`` is false when a backend ranked and counted part of the
+    matches only (SQLite, for a text search with more matches than its search
+    window): ``total``, ``facets`` and the pages are then those of the newest
+    ``total`` matches, and more posts match.
+    """
+
     total: int
     hits: list[IndexedPost]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    total_exact: bool = True
 
 
 @dataclass

@@ -206,10 +206,22 @@ ORDERS = {
     "oldest": "p.created_at ASC, p.rowid ASC",
     "relevance": "p.created_at DESC, p.rowid DESC",  # without text there is nothing to rank
 }
+# The same orders over a text search's matches, as read by _text_search: (rowid, rank, created_at, lead_score, ...).
+TEXT_ORDERS: dict[str, Callable[[tuple], tuple]] = {
+    "score": lambda m: (-m[3], -m[2], -m[0]),
+    "priority": lambda m: (-m[3], m[2], m[0]),
+    "newest": lambda m: (-m[2], -m[0]),
+    "oldest": lambda m: (m[2], m[0]),
+    "relevance": lambda m: (m[1], -m[2], -m[0]),
+}
 
 WORD = re.compile(r"\w+\*?", re.UNICODE)
 SCAN_BATCH = 1000
 ID_LOOKUP_BATCH = 500  # ids per look-up, under SQLite's limit on parameters
+# A text search ranks and counts at most this many of its newest matches, as
+# Elasticsearch counts hits exactly up to 10,000 by default: ranking and counting
+# more would cost time in proportion to the matches.
+SEARCH_WINDOW = 10_000
 # The start of a post's histogram bucket, as ISO text (UTC; weeks start on Monday).
 BUCKETS = {
     "hour": "strftime('%Y-%m-%dT%H:00:00', p.created_at, 'unixepoch')",
@@ -233,10 +245,12 @@ class SQLiteBackend(BaseBackend):
 
     name = "sqlite"
 
-    def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout: float = sqlitedb.DEFAULT_PATIENCE):
+    def __init__(self, path: str | Path, *, read_only: bool = False, busy_timeout: float = sqlitedb.DEFAULT_PATIENCE,
+                 search_window: int = SEARCH_WINDOW):
         self.path = str(path)
         self.read_only = read_only
         self.busy_timeout = busy_timeout
+        self.search_window = search_window  # 0: rank and count every match of a text search
         self._memory = self.path == ":memory:"
         if not self._memory and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -252,7 +266,8 @@ class SQLiteBackend(BaseBackend):
     @classmethod
     def from_config(cls, config, *, read_only: bool = False) -> SQLiteBackend:
         path = Path(config.index.path).expanduser()
-        return cls(path if path.is_absolute() else config.data_path(config.index.path), read_only=read_only)
+        window = SEARCH_WINDOW if config.index.search_window is None else config.index.search_window
+        return cls(path if path.is_absolute() else config.data_path(config.index.path), read_only=read_only, search_window=window)
 
     # -- connections ----------------------------------------------------
 
@@ -438,6 +453,8 @@ class SQLiteBackend(BaseBackend):
         return self._read(lambda db: db.execute(f"SELECT count(*) FROM posts p WHERE {where}", params).fetchone()[0])
 
     def search(self, query: SearchQuery) -> SearchResult:
+        if query.text.strip():
+            return self._read(lambda db: _text_search(db, query, self.search_window, self._facet_keys), "searching")
         where, params = _where(query)
 
         def work(db: sqlite3.Connection) -> tuple[list, int, dict]:
@@ -634,28 +651,50 @@ def _write_posts(db: sqlite3.Connection, items: list[IndexedPost]) -> None:
 def _page(db: sqlite3.Connection, query: SearchQuery) -> list:
     """The records of one page of ``query``'s matches: the page's rowids first, on the narrow rows, then their records."""
     sort = query.effective_sort
-    if sort == "relevance" and query.text.strip():
-        where, params = _where(query, text=False)  # the join with the full-text match is the text clause
-        sql = (
-            f"SELECT {RECORD} FROM (SELECT f.rowid, bm25(posts_fts) AS rank FROM posts_fts f "
-            f"JOIN posts p ON p.rowid = f.rowid WHERE posts_fts MATCH ? AND {where} "
-            "ORDER BY rank, p.created_at DESC LIMIT ? OFFSET ?) AS page "
-            "JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY page.rank, p.created_at DESC"
-        )
-        params = [_fts_query(query.text), *params, query.limit, query.offset]
-    else:
-        where, params = _where(query, walked=_common_filters(db, query))
-        sql = (
-            f"SELECT {RECORD} FROM (SELECT p.rowid FROM posts p WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?) AS page "
-            f"JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY {ORDERS[sort]}"
-        )
-        params = [*params, query.limit, query.offset]
+    where, params = _where(query, walked=_common_filters(db, query))
+    sql = (
+        f"SELECT {RECORD} FROM (SELECT p.rowid FROM posts p WHERE {where} ORDER BY {ORDERS[sort]} LIMIT ? OFFSET ?) AS page "
+        f"JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY {ORDERS[sort]}"
+    )
+    params = [*params, query.limit, query.offset]
     try:
         return db.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
         if sqlitedb.is_busy(exc):
             raise
         raise BackendError(f"search failed: {exc}")
+
+
+def _text_search(db: sqlite3.Connection, query: SearchQuery, window: int, facet_keys: FacetKeys) -> SearchResult:
+    """A text search from one walk of its matches, newest first, that stops after ``window`` of them.
+
+    Each match's filters are checked on its row, and the walk reads what the
+    order and the facets need, so its page, total and counts come from it.
+    With more than ``window`` matches they are those of the newest ``window``.
+    """
+    extra = [name for name in query.facets if name not in KEYED_FIELDS]
+    where, params = _where(query, text=False, walked=frozenset(MULTI_FIELDS))
+    columns = ", ".join(["f.rowid", "bm25(posts_fts)", "p.created_at", "p.lead_score", "p.facet_key", *(f"p.{n}" for n in extra)])
+    sql = f"SELECT {columns} FROM posts_fts f JOIN posts p ON p.rowid = f.rowid WHERE posts_fts MATCH ? AND {where} ORDER BY f.rowid DESC"
+    params = [_fts_query(query.text), *params]
+    if window:
+        sql += " LIMIT ?"
+        params.append(window + 1)
+    try:
+        matches = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if sqlitedb.is_busy(exc):
+            raise
+        raise BackendError(f"search failed: {exc}")
+    exact = not window or len(matches) <= window
+    matches = matches if exact else matches[:window]
+    page = [m[0] for m in sorted(matches, key=TEXT_ORDERS[query.effective_sort])[query.offset:query.offset + query.limit]]
+    records = {row[0]: row[1:] for row in db.execute(
+        f"SELECT p.rowid, {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid WHERE p.rowid IN ({', '.join('?' * len(page))})", page)}
+    total, facets = len(matches), {}
+    if query.facets:
+        total, facets = _tally(db, query.facets, Counter(m[4:] for m in matches), facet_keys)
+    return SearchResult(total=total, hits=[_load(records[rowid]) for rowid in page], facets=facets, total_exact=exact)
 
 
 def _posts_counted(db: sqlite3.Connection) -> int:

@@ -132,6 +132,8 @@ class FacetValue(BaseModel):
 
 class SearchOut(PostPage):
     facets: dict[str, list[FacetValue]]
+    total_exact: bool = Field(True, description="False when more posts match than were ranked and counted (SQLite counts a text "
+                                                "search's newest 10,000 matches): `total`, `facets` and the pages are theirs.")
 
 
 class Reply(BaseModel):
@@ -353,6 +355,7 @@ def search(request: Request, params=Depends(selection_params), limit: PageSize =
         "total": result.total, "limit": limit, "offset": (selection.page - 1) * limit,
         "items": [post_json(hit, web.config.schedule, now) for hit in result.hits],
         "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in result.facets.items()},
+        "total_exact": result.total_exact,
     }
 
 

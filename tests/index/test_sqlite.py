@@ -274,3 +274,31 @@ def test_an_index_from_before_the_counts_per_facet_key_gains_them(tmp_path):
         result = second.search(SearchQuery(filters={"intent": ["praise"]}, facets=("entity",)))
     assert result.total == 2
     assert dict(result.facets["entity"]) == {"Cinesa": 1, "Ocine": 2}
+
+
+def test_a_text_search_with_more_matches_than_the_window_ranks_and_counts_its_newest(tmp_path):
+    # Indexed oldest first: the 30 newest are the last 30 written; every third one is about Ocine.
+    docs = [doc(f"entradas agotadas {i}" + (" entradas" if i == 3 else ""), minutes=i,
+                entities=("Ocine",) if i % 3 == 0 else ("Cinesa",)) for i in range(100)]
+    with SQLiteBackend(tmp_path / "index.db", search_window=30) as backend:
+        backend.ensure_schema()
+        backend.upsert(docs[:50])
+        backend.upsert(docs[50:])
+        result = backend.search(SearchQuery(text="entradas", facets=("entity",), limit=5))
+        filtered = backend.search(SearchQuery(text="entradas", filters={"entity": ["Ocine"]}, facets=("entity",), limit=100))
+        few = backend.search(SearchQuery(text="entradas", filters={"entity": ["Ocine"]}, since=docs[80].post.created_at, facets=("entity",)))
+        everything = SQLiteBackend(tmp_path / "index.db", search_window=0).search(SearchQuery(text="entradas", facets=("entity",)))
+
+    newest = [d.post.id for d in docs[70:]]
+    assert (result.total, result.total_exact) == (30, False)
+    assert dict(result.facets["entity"]) == {"Cinesa": 20, "Ocine": 10}
+    assert {hit.id for hit in result.hits} <= set(newest)  # the post that says it twice is older than the window
+    assert docs[3].post.id not in {hit.id for hit in result.hits}
+    # A filter takes the newest 30 of its own matches, not those of the words alone.
+    assert (filtered.total, filtered.total_exact) == (30, False)
+    assert [hit.id for hit in filtered.hits] == [d.post.id for d in reversed(docs[10:]) if d.analysis.mentions[0].entity == "Ocine"]
+    # Fewer matches than the window: counted exactly, as is every match with no window.
+    assert (few.total, few.total_exact, dict(few.facets["entity"])) == (7, True, {"Ocine": 7})
+    assert (everything.total, everything.total_exact) == (100, True)
+    assert dict(everything.facets["entity"]) == {"Cinesa": 66, "Ocine": 34}
+    assert everything.hits[0].id == docs[3].post.id  # ranked first over every match

@@ -208,6 +208,16 @@ def test_search_facets_are_links_that_add_and_remove_filters(browser_like):
     assert "3 posts" in narrowed
 
 
+def test_a_search_with_more_matches_than_the_window_says_it_counted_the_newest(browser_like, sqlite_backend):
+    log_in_with_form(browser_like, "marta")
+    sqlite_backend.search_window = 2
+    html = browser_like.get("/search?q=app&entity=Yelmo+Cines").text
+    assert "more than 2 posts" in html and "the newest 2 are ranked and counted" in html
+    assert len(re.findall(r'<li class="row"', html)) == 2
+    sqlite_backend.search_window = 3
+    assert "3 posts" in browser_like.get("/search?q=app&entity=Yelmo+Cines").text
+
+
 def test_the_competitor_page_names_a_bad_window_or_interval(browser_like):
     log_in_with_form(browser_like, "marta")
     assert "interval must be one of hour, day, week, month" in browser_like.get("/gaps?interval=decade").text
