@@ -689,8 +689,11 @@ def _text_search(db: sqlite3.Connection, query: SearchQuery, window: int, facet_
     exact = not window or len(matches) <= window
     matches = matches if exact else matches[:window]
     page = [m[0] for m in sorted(matches, key=TEXT_ORDERS[query.effective_sort])[query.offset:query.offset + query.limit]]
-    records = {row[0]: row[1:] for row in db.execute(
-        f"SELECT p.rowid, {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid WHERE p.rowid IN ({', '.join('?' * len(page))})", page)}
+    records = {}
+    for start in range(0, len(page), ID_LOOKUP_BATCH):
+        chunk = page[start:start + ID_LOOKUP_BATCH]
+        sql = f"SELECT p.rowid, {RECORD} FROM posts p JOIN docs d ON d.rowid = p.rowid WHERE p.rowid IN ({', '.join('?' * len(chunk))})"
+        records.update((row[0], row[1:]) for row in db.execute(sql, chunk))
     total, facets = len(matches), {}
     if query.facets:
         total, facets = _tally(db, query.facets, Counter(m[4:] for m in matches), facet_keys)

@@ -302,3 +302,13 @@ def test_a_text_search_with_more_matches_than_the_window_ranks_and_counts_its_ne
     assert (everything.total, everything.total_exact) == (100, True)
     assert dict(everything.facets["entity"]) == {"Cinesa": 66, "Ocine": 34}
     assert everything.hits[0].id == docs[3].post.id  # ranked first over every match
+
+
+def test_a_text_search_page_larger_than_one_look_up_returns_every_post_in_order(tmp_path):
+    docs = [doc(f"reembolso {i}", minutes=i) for i in range(620)]
+    with SQLiteBackend(tmp_path / "index.db") as backend:
+        backend.ensure_schema()
+        backend.upsert(docs)
+        result = backend.search(SearchQuery(text="reembolso", sort="oldest", limit=600))
+    assert result.total == 620
+    assert [hit.id for hit in result.hits] == [d.post.id for d in docs[:600]]
