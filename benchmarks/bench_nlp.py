@@ -1,9 +1,16 @@
 """Posts per second of the full analysis on one core, against a naive baseline and spaCy's bare tokenizer.
 
-    python benchmarks/bench_nlp.py [--posts 100000] [--config config/cinema.yaml]
+    python benchmarks/bench_nlp.py [--posts 100000] [--corpus real|templates] [--config FILE]
 
-The posts come from templates in the four languages (questions, complaints,
-hashtags, typos, homonyms, promotions, plain chatter). Two figures:
+``--corpus real`` (the default) takes the texts of real public tweets: the
+25,013 of the Spanish airline tweets and TweetLID's training split (see
+DATA.md; read from the training data folders, as ``listener train`` does),
+shuffled and repeated up to ``--posts``, read with ``config/airline.yaml``:
+posts about the airlines amid the everyday chatter of a real stream.
+``--corpus templates`` takes 20 templates in the four languages (questions,
+complaints, hashtags, typos, homonyms, promotions, plain chatter) with
+``config/cinema.yaml``: 129 distinct texts, which the bare tokenizer's cache of
+tokens reads almost for free. Two figures:
 
 - in process, CPU time: the analysis against a baseline that finds aliases as
   substrings and calls any post with "?" a question;
@@ -63,6 +70,23 @@ TEMPLATES = [
     "@{handle} no me deja pagar con tarjeta en la web, qué hago?",
     "Ir al cine un martes por la tarde es lo mejor que hay 🍿",
 ]
+
+
+def real_posts(count: int, seed: int = 7) -> list[Post] | None:
+    """``count`` posts with the texts (and TweetLID's authors) of real tweets, or None when their files are not here."""
+    from nlp.corpus import texts_of
+
+    found = []
+    for prefix in ("es-airline", "tweetlid"):
+        texts = texts_of(prefix)
+        if texts is None:
+            return None
+        found += [(f"{prefix}:{native}", text, author) for native, (text, author, _) in texts.items()]
+    random.Random(seed).shuffle(found)
+    created = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    return [Post(id=f"bench:{number}", source="bench", url="", author=author or f"user{number % 997}", author_name=None,
+                 text=text, created_at=created)
+            for number, (_, text, author) in zip(range(count), (found[i % len(found)] for i in range(count)))]
 
 
 def generate(config: Config, count: int, seed: int = 7) -> list[Post]:
@@ -164,14 +188,23 @@ def run_process(command: list[str], cores: set[int] | None = None) -> tuple[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
-    parser.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "config" / "cinema.yaml"))
+    parser.add_argument("--corpus", choices=["real", "templates"], default="real",
+                        help="real tweets from the training data folders (default) or the templates")
+    parser.add_argument("--config", help="default: config/airline.yaml for real tweets, config/cinema.yaml for the templates")
     args = parser.parse_args()
+    posts = real_posts(args.posts) if args.corpus == "real" else None
+    if args.corpus == "real" and posts is None:
+        print("the real tweets (es-airline-tweets/, tweetlid-train/) are not in any training data folder "
+              "(see DATA.md): using the templates")
+        args.corpus = "templates"
+    configs = Path(__file__).resolve().parents[1] / "config"
+    args.config = args.config or str(configs / ("airline.yaml" if args.corpus == "real" else "cinema.yaml"))
     cores = None
     if hasattr(os, "sched_setaffinity"):
         cores = os.sched_getaffinity(0)
         os.sched_setaffinity(0, {min(cores)})  # one core for the measures in this process
     config = load_config(args.config)
-    posts = generate(config, args.posts)
+    posts = posts or generate(config, args.posts)
     analyzer = Analyzer(config)
     baseline = BaselineAnalyzer(config)
     list(analyzer.analyze_many(posts[:500]))  # warm up caches
@@ -186,7 +219,8 @@ def main() -> None:
         tokenizer = run_process([sys.executable, "-c", TOKENIZER, str(path)], cores)
     rate = {name: len(posts) / result[0] for name, result in (("analyze", analyze), ("analyze_1", analyze_1), ("tokenizer", tokenizer))}
     ratio, ratio_1, cpu_ratio = tokenizer[0] / analyze[0], tokenizer[0] / analyze_1[0], tokenizer[1] / analyze[1]
-    print(f"config: {args.config}; posts: {len(posts)}; {len(cores or ()) or 'all'} core(s) for the whole processes")
+    print(f"config: {args.config}; posts: {len(posts)} ({args.corpus}, {len({p.text for p in posts})} distinct texts); "
+          f"{len(cores or ()) or 'all'} core(s) for the whole processes")
     print(f"in process (CPU time, one core): analysis {nlp_rate:.0f} posts/s, baseline {baseline_rate:.0f} posts/s")
     for name, (wall, cpu, rss) in (("listener analyze", analyze), ("  --workers 1", analyze_1), ("bare tokenizer", tokenizer)):
         print(f"whole process: {name:<16} {len(posts) / wall:8.0f} posts/s  {wall:6.1f} s wall  {cpu:6.1f} s CPU"

@@ -60,11 +60,11 @@ def train(config: Config, backend: BaseBackend | None, labelled: list[Path] | No
     """Train on labelled posts (default: the bundled ones) plus the index's feedback; write into the data directory."""
     from nlp.components.learned import model_path
     from nlp.learned.linear import LinearModel
-    from nlp.train import labelled_examples, train as train_models
+    from nlp.train import train as train_models, training_examples
 
     before = models_folder(config)
     previous = LinearModel.load(model_path("combined", before)).about.get("cross_validated", {})
-    examples = labelled_examples(labelled)
+    examples = training_examples(labelled)
     if backend is not None:
         examples += feedback_examples(backend)
     folder = config.data_path(MODEL_FOLDER)

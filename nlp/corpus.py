@@ -12,12 +12,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 LABELLED = Path(__file__).parent / "data" / "labelled"
+# The posts kept apart to judge the reader (``listener eval``), never trained on; in a checkout only.
+HELDOUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "heldout" / "heldout.jsonl"
 
 
 class CorpusError(ValueError):
@@ -129,3 +131,17 @@ def read_labelled(path: str | Path) -> Iterator[dict]:
 
 def labelled_files() -> list[Path]:
     return sorted(LABELLED.glob("*.jsonl"))
+
+
+def labelled_ids(paths: Iterable[Path]) -> set[str]:
+    """The post ids of labelled files, whether or not their texts are here."""
+    ids = set()
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        ids.add(json.loads(line)["id"])
+                    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                        raise CorpusError(f"{path}:{number}: not a labelled line ({exc.__class__.__name__}: {exc})") from None
+    return ids
