@@ -143,7 +143,9 @@ class LearnedReader:
         current.customer_status = status
         if status != "customer":
             current.customer_of = None
-        current.surface_decided = bool(sector and decided.get("surface") and (intents or status == "prospect"))
+        # Every complaint, question, churn post or praise naming the brand is the team's (LABELS.md), whatever
+        # the model makes of a brand it has seen little of.
+        current.surface_decided = bool(sector and (decided.get("surface") or (brand and intents)) and (intents or status == "prospect"))
 
 
 @Language.factory("listener_learned", default_config={"mode": "combined", "models": None})

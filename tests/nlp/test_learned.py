@@ -92,6 +92,18 @@ def test_brand_own_posts_are_never_surfaced_by_the_model():
     assert not analysis.surface and analysis.intents == ()
 
 
+def test_an_intent_naming_the_brand_is_surfaced_even_when_the_model_would_not(tmp_path):
+    # A model that learned praise from posts it was told never to surface.
+    texts = ["qué bien el vuelo de hoy, gracias", "el mejor vuelo en años", "me encantó el avión nuevo",
+             "mañana vuelo a Roma", "el avión sale a las ocho", "vuelo a las diez desde Barajas"]
+    rows = [Row(f"r{i}", text, (), {"praise": i % 6 < 3, "surface": False}) for i, text in enumerate(texts * 4)]
+    fit(rows, ("praise", "surface"), NgramFeatures(), TrainingOptions()).save(tmp_path / "reading")
+    analyzer = Analyzer(AIRLINE, models=str(tmp_path))
+    ours, theirs = (analyzer.analyze(post(f"{name} qué bien el vuelo de hoy, gracias")) for name in ("@vueling", "@Ryanair"))
+    assert ours.intents == ("praise",) and ours.surface
+    assert theirs.intents == ("praise",) and not theirs.surface  # praise of a competitor is not the team's
+
+
 def test_agreement_is_kappa_per_label(tmp_path):
     from nlp.agreement import agreement, kappa
 
