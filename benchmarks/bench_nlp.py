@@ -81,12 +81,12 @@ def real_posts(count: int, seed: int = 7) -> list[Post] | None:
         texts = texts_of(prefix)
         if texts is None:
             return None
-        found += [(f"{prefix}:{native}", text, author) for native, (text, author, _) in texts.items()]
+        found += [(text, author) for text, author, _ in texts.values()]
     random.Random(seed).shuffle(found)
     created = datetime(2026, 11, 1, tzinfo=timezone.utc)
     return [Post(id=f"bench:{number}", source="bench", url="", author=author or f"user{number % 997}", author_name=None,
                  text=text, created_at=created)
-            for number, (_, text, author) in zip(range(count), (found[i % len(found)] for i in range(count)))]
+            for number, (text, author) in zip(range(count), (found[i % len(found)] for i in range(count)))]
 
 
 def generate(config: Config, count: int, seed: int = 7) -> list[Post]:

@@ -108,24 +108,29 @@ def read_labelled(path: str | Path) -> Iterator[dict]:
     Lines whose source is not here are skipped; a line that is not valid raises
     :class:`CorpusError` naming the file and line.
     """
-    path = Path(path)
+    for data in _labelled_lines(Path(path)):
+        if "text" not in data:
+            found = text_of(data["id"])
+            if found is None:
+                continue
+            data["text"], author = found
+            data.setdefault("author", author)
+        yield data
+
+
+def _labelled_lines(path: Path) -> Iterator[dict]:
+    """Each line of a labelled file, checked: an ``id`` and an object of ``labels``."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
                 data = json.loads(line)
-                post_id, labels = data["id"], data["labels"]
+                _, labels = data["id"], data["labels"]  # both must be there
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise CorpusError(f"{path}:{number}: not a labelled line ({exc.__class__.__name__}: {exc})") from None
             if not isinstance(labels, dict):
                 raise CorpusError(f"{path}:{number}: field 'labels': expected an object")
-            if "text" not in data:
-                found = text_of(post_id)
-                if found is None:
-                    continue
-                data["text"], author = found
-                data.setdefault("author", author)
             yield data
 
 
@@ -135,13 +140,4 @@ def labelled_files() -> list[Path]:
 
 def labelled_ids(paths: Iterable[Path]) -> set[str]:
     """The post ids of labelled files, whether or not their texts are here."""
-    ids = set()
-    for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        ids.add(json.loads(line)["id"])
-                    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                        raise CorpusError(f"{path}:{number}: not a labelled line ({exc.__class__.__name__}: {exc})") from None
-    return ids
+    return {data["id"] for path in paths for data in _labelled_lines(Path(path))}
