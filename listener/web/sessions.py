@@ -22,7 +22,9 @@ class Session:
     flashes: list[tuple[str, str]] = field(default_factory=list)
 
     def flash(self, message: str, kind: str = "info") -> None:
-        self.flashes.append((kind, message))
+        # A form sent twice (a double click) says what happened once.
+        if (kind, message) not in self.flashes:
+            self.flashes.append((kind, message))
 
     def take_flashes(self) -> list[tuple[str, str]]:
         taken, self.flashes = self.flashes, []

@@ -287,3 +287,11 @@ def test_an_analyst_reads_the_labels_without_forms_and_finds_the_precision_page(
 def test_agents_get_403_on_the_precision_page_and_see_no_link_to_it(ana):
     assert ana.get("/precision").status_code == 403
     assert 'href="/precision"' not in ana.get("/inbox").text
+
+
+def test_a_form_sent_twice_says_what_happened_once(ana):
+    token = form_token(ana.get("/posts/twitter:2").text)
+    for _ in range(2):  # a double click: the second request lands before the page is shown
+        response = ana.post("/posts/twitter:2/feedback", data={"csrf_token": token, "label": "complaint", "value": ["true"]})
+        assert response.status_code == 303
+    assert ana.get("/posts/twitter:2").text.count("Feedback saved: complaint is yes.") == 1
