@@ -657,6 +657,11 @@ def _page(db: sqlite3.Connection, query: SearchQuery) -> list:
         f"JOIN posts p ON p.rowid = page.rowid JOIN docs d ON d.rowid = p.rowid ORDER BY {ORDERS[sort]}"
     )
     params = [*params, query.limit, query.offset]
+    return _search_rows(db, sql, params)
+
+
+def _search_rows(db: sqlite3.Connection, sql: str, params: list) -> list:
+    """The rows of a search; a query SQLite refuses is a failed search, a busy lock is waited out by the caller."""
     try:
         return db.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
@@ -680,12 +685,7 @@ def _text_search(db: sqlite3.Connection, query: SearchQuery, window: int, facet_
     if window:
         sql += " LIMIT ?"
         params.append(window + 1)
-    try:
-        matches = db.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as exc:
-        if sqlitedb.is_busy(exc):
-            raise
-        raise BackendError(f"search failed: {exc}")
+    matches = _search_rows(db, sql, params)
     exact = not window or len(matches) <= window
     matches = matches if exact else matches[:window]
     page = [m[0] for m in sorted(matches, key=TEXT_ORDERS[query.effective_sort])[query.offset:query.offset + query.limit]]
