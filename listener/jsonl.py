@@ -97,10 +97,10 @@ class PostInput(BaseModel):
     parent_id: str | None = None
     thread_id: str | None = None
     reply_count: StrictInt | None = Field(default=None, ge=0)
-    replied_by: list[str] = []
+    replied_by: list[str] = Field(default_factory=list)
     first_reply_at: datetime | None = None
-    reply_ids: list[str] = []
-    later_repliers: list[str] = []
+    reply_ids: list[str] = Field(default_factory=list)
+    later_repliers: list[str] = Field(default_factory=list)
     reply_check: Literal[REPLY_CHECKS] | None = None
 
     @field_validator("id", "source")
@@ -258,15 +258,20 @@ def _unknown(name: str) -> str:
 
 def _replace_surrogates(data: dict) -> tuple[dict, list[str]]:
     """``data`` with lone surrogates in its known fields replaced by U+FFFD, and those fields."""
-    fixed, replaced = dict(data), []
-    for name in FIELDS:
-        value = data.get(name)
-        if isinstance(value, str) and SURROGATES.search(value):
-            fixed[name] = SURROGATES.sub("\ufffd", value)
-            replaced.append(name)
-        elif isinstance(value, list) and any(isinstance(v, str) and SURROGATES.search(v) for v in value):
-            fixed[name] = [SURROGATES.sub("\ufffd", v) if isinstance(v, str) else v for v in value]
-            replaced.append(name)
+    fixed, replaced = data, []
+    for name, value in data.items():
+        if isinstance(value, str):
+            if not SURROGATES.search(value) or name not in FIELDS:
+                continue
+            value = SURROGATES.sub("\ufffd", value)
+        elif isinstance(value, list) and name in FIELDS and any(isinstance(v, str) and SURROGATES.search(v) for v in value):
+            value = [SURROGATES.sub("\ufffd", v) if isinstance(v, str) else v for v in value]
+        else:
+            continue
+        if fixed is data:
+            fixed = dict(data)
+        fixed[name] = value
+        replaced.append(name)
     return fixed, replaced
 
 

@@ -55,6 +55,7 @@ class ColumnReader:
         self.words: dict[str, tuple[int | None, tuple[int, ...], str]] = {}
         low, high = features.word_ngrams
         self.unigrams = low == 1 <= high
+        self.word_pairs = high >= 2
         self.bigrams_only = high == 2  # the usual case: n-grams of two words made from the prefixes
         # Word n-grams from zero words are not worth a fast path of their own.
         self.general = low < 1
@@ -67,7 +68,7 @@ class ColumnReader:
         known = self.words
         entries = [known.get(word) or self._learn(word) for word in words]
         get = vocabulary.get
-        if len(words) < 2:
+        if len(words) < 2 or not self.word_pairs:
             grams = ()
         elif self.bigrams_only:
             grams = [entry[2] + word for entry, word in zip(entries, words[1:])]

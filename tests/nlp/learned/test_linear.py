@@ -22,7 +22,8 @@ def vocabulary_of(features: NgramFeatures) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("options", [
-    {}, {"char_ngrams": (1, 4), "fold_accents": False}, {"char_ngrams": (0, 0)}, {"word_ngrams": (2, 3)},
+    {}, {"char_ngrams": (1, 4), "fold_accents": False}, {"word_ngrams": (1, 1), "char_ngrams": (1, 4)},
+    {"char_ngrams": (0, 0)}, {"word_ngrams": (2, 3)},
     {"word_ngrams": (0, 1)},
 ])
 def test_columns_are_those_of_the_ngrams_in_the_same_order(options):
